@@ -1,0 +1,146 @@
+"""The 3-D-aware generator: mapping -> plane backbone -> decoder + volume rendering -> super-resolution."""
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import nn
+
+from op3d.networks.decoder import OSGDecoder
+from op3d.networks.layers import MappingNetwork
+from op3d.networks.superresolution import SR_FOR_RESOLUTION, SuperResolution
+from op3d.networks.synthesis import PlaneSynthesisNetwork
+from op3d.planes.sampling import aggregate_mean, sample_orthoplanes, sample_triplane
+from op3d.rendering.rays import check_labels, rays_from_cameras
+from op3d.rendering.renderer import RenderOptions, render
+
+REPRESENTATIONS = ("orthoplanes", "triplane")
+
+
+class PlaneBackbone(nn.Module):
+    """Holds `mapping` and `synthesis` under the original names (state-dict prefix `backbone.`)."""
+
+    def __init__(self, z_dim: int, c_dim: int, w_dim: int, plane_resolution: int, img_channels: int,
+                 mapping_kwargs: dict, **synthesis_kwargs):
+        super().__init__()
+        self.synthesis = PlaneSynthesisNetwork(w_dim=w_dim, img_resolution=plane_resolution,
+                                               img_channels=img_channels, **synthesis_kwargs)
+        self.num_ws = self.synthesis.num_ws
+        self.mapping = MappingNetwork(z_dim=z_dim, c_dim=c_dim, w_dim=w_dim, num_ws=self.num_ws, **mapping_kwargs)
+
+
+class Generator(nn.Module):
+    """OrthoPlanes (K planes per axis, L Fourier frequencies) or EG3D tri-plane generator.
+
+    G(z [B, z_dim], c [B, 25]) -> {"image": [B, 3, R, R], "image_raw": [B, 3, r, r], "image_depth": [B, 1, r, r]}
+    with images in [-1, 1] and depth in world units along the ray. Keyword names follow the original
+    TriMultiPlaneGenerator / TriPlaneGenerator so their `_init_kwargs` can be passed through.
+    legacy_axes reproduces the released code's plane-axis quirks (OP3D: axes 1-2 unscaled by box_warp;
+    EG3D: planes projected onto (x,y), (x,z), (z,x)); new models default to the corrected axes.
+    """
+
+    def __init__(self, z_dim: int = 512, c_dim: int = 25, w_dim: int = 512, img_resolution: int = 512,
+                 img_channels: int = 3, representation: str = "orthoplanes", per_dir_plane_number: int = 8,
+                 fourier_L: int = 10, plane_resolution: int = 256, plane_channels: int = 32,
+                 legacy_axes: bool = False, sr_num_fp16_res: int = 0, mapping_kwargs: dict | None = None,
+                 rendering_kwargs: dict | None = None, sr_kwargs: dict | None = None, **synthesis_kwargs):
+        super().__init__()
+        if representation not in REPRESENTATIONS:
+            raise ValueError(f"representation must be one of {REPRESENTATIONS}, got {representation!r}")
+        rendering_kwargs = copy.deepcopy(dict(rendering_kwargs or {}))
+        rendering_kwargs.setdefault("superresolution_module", SR_FOR_RESOLUTION.get(img_resolution, ""))
+        rendering_kwargs.setdefault("sr_antialias", True)
+        self.z_dim, self.c_dim, self.w_dim = z_dim, c_dim, w_dim
+        self.img_resolution, self.img_channels = img_resolution, img_channels
+        self.representation = representation
+        self.K = per_dir_plane_number if representation == "orthoplanes" else 1
+        self.L = fourier_L
+        self.plane_channels = plane_channels
+        self.legacy_axes = legacy_axes
+        self.rendering_kwargs = rendering_kwargs
+        self.render_options = RenderOptions.from_kwargs(rendering_kwargs)
+        synthesis_kwargs.pop("plane_resolution", None)
+        self.backbone = PlaneBackbone(
+            z_dim, c_dim, w_dim, plane_resolution, 3 * plane_channels, dict(mapping_kwargs or {}),
+            planes_per_axis=self.K if representation == "orthoplanes" else None, fourier_L=fourier_L,
+            **synthesis_kwargs)
+        self.superresolution = SuperResolution(
+            rendering_kwargs["superresolution_module"], channels=plane_channels, img_resolution=img_resolution,
+            sr_num_fp16_res=sr_num_fp16_res, sr_antialias=rendering_kwargs["sr_antialias"], w_dim=w_dim,
+            **dict(sr_kwargs or {}))
+        self.decoder = OSGDecoder(plane_channels, out_dim=plane_channels,
+                                  lr_multiplier=rendering_kwargs.get("decoder_lr_mul", 1))
+        self.neural_rendering_resolution = 64
+
+    # ----------------------------------------------------------------------------------------------
+    @property
+    def num_ws(self) -> int:
+        return self.backbone.num_ws
+
+    def mapping(self, z: torch.Tensor, c: torch.Tensor, truncation_psi: float = 1,
+                truncation_cutoff: int | None = None, update_emas: bool = False) -> torch.Tensor:
+        """z [B, z_dim], c [B, 25] -> ws [B, num_ws, w_dim]; c is scaled by rendering_kwargs['c_scale']."""
+        if self.rendering_kwargs.get("c_gen_conditioning_zero", False):
+            c = torch.zeros_like(c)
+        return self.backbone.mapping(z, c * self.rendering_kwargs.get("c_scale", 0), truncation_psi=truncation_psi,
+                                     truncation_cutoff=truncation_cutoff, update_emas=update_emas)
+
+    def planes(self, ws: torch.Tensor, **synthesis_kwargs) -> torch.Tensor:
+        """ws [B, num_ws, w_dim] -> planes [B, K, 3, C, H, W] (K = 1 for the tri-plane)."""
+        p = self.backbone.synthesis(ws, **synthesis_kwargs)  # [B, K, 3C, H, W]
+        return p.reshape(p.shape[0], p.shape[1], 3, self.plane_channels, p.shape[-2], p.shape[-1])
+
+    def sample_features(self, planes: torch.Tensor, points: torch.Tensor, impl: str = "auto") -> torch.Tensor:
+        """Aggregated plane features at world points: planes [B, K, 3, C, H, W], points [B, P, 3] -> [B, P, C]."""
+        box_warp = self.render_options.box_warp
+        if self.representation == "triplane":
+            feats = sample_triplane(planes[:, 0], points, box_warp, legacy_eg3d_axes=self.legacy_axes, impl=impl)
+        else:
+            feats = sample_orthoplanes(planes, points, box_warp, legacy_unscaled_axes=self.legacy_axes, impl=impl)
+        return aggregate_mean(feats)
+
+    def field(self, planes: torch.Tensor, impl: str = "auto"):
+        """The radiance field of given planes, as the renderer calls it."""
+        return lambda points, _directions: self.decoder(self.sample_features(planes, points, impl))
+
+    def sample_density(self, points: torch.Tensor, ws: torch.Tensor | None = None,
+                       planes: torch.Tensor | None = None, **synthesis_kwargs) -> dict[str, torch.Tensor]:
+        """Raw sigma [B, P, 1] and colour features [B, P, C] at points [B, P, 3]; planes computed once from ws."""
+        if planes is None:
+            if ws is None:
+                raise ValueError("sample_density needs ws or planes")
+            planes = self.planes(ws, **synthesis_kwargs)
+        return self.field(planes)(points, None)
+
+    def synthesis(self, ws: torch.Tensor, c: torch.Tensor, neural_rendering_resolution: int | None = None,
+                  deterministic: bool = False, generator: torch.Generator | None = None, chunk: int | None = None,
+                  return_planes: bool = False, planes: torch.Tensor | None = None, **synthesis_kwargs
+                  ) -> dict[str, torch.Tensor]:
+        """Render ws [B, num_ws, w_dim] from cameras c [B, 25]; see the class docstring for outputs."""
+        check_labels(c)
+        res = neural_rendering_resolution or self.neural_rendering_resolution
+        synthesis_kwargs.pop("update_emas", None)
+        origins, dirs = rays_from_cameras(c, res)
+        if planes is None:
+            planes = self.planes(ws, **synthesis_kwargs)
+        feats, depth, _ = render(self.field(planes), origins, dirs, self.render_options,
+                                 deterministic=deterministic, generator=generator, chunk=chunk)
+        B = ws.shape[0]
+        feature_image = feats.permute(0, 2, 1).reshape(B, feats.shape[-1], res, res).contiguous()
+        depth_image = depth.permute(0, 2, 1).reshape(B, 1, res, res)
+        rgb_image = feature_image[:, :3]
+        sr_kwargs = {k: v for k, v in synthesis_kwargs.items() if k != "noise_mode"}
+        image = self.superresolution(rgb_image, feature_image, ws,
+                                     noise_mode=self.rendering_kwargs.get("superresolution_noise_mode", "none"),
+                                     **sr_kwargs)
+        out = {"image": image, "image_raw": rgb_image, "image_depth": depth_image}
+        if return_planes:
+            out["planes"] = planes
+        return out
+
+    def forward(self, z: torch.Tensor, c: torch.Tensor, truncation_psi: float = 1,
+                truncation_cutoff: int | None = None, neural_rendering_resolution: int | None = None,
+                update_emas: bool = False, **synthesis_kwargs) -> dict[str, torch.Tensor]:
+        ws = self.mapping(z, c, truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff,
+                          update_emas=update_emas)
+        return self.synthesis(ws, c, neural_rendering_resolution=neural_rendering_resolution, **synthesis_kwargs)

@@ -1,0 +1,179 @@
+"""Upsample, FIR-filter and downsample 2-D images (StyleGAN2's upfirdn2d).
+
+`upfirdn2d` pads/zero-inserts and convolves with a 2-D filter: the reference that runs everywhere.
+Separable filters (the [1, 3, 3, 1] family every layer uses) take a faster path of two 1-D passes
+made of shifted multiply-adds, which also supports gradients of any order.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+
+Padding = int | Sequence[int]
+
+
+def setup_filter(
+    f: Sequence[float] | torch.Tensor = (1, 3, 3, 1),
+    normalize: bool = True,
+    flip_filter: bool = False,
+    gain: float = 1,
+    separable: bool | None = None,
+) -> torch.Tensor:
+    """Build a FIR filter: 1-D taps become their outer product (2-D) unless `separable`.
+
+    As in StyleGAN2, `separable` defaults to True only for 1-D filters with at least 8 taps.
+    Returns float32 [kh, kw] (or [k] when separable).
+    """
+    f = torch.as_tensor(f, dtype=torch.float32)
+    if f.ndim == 0:
+        f = f[None]
+    if separable is None:
+        separable = f.ndim == 1 and f.numel() >= 8
+    if f.ndim == 1 and not separable:
+        f = torch.outer(f, f)
+    if normalize:
+        f = f / f.sum()
+    if flip_filter:
+        f = f.flip(list(range(f.ndim)))
+    return f * (gain ** (f.ndim / 2))
+
+
+def _pair(v: int | Sequence[int]) -> tuple[int, int]:
+    if isinstance(v, int):
+        return v, v
+    if len(v) != 2:
+        raise ValueError(f"expected an int or a pair, got {v!r}")
+    return int(v[0]), int(v[1])
+
+
+def _padding4(padding: Padding) -> tuple[int, int, int, int]:
+    """[x0, x1, y0, y1] from an int, a pair [px, py] or a quadruple."""
+    if isinstance(padding, int):
+        return padding, padding, padding, padding
+    padding = [int(p) for p in padding]
+    if len(padding) == 2:
+        return padding[0], padding[0], padding[1], padding[1]
+    if len(padding) == 4:
+        return tuple(padding)  # type: ignore[return-value]
+    raise ValueError(f"padding must be an int, [px, py] or [x0, x1, y0, y1], got {padding!r}")
+
+
+def upfirdn2d_ref(
+    x: torch.Tensor,
+    f: torch.Tensor | None,
+    up: int | Sequence[int] = 1,
+    down: int | Sequence[int] = 1,
+    padding: Padding = 0,
+    flip_filter: bool = False,
+    gain: float = 1,
+) -> torch.Tensor:
+    """Reference: zero-insert by `up`, pad (negative = crop), convolve with f, keep every `down`-th pixel.
+
+    x: [B, C, H, W]; f: [kh, kw] or separable [k] (None = identity).
+    """
+    if f is None:
+        f = torch.ones([1, 1], dtype=torch.float32, device=x.device)
+    upx, upy = _pair(up)
+    downx, downy = _pair(down)
+    px0, px1, py0, py1 = _padding4(padding)
+    B, C, H, W = x.shape
+    x = x.reshape(B, C, H, 1, W, 1)
+    x = F.pad(x, [0, upx - 1, 0, 0, 0, upy - 1])
+    x = x.reshape(B, C, H * upy, W * upx)
+    x = F.pad(x, [max(px0, 0), max(px1, 0), max(py0, 0), max(py1, 0)])
+    x = x[:, :, max(-py0, 0): x.shape[2] - max(-py1, 0), max(-px0, 0): x.shape[3] - max(-px1, 0)]
+    f = (f * (gain ** (f.ndim / 2))).to(x.dtype)
+    if not flip_filter:
+        f = f.flip(list(range(f.ndim)))
+    if f.ndim == 2:
+        x = F.conv2d(x, f[None, None].repeat(C, 1, 1, 1), groups=C)
+    else:
+        x = F.conv2d(x, f[None, None, None, :].repeat(C, 1, 1, 1), groups=C)
+        x = F.conv2d(x, f[None, None, :, None].repeat(C, 1, 1, 1), groups=C)
+    return x[:, :, ::downy, ::downx]
+
+
+def _upfirdn1d(x: torch.Tensor, taps: torch.Tensor, dim: int, up: int, down: int, p0: int, p1: int) -> torch.Tensor:
+    """One axis of upfirdn2d: taps are already flipped and scaled; a sum of shifted slices."""
+    n = x.shape[dim]
+    if up > 1:
+        shape = list(x.shape)
+        x = x.unsqueeze(dim + 1)
+        pad = [0, 0] * (x.ndim - dim - 2) + [0, up - 1]
+        x = F.pad(x, pad)
+        shape[dim] = n * up
+        x = x.reshape(shape)
+    pad = [0, 0] * (x.ndim - dim - 1) + [max(p0, 0), max(p1, 0)]
+    x = F.pad(x, pad)
+    x = x.narrow(dim, max(-p0, 0), x.shape[dim] - max(-p0, 0) - max(-p1, 0))
+    k = taps.shape[0]
+    out_len = x.shape[dim] - k + 1
+    y = None
+    for t in range(k):
+        term = x.narrow(dim, t, out_len) * taps[t]
+        y = term if y is None else y + term
+    if down > 1:
+        index = [slice(None)] * y.ndim
+        index[dim] = slice(None, None, down)
+        y = y[tuple(index)]
+    return y
+
+
+def upfirdn2d(
+    x: torch.Tensor,
+    f: torch.Tensor | None,
+    up: int | Sequence[int] = 1,
+    down: int | Sequence[int] = 1,
+    padding: Padding = 0,
+    flip_filter: bool = False,
+    gain: float = 1,
+    separable: bool = False,
+) -> torch.Tensor:
+    """upfirdn2d; `separable=True` promises f = outer(fy, fx) and takes the two-pass path.
+
+    x: [B, C, H, W] -> [B, C, H', W'] with H' = (H * up + py0 + py1 - kh + 1) // down (rounded up).
+    """
+    if x.ndim != 4:
+        raise ValueError(f"x must be [B, C, H, W], got {tuple(x.shape)}")
+    if f is None or not separable or f.ndim != 2:
+        return upfirdn2d_ref(x, f, up, down, padding, flip_filter, gain)
+    upx, upy = _pair(up)
+    downx, downy = _pair(down)
+    px0, px1, py0, py1 = _padding4(padding)
+    # f = outer(fy, fx) with f.sum(1) = fy * sum(fx) and f.sum(0) = fx * sum(fy); the 2-D gain goes into fy.
+    fy = (f.sum(1) / f.sum() * gain).to(x.dtype)  # [kh]
+    fx = f.sum(0).to(x.dtype)  # [kw]
+    if not flip_filter:
+        fy, fx = fy.flip(0), fx.flip(0)
+    x = _upfirdn1d(x, fx, 3, upx, downx, px0, px1)
+    return _upfirdn1d(x, fy, 2, upy, downy, py0, py1)
+
+
+def upsample2d(
+    x: torch.Tensor, f: torch.Tensor | None, up: int = 2, padding: Padding = 0, flip_filter: bool = False,
+    gain: float = 1, separable: bool = False,
+) -> torch.Tensor:
+    """Upsample by `up` with filter f, output [B, C, H * up, W * up] for zero padding."""
+    upx, upy = _pair(up)
+    px0, px1, py0, py1 = _padding4(padding)
+    fw = fh = 1 if f is None else f.shape[-1]
+    if f is not None and f.ndim == 2:
+        fh = f.shape[0]
+    p = [px0 + (fw + upx - 1) // 2, px1 + (fw - upx) // 2, py0 + (fh + upy - 1) // 2, py1 + (fh - upy) // 2]
+    return upfirdn2d(x, f, up=up, padding=p, flip_filter=flip_filter, gain=gain * upx * upy, separable=separable)
+
+
+def downsample2d(
+    x: torch.Tensor, f: torch.Tensor | None, down: int = 2, padding: Padding = 0, flip_filter: bool = False,
+    gain: float = 1, separable: bool = False,
+) -> torch.Tensor:
+    """Filter then downsample by `down`, output [B, C, H // down, W // down] for zero padding."""
+    downx, downy = _pair(down)
+    px0, px1, py0, py1 = _padding4(padding)
+    fw = fh = 1 if f is None else f.shape[-1]
+    if f is not None and f.ndim == 2:
+        fh = f.shape[0]
+    p = [px0 + (fw - downx + 1) // 2, px1 + (fw - downx) // 2, py0 + (fh - downy + 1) // 2, py1 + (fh - downy) // 2]
+    return upfirdn2d(x, f, down=down, padding=p, flip_filter=flip_filter, gain=gain, separable=separable)

@@ -1,0 +1,34 @@
+"""Volume compositing along rays (EG3D's MipRayMarcher2)."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def ray_march(colors: torch.Tensor, densities: torch.Tensor, depths: torch.Tensor, white_back: bool = False,
+              depth_range: tuple[torch.Tensor, torch.Tensor] | None = None
+              ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Composite S samples per ray over their S-1 intervals.
+
+    colors [B, R, S, C], densities [B, R, S, 1] (raw sigma), depths [B, R, S, 1] sorted along S.
+    Interval midpoints carry colour, sigma and depth; sigma' = softplus(sigma - 1); alpha = 1 - exp(-sigma' delta);
+    T_i = prod_{j<i} (1 - alpha_j + 1e-10); weight = alpha T. Returns rgb in [-1, 1] [B, R, C] (white_back adds
+    1 - sum w before scaling), depth [B, R, 1] = sum w t / sum w (NaN -> inf, clamped to depth_range, by default
+    the min/max over all `depths` as in EG3D) and weights [B, R, S-1, 1].
+    """
+    deltas = depths[:, :, 1:] - depths[:, :, :-1]
+    colors_mid = (colors[:, :, :-1] + colors[:, :, 1:]) / 2
+    densities_mid = (densities[:, :, :-1] + densities[:, :, 1:]) / 2
+    depths_mid = (depths[:, :, :-1] + depths[:, :, 1:]) / 2
+    sigma = F.softplus(densities_mid - 1)  # a -1 activation bias initializes better
+    alpha = 1 - torch.exp(-sigma * deltas)
+    alpha_shifted = torch.cat([torch.ones_like(alpha[:, :, :1]), 1 - alpha + 1e-10], -2)
+    weights = alpha * torch.cumprod(alpha_shifted, -2)[:, :, :-1]
+    rgb = torch.sum(weights * colors_mid, -2)
+    weight_total = weights.sum(2)
+    depth = torch.sum(weights * depths_mid, -2) / weight_total
+    lo, hi = (torch.min(depths), torch.max(depths)) if depth_range is None else depth_range
+    depth = torch.clamp(torch.nan_to_num(depth, float("inf")), lo, hi)
+    if white_back:
+        rgb = rgb + 1 - weight_total
+    return rgb * 2 - 1, depth, weights

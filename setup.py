@@ -1,0 +1,4 @@
+# Shim for tools that still call setup.py; configuration lives in pyproject.toml.
+from setuptools import setup
+
+setup()
