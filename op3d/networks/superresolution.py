@@ -17,13 +17,27 @@ SR_LAYOUTS = {
     "SuperresolutionHybrid8XDC": (512, 128, [(None, 256, 256, 2), (256, 128, 512, 2)], False, False),
 }
 SR_FOR_RESOLUTION = {128: "SuperresolutionHybrid2X", 256: "SuperresolutionHybrid4X", 512: "SuperresolutionHybrid8XDC"}
+# op3d's own small module for CPU-sized models: Hybrid2X's layout at any output resolution and channel count.
+GENERIC_2X = "Superresolution2X"
+
+
+def sr_layout(name: str, img_resolution: int, sr_channels: tuple[int, int] = (128, 64)):
+    """(input resolution, blocks, resize only when smaller, has filter buffer) for a module name."""
+    if name == GENERIC_2X:
+        c0, c1 = sr_channels
+        return img_resolution // 2, [(None, c0, img_resolution // 2, 1), (c0, c1, img_resolution, 2)], False, True
+    out_res, in_res, blocks, smaller, has_filter = SR_LAYOUTS[name]
+    if img_resolution != out_res:
+        raise ValueError(f"{name} produces {out_res}x{out_res} images, not {img_resolution}")
+    return in_res, blocks, smaller, has_filter
 
 
 def sr_module_name(name: str) -> str:
     """Accept 'SuperresolutionHybrid2X' or the original dotted path 'training.superresolution.X'."""
     short = name.rsplit(".", 1)[-1]
-    if short not in SR_LAYOUTS:
-        raise ValueError(f"unknown super-resolution module {name!r}; expected one of {sorted(SR_LAYOUTS)}")
+    if short not in SR_LAYOUTS and short != GENERIC_2X:
+        raise ValueError(f"unknown super-resolution module {name!r}; expected one of "
+                         f"{sorted(SR_LAYOUTS) + [GENERIC_2X]}")
     return short
 
 
@@ -32,12 +46,12 @@ class SuperResolution(nn.Module):
     blocks that all use the last w. forward(rgb [B,3,h,w], x [B,C,h,w], ws [B,num_ws,w_dim]) -> [B,3,R,R]."""
 
     def __init__(self, name: str, channels: int, img_resolution: int, sr_num_fp16_res: int = 0,
-                 sr_antialias: bool = True, w_dim: int = 512, **block_kwargs):
+                 sr_antialias: bool = True, w_dim: int = 512, sr_channels: tuple[int, int] = (128, 64),
+                 **block_kwargs):
         super().__init__()
         self.name = sr_module_name(name)
-        out_res, self.input_resolution, blocks, self.resize_only_smaller, has_filter = SR_LAYOUTS[self.name]
-        if img_resolution != out_res:
-            raise ValueError(f"{self.name} produces {out_res}x{out_res} images, not {img_resolution}")
+        self.input_resolution, blocks, self.resize_only_smaller, has_filter = sr_layout(
+            self.name, img_resolution, tuple(sr_channels))
         for key in ("num_fp16_res", "conv_clamp", "channel_base", "channel_max"):  # ignored, as in the original
             block_kwargs.pop(key, None)
         use_fp16 = sr_num_fp16_res > 0
