@@ -1,0 +1,36 @@
+"""Small builders shared by the tests."""
+import math
+
+import torch
+
+from op3d.networks.generator import Generator
+from op3d.presets import generator_kwargs
+
+
+def tiny_generator_kwargs(representation="orthoplanes", K=4, L=2, **overrides):
+    kw = generator_kwargs("ffhq", 64, "tiny", representation=representation, plane_number=K, fourier_L=L,
+                          neural_rendering_resolution=16, depth_resolution=6, depth_resolution_importance=6)
+    kw.update(overrides)
+    return kw
+
+
+def tiny_generator(seed=0, **kw) -> Generator:
+    torch.manual_seed(seed)
+    return Generator(**tiny_generator_kwargs(**kw))
+
+
+def lookat_labels(yaws, pitch=math.pi / 2, radius=2.7, focal=4.2647, lookat=(0.0, 0.0, 0.2)):
+    """EG3D LookAt cameras as [B, 25] labels (independent of op3d.data so tests stay local)."""
+    rows = []
+    for yaw in yaws:
+        phi = math.acos(1 - 2 * pitch / math.pi)
+        pos = torch.tensor([radius * math.sin(phi) * math.cos(math.pi - yaw), radius * math.cos(phi),
+                            radius * math.sin(phi) * math.sin(math.pi - yaw)]) + torch.tensor(lookat)
+        forward = torch.nn.functional.normalize(torch.tensor(lookat) - pos, dim=0)
+        right = -torch.nn.functional.normalize(torch.linalg.cross(torch.tensor([0.0, 1.0, 0.0]), forward), dim=0)
+        up = torch.linalg.cross(forward, right)
+        m = torch.eye(4)
+        m[:3, 0], m[:3, 1], m[:3, 2], m[:3, 3] = right, up, forward, pos
+        K = torch.tensor([[focal, 0, 0.5], [0, focal, 0.5], [0, 0, 1]])
+        rows.append(torch.cat([m.reshape(-1), K.reshape(-1)]))
+    return torch.stack(rows)

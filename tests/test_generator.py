@@ -1,0 +1,134 @@
+"""The generator at a tiny size: runs forward+backward on CPU, is deterministic, round-trips."""
+import json
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from helpers import lookat_labels, tiny_generator, tiny_generator_kwargs
+from op3d.io.checkpoint import load_pretrained, save_pretrained
+from op3d.networks.generator import Generator
+
+
+@pytest.mark.parametrize("representation", ["orthoplanes", "triplane"])
+def test_forward_backward_tiny_is_fast_and_finite(representation):
+    G = tiny_generator(representation=representation).train()
+    z = torch.randn(2, G.z_dim)
+    c = lookat_labels([1.4, 1.8])
+    t0 = time.perf_counter()
+    out = G(z, c)
+    loss = sum(v.square().mean() for v in out.values())
+    loss.backward()
+    elapsed = time.perf_counter() - t0
+    assert out["image"].shape == (2, 3, 64, 64)
+    assert out["image_raw"].shape == (2, 3, 16, 16) and out["image_depth"].shape == (2, 1, 16, 16)
+    for name, p in G.named_parameters():
+        if name.startswith("superresolution") and name.endswith("noise_strength"):
+            assert p.grad is None  # EG3D runs super-resolution with noise_mode 'none'
+        else:
+            assert p.grad is not None and torch.isfinite(p.grad).all() and p.grad.abs().sum() > 0, name
+    assert elapsed < 10, elapsed
+    # depth stays inside the sampled range
+    assert out["image_depth"].min() >= 2.25 and out["image_depth"].max() <= 3.3 + 1.05 / 5
+
+
+def test_plane_shapes_and_num_ws():
+    G = tiny_generator(K=5, L=3)
+    assert G.num_ws == 1 + 2 + 2  # planes at 16: blocks 4, 8, 16; convs only (OrthoPlanes counts no ToRGB w)
+    ws = G.mapping(torch.randn(1, G.z_dim), lookat_labels([1.57]))
+    assert G.planes(ws).shape == (1, 5, 3, 32, 16, 16)
+    T = tiny_generator(representation="triplane")
+    assert T.num_ws == 1 + 2 + 2 + 1  # EG3D also counts the last block's ToRGB w
+    assert T.planes(T.mapping(torch.randn(1, T.z_dim), lookat_labels([1.57]))).shape == (1, 1, 3, 32, 16, 16)
+
+
+def test_fused_and_unfused_modconv_agree():
+    G = tiny_generator()
+    with torch.no_grad():
+        for p in G.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    z, c = torch.randn(2, G.z_dim), lookat_labels([1.3, 1.9])
+    with torch.no_grad():
+        G.eval()
+        a = G(z, c, noise_mode="const", deterministic=True)
+        G.train()
+        b = G(z, c, noise_mode="const", deterministic=True)
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=1e-4, atol=1e-4)
+
+
+def test_seed_gives_same_image_whatever_the_batch():
+    G = tiny_generator().eval()
+    c = lookat_labels([1.2, 1.6, 2.0])
+    z = torch.randn(3, G.z_dim)
+    with torch.no_grad():
+        whole = G(z, c, noise_mode="const", deterministic=True)["image"]
+        single = G(z[1:2], c[1:2], noise_mode="const", deterministic=True)["image"]
+    torch.testing.assert_close(whole[1:2], single, rtol=1e-5, atol=1e-5)
+
+
+def test_sample_density_matches_render_field():
+    G = tiny_generator().eval()
+    ws = G.mapping(torch.randn(1, G.z_dim), lookat_labels([1.57]))
+    pts = torch.rand(1, 50, 3) - 0.5
+    with torch.no_grad():
+        planes = G.planes(ws, noise_mode="const")
+        a = G.sample_density(pts, ws, noise_mode="const")
+        b = G.decoder(G.sample_features(planes, pts))
+    torch.testing.assert_close(a["sigma"], b["sigma"])
+    torch.testing.assert_close(a["rgb"], b["rgb"])
+
+
+def test_truncation():
+    G = tiny_generator()
+    with torch.no_grad():
+        G.backbone.mapping.w_avg.normal_()
+    z, c = torch.randn(2, G.z_dim), lookat_labels([1.3, 1.9])
+    w = G.mapping(z, c)
+    w_t = G.mapping(z, c, truncation_psi=0.5)
+    torch.testing.assert_close(w_t, G.backbone.mapping.w_avg + 0.5 * (w - G.backbone.mapping.w_avg))
+    w_cut = G.mapping(z, c, truncation_psi=0.5, truncation_cutoff=2)
+    torch.testing.assert_close(w_cut[:, :2], w_t[:, :2])
+    torch.testing.assert_close(w_cut[:, 2:], w[:, 2:])
+
+
+def test_save_load_round_trip(tmp_path):
+    kw = tiny_generator_kwargs()
+    torch.manual_seed(1)
+    G = Generator(**kw).eval()
+    save_pretrained(G, tmp_path / "ckpt", kw)
+    assert json.loads((tmp_path / "ckpt" / "config.json").read_text())["class_name"] == "Generator"
+    H = load_pretrained(tmp_path / "ckpt")
+    z, c = torch.randn(1, G.z_dim), lookat_labels([1.57])
+    with torch.no_grad():
+        a = G(z, c, noise_mode="const", deterministic=True)["image"]
+        b = H(z, c, noise_mode="const", deterministic=True)["image"]
+    assert torch.equal(a, b)
+
+
+def _rel(a, b):
+    a, b = torch.as_tensor(a).double(), torch.as_tensor(b).double()
+    return ((a - b).norm() / b.norm()).item()
+
+
+@pytest.mark.parametrize("name", ["op3d_K4_L6", "eg3d_triplane"])
+def test_parity_with_original_generator_fixtures(fixtures_dir, name):
+    """Data-only fixtures of the original generators (../shared/fixtures; skipped when absent)."""
+    folder = fixtures_dir / name
+    kw = json.loads((folder / "init_kwargs.json").read_text())
+    cls = kw.pop("class_name")
+    G = Generator(representation="orthoplanes" if cls == "TriMultiPlaneGenerator" else "triplane",
+                  legacy_axes=True, **kw).eval()
+    sd = {k: torch.from_numpy(v) for k, v in np.load(folder / "state_dict.npz").items() if k != "dataset_label_std"}
+    G.load_state_dict(sd)
+    o = np.load(folder / "outputs.npz")
+    z, c = torch.from_numpy(o["z"]), torch.from_numpy(o["c"])
+    with torch.no_grad():
+        ws = G.mapping(z, c)
+        out = G.synthesis(ws, c, neural_rendering_resolution=32, noise_mode="const", deterministic=True)
+        dens = G.sample_density(torch.from_numpy(o["points"]), ws, noise_mode="const")
+    assert _rel(ws, o["ws"]) < 1e-6
+    for key in ("image", "image_raw", "image_depth"):
+        assert _rel(out[key], o[key]) < 1e-4, key
+    assert _rel(dens["sigma"], o["sigma"]) < 1e-4 and _rel(dens["rgb"], o["rgb"]) < 1e-4

@@ -1,0 +1,177 @@
+"""Reference ops against naive implementations written from their definitions (float64)."""
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from op3d.ops.bias_act import ACTIVATIONS, bias_act
+from op3d.ops.conv2d_resample import conv2d_resample
+from op3d.ops.modulated_conv import modulated_conv1x1_multi, modulated_conv2d
+from op3d.ops.upfirdn2d import downsample2d, setup_filter, upfirdn2d, upfirdn2d_ref, upsample2d
+
+NAIVE_ACT = {
+    "linear": lambda v: v, "relu": lambda v: max(v, 0.0), "lrelu": lambda v: v if v >= 0 else 0.2 * v,
+    "tanh": math.tanh, "sigmoid": lambda v: 1 / (1 + math.exp(-v)),
+    "elu": lambda v: v if v > 0 else math.exp(v) - 1,
+    "selu": lambda v: 1.0507009873554805 * (v if v > 0 else 1.6732632423543772 * (math.exp(v) - 1)),
+    "softplus": lambda v: math.log1p(math.exp(v)), "swish": lambda v: v / (1 + math.exp(-v)),
+}
+GAINS = {"relu": math.sqrt(2), "lrelu": math.sqrt(2), "swish": math.sqrt(2)}
+
+
+@pytest.mark.parametrize("act", sorted(ACTIVATIONS))
+def test_bias_act_matches_scalar_formula(act):
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(2, 3, 4, dtype=torch.float64, generator=g) * 2
+    b = torch.randn(3, dtype=torch.float64, generator=g)
+    out = bias_act(x, b, act=act, clamp=1.5)
+    gain = GAINS.get(act, 1.0)
+    for idx in np.ndindex(*x.shape):
+        v = NAIVE_ACT[act](float(x[idx] + b[idx[1]])) * gain
+        assert out[idx].item() == pytest.approx(min(max(v, -1.5), 1.5), abs=1e-12)
+
+
+def test_bias_act_second_order():
+    x = torch.randn(2, 3, 5, dtype=torch.float64, requires_grad=True)
+    b = torch.randn(3, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradgradcheck(lambda x, b: bias_act(x, b, act="lrelu"), (x, b))
+
+
+def naive_upfirdn2d(x, f, up, down, pad, gain, flip_filter=False):
+    """Definition: zero-insert, pad/crop, correlate with the flipped filter, keep every down-th pixel."""
+    x, f = x.numpy(), f.numpy() * gain
+    if not flip_filter:
+        f = f[::-1, ::-1]
+    B, C, H, W = x.shape
+    xu = np.zeros((B, C, H * up, W * up))
+    xu[:, :, ::up, ::up] = x
+    px0, px1, py0, py1 = pad
+    big = np.zeros((B, C, H * up + max(py0, 0) + max(py1, 0), W * up + max(px0, 0) + max(px1, 0)))
+    big[:, :, max(py0, 0): max(py0, 0) + H * up, max(px0, 0): max(px0, 0) + W * up] = xu
+    big = big[:, :, max(-py0, 0): big.shape[2] - max(-py1, 0), max(-px0, 0): big.shape[3] - max(-px1, 0)]
+    kh, kw = f.shape
+    out = np.zeros((B, C, big.shape[2] - kh + 1, big.shape[3] - kw + 1))
+    for i in range(out.shape[2]):
+        for j in range(out.shape[3]):
+            out[:, :, i, j] = (big[:, :, i:i + kh, j:j + kw] * f).sum((2, 3))
+    return torch.from_numpy(out[:, :, ::down, ::down].copy())
+
+
+CASES = [(1, 1, [0, 0, 0, 0], 1), (2, 1, [2, 1, 2, 1], 4), (1, 2, [1, 1, 1, 1], 1), (2, 1, [1, 1, 1, 1], 4),
+         (1, 1, [-1, 2, 0, 3], 2), (3, 2, [1, 2, 0, 1], 3), (1, 1, [1, 1, 1, 1], 1)]
+
+
+@pytest.mark.parametrize("H,W", [(5, 7), (8, 8), (9, 4)])
+@pytest.mark.parametrize("up,down,pad,gain", CASES)
+def test_upfirdn2d_matches_naive(H, W, up, down, pad, gain):
+    g = torch.Generator().manual_seed(H * W + up)
+    x = torch.randn(2, 3, H, W, dtype=torch.float64, generator=g)
+    f = setup_filter([1, 3, 3, 1]).double()
+    want = naive_upfirdn2d(x, f, up, down, pad, gain)
+    torch.testing.assert_close(upfirdn2d_ref(x, f, up, down, pad, gain=gain), want, rtol=0, atol=1e-12)
+    torch.testing.assert_close(upfirdn2d(x, f, up, down, pad, gain=gain, separable=True), want, rtol=0, atol=1e-12)
+
+
+def test_upfirdn2d_asymmetric_filter_and_flip():
+    x = torch.randn(1, 2, 6, 5, dtype=torch.float64)
+    f = setup_filter([1, 2, 5], normalize=False).double()  # outer product, not symmetric
+    for flip in (False, True):
+        want = naive_upfirdn2d(x, f, 2, 1, [1, 2, 2, 1], 4, flip_filter=flip)
+        got = upfirdn2d(x, f, 2, 1, [1, 2, 2, 1], flip_filter=flip, gain=4, separable=True)
+        torch.testing.assert_close(got, want, rtol=0, atol=1e-12)
+
+
+def test_upfirdn2d_separable_gradients_match_reference():
+    f = setup_filter([1, 3, 3, 1]).double()
+    x = torch.randn(2, 3, 7, 6, dtype=torch.float64, requires_grad=True)
+    gy = torch.randn(2, 3, 14, 12, dtype=torch.float64)
+    g_ref, = torch.autograd.grad(upsample2d(x, f) .mul(gy).sum(), x)
+    g_fast, = torch.autograd.grad(upsample2d(x, f, separable=True).mul(gy).sum(), x)
+    torch.testing.assert_close(g_fast, g_ref, rtol=0, atol=1e-12)
+    xs = torch.randn(1, 2, 4, 5, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradgradcheck(lambda v: downsample2d(v, f, separable=True), (xs,))
+
+
+def test_resampling_shapes_and_constant_preservation():
+    f = setup_filter([1, 3, 3, 1])
+    x = torch.ones(1, 1, 8, 8)
+    up = upsample2d(x, f, separable=True)
+    down = downsample2d(x, f, separable=True)
+    assert up.shape == (1, 1, 16, 16) and down.shape == (1, 1, 4, 4)
+    # Away from the zero-padded border a normalized filter keeps a constant image constant.
+    torch.testing.assert_close(up[..., 2:-2, 2:-2], torch.ones(1, 1, 12, 12))
+    torch.testing.assert_close(down[..., 1:-1, 1:-1], torch.ones(1, 1, 2, 2))
+
+
+@pytest.mark.parametrize("k", [1, 3])
+@pytest.mark.parametrize("groups", [1, 2])
+def test_conv2d_resample_up_equals_upsample_then_convolve(k, groups):
+    f = setup_filter([1, 3, 3, 1]).double()
+    x = torch.randn(2, 4 * groups, 5, 6, dtype=torch.float64)
+    w = torch.randn(3 * groups, 4, k, k, dtype=torch.float64)
+    got = conv2d_resample(x, w, f, up=2, padding=k // 2, groups=groups, flip_weight=False)
+    # Both stages are linear shift-invariant, so they commute on an input with a wide zero border;
+    # cropping the centre removes the border effects of the intermediate result.
+    P = 3
+    wide = F.conv2d(upsample2d(F.pad(x, [P] * 4), f), w.flip([2, 3]), padding=k // 2, groups=groups)  # true conv
+    want = wide[..., 2 * P:-2 * P, 2 * P:-2 * P]
+    torch.testing.assert_close(got, want, rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_conv2d_resample_down_equals_convolve_then_downsample(k):
+    f = setup_filter([1, 3, 3, 1]).double()
+    x = torch.randn(2, 4, 8, 10, dtype=torch.float64)
+    w = torch.randn(3, 4, k, k, dtype=torch.float64)
+    got = conv2d_resample(x, w, f, down=2, padding=k // 2)
+    P = 4  # see the up test: commute on a zero-bordered input, then crop
+    want = downsample2d(F.conv2d(F.pad(x, [P] * 4), w, padding=k // 2), f)[..., P // 2:-(P // 2), P // 2:-(P // 2)]
+    torch.testing.assert_close(got, want, rtol=0, atol=1e-10)
+
+
+def naive_modulated_conv(x, weight, styles, demodulate):
+    outs = []
+    for b in range(x.shape[0]):
+        w = weight * styles[b].reshape(1, -1, 1, 1)
+        if demodulate:
+            w = w / torch.sqrt((w ** 2).sum(dim=[1, 2, 3], keepdim=True) + 1e-8)
+        outs.append(F.conv2d(x[b:b + 1], w, padding=weight.shape[-1] // 2))
+    return torch.cat(outs)
+
+
+@pytest.mark.parametrize("demodulate", [True, False])
+@pytest.mark.parametrize("fused", [True, False])
+def test_modulated_conv2d_matches_per_sample_convolution(demodulate, fused):
+    g = torch.Generator().manual_seed(3)
+    x = torch.randn(3, 4, 6, 6, dtype=torch.float64, generator=g)
+    weight = torch.randn(5, 4, 3, 3, dtype=torch.float64, generator=g)
+    styles = torch.randn(3, 4, dtype=torch.float64, generator=g)
+    got = modulated_conv2d(x, weight, styles, padding=1, demodulate=demodulate, fused_modconv=fused)
+    torch.testing.assert_close(got, naive_modulated_conv(x, weight, styles, demodulate), rtol=0, atol=1e-10)
+
+
+def test_modulated_conv2d_fused_equals_unfused_with_upsampling():
+    f = setup_filter([1, 3, 3, 1]).double()
+    x = torch.randn(2, 4, 5, 5, dtype=torch.float64)
+    weight = torch.randn(3, 4, 3, 3, dtype=torch.float64)
+    styles = torch.randn(2, 4, dtype=torch.float64)
+    noise = torch.randn(2, 1, 10, 10, dtype=torch.float64)
+    a = modulated_conv2d(x, weight, styles, noise, up=2, padding=1, resample_filter=f, flip_weight=False)
+    b = modulated_conv2d(x, weight, styles, noise, up=2, padding=1, resample_filter=f, flip_weight=False,
+                         fused_modconv=False)
+    torch.testing.assert_close(a, b, rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("K", [1, 4, 7])
+def test_k_batched_head_equals_replicated_feature_maps(K):
+    """OP3D replicates x K times and runs a grouped 1x1 modulated conv; we never replicate."""
+    g = torch.Generator().manual_seed(K)
+    x = torch.randn(2, 6, 5, 4, dtype=torch.float64, generator=g)
+    weight = torch.randn(9, 6, dtype=torch.float64, generator=g)
+    styles = torch.randn(2, K, 6, dtype=torch.float64, generator=g)
+    x_rep = x.unsqueeze(1).repeat(1, K, 1, 1, 1).reshape(2 * K, 6, 5, 4)
+    want = modulated_conv2d(x_rep, weight[:, :, None, None], styles.reshape(2 * K, 6), demodulate=False)
+    got = modulated_conv1x1_multi(x, weight, styles)
+    torch.testing.assert_close(got, want.reshape(2, K, 9, 5, 4), rtol=0, atol=1e-10)

@@ -1,0 +1,173 @@
+"""Rays, depth sampling and compositing against hand-computed cases."""
+import math
+
+import pytest
+import torch
+
+from op3d.rendering.marcher import ray_march
+from op3d.rendering.rays import ray_box_limits, rays_from_cameras
+from op3d.rendering.renderer import RenderOptions, render
+from op3d.rendering.samplers import importance_depths, merge_samples, sample_pdf, stratified_depths
+
+
+def frontal_label(radius=2.7, focal=4.2647, dtype=torch.float64):
+    """Camera at (0, 0, r) looking at the origin: OpenCV axes x right, y down, z forward (-world z)."""
+    cam2world = torch.tensor([[1, 0, 0, 0], [0, -1, 0, 0], [0, 0, -1, radius], [0, 0, 0, 1]], dtype=dtype)
+    K = torch.tensor([[focal, 0, 0.5], [0, focal, 0.5], [0, 0, 1]], dtype=dtype)
+    return torch.cat([cam2world.reshape(-1), K.reshape(-1)])[None]
+
+
+def test_rays_hand_computed():
+    c = frontal_label(focal=2.0)
+    origins, dirs = rays_from_cameras(c, 4)
+    assert origins.shape == dirs.shape == (1, 16, 3)
+    torch.testing.assert_close(origins[0, 0], torch.tensor([0, 0, 2.7], dtype=torch.float64))
+    torch.testing.assert_close(dirs.norm(dim=-1), torch.ones(1, 16, dtype=torch.float64))
+    # pixel (row 0, col 3): u = 3.5/4, v = 0.5/4 -> camera (0.1875, -0.1875, 1) -> world (0.1875, 0.1875, -1)
+    want = torch.tensor([0.1875, 0.1875, -1.0], dtype=torch.float64)
+    torch.testing.assert_close(dirs[0, 3], want / want.norm())
+    # skew term: x = (u - cx + cy*sk/fy - sk*v/fy) / fx
+    c2 = c.clone()
+    c2[0, 17] = 0.3
+    _, d2 = rays_from_cameras(c2, 4)
+    u, v = 3.5 / 4, 0.5 / 4
+    x = (u - 0.5 + 0.5 * 0.3 / 2 - 0.3 * v / 2) / 2
+    want = torch.tensor([x, -(v - 0.5) / 2, -1.0], dtype=torch.float64)
+    torch.testing.assert_close(d2[0, 3], want / want.norm())
+
+
+def test_ray_box_limits():
+    o = torch.tensor([[[0.0, 0.0, 3.0], [0.0, 2.0, 3.0], [0.2, 0.1, 3.0]]], dtype=torch.float64)
+    d = torch.tensor([[[0.0, 0.0, -1.0], [0.0, 0.0, -1.0], [0.0, 0.0, -1.0]]], dtype=torch.float64)
+    near, far = ray_box_limits(o, d, 2.0)
+    assert near[0, :, 0].tolist() == [2.0, -1.0, 2.0] and far[0, :, 0].tolist() == [4.0, -2.0, 4.0]
+    diag = torch.tensor([[[1.0, 1.0, 1.0]]], dtype=torch.float64) / math.sqrt(3)
+    near, far = ray_box_limits(torch.tensor([[[-3.0, -3.0, -3.0]]], dtype=torch.float64), diag, 2.0)
+    assert near.item() == pytest.approx(2 * math.sqrt(3)) and far.item() == pytest.approx(4 * math.sqrt(3))
+
+
+def test_stratified_depths_deterministic_and_jittered():
+    d = stratified_depths(2.0, 3.0, 1, 2, 5, 0.5)
+    torch.testing.assert_close(d[0, 0, :, 0], torch.tensor([2.125, 2.375, 2.625, 2.875, 3.125]))
+    start = torch.tensor([[[1.0], [2.0]]])
+    end = torch.tensor([[[2.0], [4.0]]])
+    jitter = torch.zeros(1, 2, 3, 1)
+    d = stratified_depths(start, end, 1, 2, 3, jitter)
+    torch.testing.assert_close(d[0, 1, :, 0], torch.tensor([2.0, 3.0, 4.0]))
+
+
+def naive_sample_pdf(bins, weights, u, eps=1e-5):
+    w = [x + eps for x in weights]
+    total = sum(w)
+    cdf = [0.0]
+    for x in w:
+        cdf.append(cdf[-1] + x / total)
+    out = []
+    for uu in u:
+        ind = sum(1 for c in cdf if c <= uu)  # searchsorted(right=True)
+        below, above = max(ind - 1, 0), min(ind, len(w))
+        denom = cdf[above] - cdf[below]
+        denom = 1.0 if denom < eps else denom
+        out.append(bins[below] + (uu - cdf[below]) / denom * (bins[above] - bins[below]))
+    return out
+
+
+def test_sample_pdf_matches_definition():
+    g = torch.Generator().manual_seed(0)
+    bins = torch.sort(torch.rand(3, 7, dtype=torch.float64, generator=g), dim=1).values
+    weights = torch.rand(3, 6, dtype=torch.float64, generator=g)
+    weights[1] = 0
+    weights[2, 2] = 50
+    u = torch.rand(3, 9, dtype=torch.float64, generator=g)
+    got = sample_pdf(bins, weights, u)
+    for r in range(3):
+        assert got[r].tolist() == pytest.approx(naive_sample_pdf(bins[r].tolist(), weights[r].tolist(), u[r].tolist()))
+
+
+def test_importance_samples_concentrate_at_weight_peak():
+    depths = torch.linspace(2, 3, 11).reshape(1, 1, 11, 1)
+    weights = torch.zeros(1, 1, 10, 1)
+    weights[0, 0, 5] = 1.0
+    fine = importance_depths(depths, weights, 32)
+    mids = 0.5 * (depths[0, 0, :-1, 0] + depths[0, 0, 1:, 0])
+    assert fine.shape == (1, 1, 32, 1)
+    inside = ((fine >= mids[3]) & (fine <= mids[6])).float().mean()  # the smoothed peak spans 3 intervals
+    assert inside > 0.75
+
+
+def test_ray_march_hand_computed():
+    # two intervals; densities chosen so softplus(sigma - 1) = s exactly: sigma = 1 + log(exp(s) - 1)
+    s = torch.tensor([0.5, 2.0], dtype=torch.float64)
+    raw = 1 + torch.log(torch.expm1(s))
+    densities = torch.stack([raw[0], raw[0], raw[1]]).reshape(1, 1, 3, 1)  # midpoints: raw0, (raw0+raw1)/2
+    depths = torch.tensor([1.0, 2.0, 4.0], dtype=torch.float64).reshape(1, 1, 3, 1)
+    colors = torch.tensor([[0.0], [1.0], [0.5]], dtype=torch.float64).reshape(1, 1, 3, 1)
+    rgb, depth, w = ray_march(colors, densities, depths)
+    s_mid = torch.nn.functional.softplus((raw[0] + raw[1]) / 2 - 1)
+    a0 = 1 - math.exp(-0.5 * 1.0)
+    a1 = 1 - math.exp(-s_mid.item() * 2.0)
+    w0, w1 = a0, a1 * (1 - a0 + 1e-10)
+    assert w[0, 0, :, 0].tolist() == pytest.approx([w0, w1])
+    assert rgb.item() == pytest.approx((w0 * 0.5 + w1 * 0.75) * 2 - 1)
+    assert depth.item() == pytest.approx((w0 * 1.5 + w1 * 3.0) / (w0 + w1))
+    rgb_w, _, _ = ray_march(colors, densities, depths, white_back=True)
+    assert rgb_w.item() == pytest.approx((w0 * 0.5 + w1 * 0.75 + 1 - w0 - w1) * 2 - 1)
+
+
+def test_ray_march_empty_ray_depth_is_clamped():
+    densities = torch.full((1, 1, 4, 1), -1e4)
+    depths = torch.linspace(2, 3, 4).reshape(1, 1, 4, 1)
+    _, depth, w = ray_march(torch.zeros(1, 1, 4, 3), densities, depths)
+    assert w.abs().max() == 0 and depth.item() == pytest.approx(3.0)  # NaN -> inf -> clamped to the max depth
+
+
+def test_merge_samples_sorts_everything_together():
+    d1 = torch.tensor([1.0, 3.0]).reshape(1, 1, 2, 1)
+    d2 = torch.tensor([2.0, 0.5]).reshape(1, 1, 2, 1)
+    c1, c2 = d1.expand(1, 1, 2, 2) * 10, d2.expand(1, 1, 2, 2) * 10
+    depths, colors, dens = merge_samples(d1, c1, d1 + 1, d2, c2, d2 + 1)
+    assert depths.flatten().tolist() == [0.5, 1.0, 2.0, 3.0]
+    assert colors[..., 0].flatten().tolist() == [5.0, 10.0, 20.0, 30.0]
+    assert dens.flatten().tolist() == [1.5, 2.0, 3.0, 4.0]
+
+
+def sphere_field(radius=0.5, inside=200.0):
+    def field(points, _dirs):
+        d = points.norm(dim=-1, keepdim=True)
+        sigma = torch.where(d < radius, torch.full_like(d, inside), torch.full_like(d, -50.0))
+        return {"rgb": torch.ones(*points.shape[:2], 3, dtype=points.dtype), "sigma": sigma}
+    return field
+
+
+@pytest.mark.parametrize("ray_range", [(2.0, 3.2), ("auto", "auto")])
+def test_render_opaque_sphere_depth(ray_range):
+    c = frontal_label(radius=2.7, focal=8.0)
+    origins, dirs = rays_from_cameras(c, 8)
+    opts = RenderOptions(depth_resolution=64, depth_resolution_importance=64, ray_start=ray_range[0],
+                         ray_end=ray_range[1], box_warp=1.2)
+    feats, depth, acc = render(sphere_field(), origins, dirs, opts, deterministic=True)
+    # distance from the camera to the sphere along each ray, where the ray hits it
+    b = (origins * dirs).sum(-1)
+    disc = b ** 2 - (origins.square().sum(-1) - 0.25)
+    hit = disc > 1e-3
+    t_hit = -b - disc.clamp_min(0).sqrt()
+    assert hit.any()
+    err = (depth[..., 0] - t_hit)[hit].abs().max()
+    assert err < 0.03, err
+    assert (acc[..., 0][hit] > 0.99).all()
+
+
+def test_render_chunked_equals_whole():
+    c = frontal_label(focal=6.0)
+    origins, dirs = rays_from_cameras(c, 6)
+    opts = RenderOptions(depth_resolution=8, depth_resolution_importance=8, ray_start=2.0, ray_end=3.4)
+    field = sphere_field(inside=5.0)
+    whole = render(field, origins, dirs, opts, deterministic=True)
+    chunked = render(field, origins, dirs, opts, deterministic=True, chunk=7)
+    for a, b in zip(whole, chunked):
+        torch.testing.assert_close(a, b)
+
+
+def test_render_options_validation():
+    with pytest.raises(ValueError, match="both be 'auto'"):
+        RenderOptions.from_kwargs(dict(ray_start="auto", ray_end=3.0))
