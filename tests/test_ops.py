@@ -9,7 +9,9 @@ import torch.nn.functional as F
 from op3d.ops.bias_act import ACTIVATIONS, bias_act
 from op3d.ops.conv2d_resample import conv2d_resample
 from op3d.ops.modulated_conv import modulated_conv1x1_multi, modulated_conv2d
-from op3d.ops.upfirdn2d import downsample2d, setup_filter, upfirdn2d, upfirdn2d_ref, upsample2d
+from op3d.ops.dispatch import reference_ops
+from op3d.ops.upfirdn2d import (downsample2d, is_bilinear_filter, setup_filter, upfirdn2d, upfirdn2d_ref,
+                                upsample2d)
 
 NAIVE_ACT = {
     "linear": lambda v: v, "relu": lambda v: max(v, 0.0), "lrelu": lambda v: v if v >= 0 else 0.2 * v,
@@ -71,7 +73,7 @@ def test_upfirdn2d_matches_naive(H, W, up, down, pad, gain):
     f = setup_filter([1, 3, 3, 1]).double()
     want = naive_upfirdn2d(x, f, up, down, pad, gain)
     torch.testing.assert_close(upfirdn2d_ref(x, f, up, down, pad, gain=gain), want, rtol=0, atol=1e-12)
-    torch.testing.assert_close(upfirdn2d(x, f, up, down, pad, gain=gain, separable=True), want, rtol=0, atol=1e-12)
+    torch.testing.assert_close(upfirdn2d(x, f, up, down, pad, gain=gain), want, rtol=0, atol=1e-12)
 
 
 def test_upfirdn2d_asymmetric_filter_and_flip():
@@ -79,26 +81,37 @@ def test_upfirdn2d_asymmetric_filter_and_flip():
     f = setup_filter([1, 2, 5], normalize=False).double()  # outer product, not symmetric
     for flip in (False, True):
         want = naive_upfirdn2d(x, f, 2, 1, [1, 2, 2, 1], 4, flip_filter=flip)
-        got = upfirdn2d(x, f, 2, 1, [1, 2, 2, 1], flip_filter=flip, gain=4, separable=True)
+        got = upfirdn2d(x, f, 2, 1, [1, 2, 2, 1], flip_filter=flip, gain=4)
         torch.testing.assert_close(got, want, rtol=0, atol=1e-12)
 
 
-def test_upfirdn2d_separable_gradients_match_reference():
+@pytest.mark.parametrize("H,W", [(7, 6), (1, 1), (16, 16), (31, 33)])
+def test_fast_upsample_matches_naive_forward_and_backward(H, W):
     f = setup_filter([1, 3, 3, 1]).double()
-    x = torch.randn(2, 3, 7, 6, dtype=torch.float64, requires_grad=True)
-    gy = torch.randn(2, 3, 14, 12, dtype=torch.float64)
-    g_ref, = torch.autograd.grad(upsample2d(x, f) .mul(gy).sum(), x)
-    g_fast, = torch.autograd.grad(upsample2d(x, f, separable=True).mul(gy).sum(), x)
+    assert is_bilinear_filter(f) and not is_bilinear_filter(setup_filter([1, 2, 1]))
+    x = torch.randn(2, 3, H, W, dtype=torch.float64, requires_grad=True)
+    fast = upsample2d(x, f)
+    with reference_ops():
+        ref = upsample2d(x, f)
+    torch.testing.assert_close(fast, naive_upfirdn2d(x.detach(), f, 2, 1, [2, 1, 2, 1], 4), rtol=0, atol=1e-12)
+    gy = torch.randn_like(ref)
+    g_fast, = torch.autograd.grad(fast, x, gy)
+    g_ref, = torch.autograd.grad(ref, x, gy)
     torch.testing.assert_close(g_fast, g_ref, rtol=0, atol=1e-12)
+
+
+def test_resampling_second_order():
+    f = setup_filter([1, 3, 3, 1]).double()
     xs = torch.randn(1, 2, 4, 5, dtype=torch.float64, requires_grad=True)
-    assert torch.autograd.gradgradcheck(lambda v: downsample2d(v, f, separable=True), (xs,))
+    assert torch.autograd.gradgradcheck(lambda v: downsample2d(v, f), (xs,))
+    assert torch.autograd.gradgradcheck(lambda v: upsample2d(v, f), (xs,))
 
 
 def test_resampling_shapes_and_constant_preservation():
     f = setup_filter([1, 3, 3, 1])
     x = torch.ones(1, 1, 8, 8)
-    up = upsample2d(x, f, separable=True)
-    down = downsample2d(x, f, separable=True)
+    up = upsample2d(x, f)
+    down = downsample2d(x, f)
     assert up.shape == (1, 1, 16, 16) and down.shape == (1, 1, 4, 4)
     # Away from the zero-padded border a normalized filter keeps a constant image constant.
     torch.testing.assert_close(up[..., 2:-2, 2:-2], torch.ones(1, 1, 12, 12))

@@ -54,7 +54,7 @@ class DiscriminatorBlock(nn.Module):
         if self.in_channels == 0 or self.architecture == "skip":
             y = self.fromrgb(img.to(dtype))
             x = x + y if x is not None else y
-            img = downsample2d(img, self.resample_filter, separable=True) if self.architecture == "skip" else None
+            img = downsample2d(img, self.resample_filter) if self.architecture == "skip" else None
         if self.architecture == "resnet":
             y = self.skip(x, gain=np.sqrt(0.5))
             x = self.conv0(x)

@@ -148,7 +148,7 @@ class SynthesisBlock(nn.Module):
             x = self.conv1(x, ws[:, 1], fused_modconv=fused_modconv, noise_mode=noise_mode)
         if img is not None and self.up > 1:
             shape = img.shape
-            img = upsample2d(img.reshape(-1, *shape[-3:]), self.resample_filter, separable=True)
+            img = upsample2d(img.reshape(-1, *shape[-3:]), self.resample_filter)
             img = img.reshape(*shape[:-2], *img.shape[-2:])
         y = getattr(self, self.head_name)(x, ws[:, self.num_conv] if head_w is None else head_w)
         y = y.to(dtype=torch.float32, memory_format=torch.contiguous_format)

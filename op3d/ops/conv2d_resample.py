@@ -1,8 +1,7 @@
 """2-D convolution with optional FIR up/downsampling, as StyleGAN2's conv2d_resample.
 
 Upsampling runs as a strided transposed convolution followed by the FIR filter; downsampling as the
-FIR filter followed by a strided convolution. The filter is expected separable (outer product of
-1-D taps), which every StyleGAN2/EG3D layer uses.
+FIR filter followed by a strided convolution.
 """
 from __future__ import annotations
 
@@ -53,13 +52,12 @@ def conv2d_resample(
         py1 += (fh - down) // 2
 
     if down > 1:  # filter, then strided convolution (1x1 kernels included)
-        x = upfirdn2d(x, f, padding=[px0, px1, py0, py1], flip_filter=flip_filter, separable=True)
+        x = upfirdn2d(x, f, padding=[px0, px1, py0, py1], flip_filter=flip_filter)
         return _conv(x, w, stride=down, groups=groups, flip_weight=flip_weight)
 
     if up > 1 and kw == 1 and kh == 1:  # 1x1: convolve at low resolution, then upsample
         x = _conv(x, w, groups=groups, flip_weight=flip_weight)
-        return upfirdn2d(x, f, up=up, padding=[px0, px1, py0, py1], gain=up ** 2, flip_filter=flip_filter,
-                         separable=True)
+        return upfirdn2d(x, f, up=up, padding=[px0, px1, py0, py1], gain=up ** 2, flip_filter=flip_filter)
 
     if up > 1:  # transposed strided convolution, then the FIR filter
         if groups == 1:
@@ -75,7 +73,7 @@ def conv2d_resample(
         pyt = max(min(-py0, -py1), 0)
         x = _conv(x, w, stride=up, padding=[pyt, pxt], groups=groups, transpose=True, flip_weight=not flip_weight)
         return upfirdn2d(x, f, padding=[px0 + pxt, px1 + pxt, py0 + pyt, py1 + pyt], gain=up ** 2,
-                         flip_filter=flip_filter, separable=True)
+                         flip_filter=flip_filter)
 
     if px0 == px1 and py0 == py1 and px0 >= 0 and py0 >= 0:
         return _conv(x, w, padding=[py0, px0], groups=groups, flip_weight=flip_weight)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import torch
 
 from op3d.ops.conv2d_resample import conv2d_resample
+from op3d.ops.dispatch import using_reference
 
 
 def modulated_conv2d(
@@ -69,6 +70,10 @@ def modulated_conv1x1_multi(x: torch.Tensor, weight: torch.Tensor, styles: torch
     """
     B, I, H, W = x.shape
     K = styles.shape[1]
+    if using_reference():  # OP3D's computation: replicate x K times, one grouped conv per (b, k)
+        x_rep = x.unsqueeze(1).expand(B, K, I, H, W).reshape(B * K, I, H, W)
+        y = modulated_conv2d(x_rep, weight[:, :, None, None], styles.reshape(B * K, I), demodulate=False)
+        return y.reshape(B, K, weight.shape[0], H, W)
     w = weight.unsqueeze(0).unsqueeze(0) * styles.unsqueeze(2)  # [B, K, O, I]
     y = torch.bmm(w.reshape(B, K * weight.shape[0], I).to(x.dtype), x.reshape(B, I, H * W))  # [B, K*O, HW]
     return y.reshape(B, K, weight.shape[0], H, W)
