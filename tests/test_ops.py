@@ -187,4 +187,4 @@ def test_k_batched_head_equals_replicated_feature_maps(K):
     x_rep = x.unsqueeze(1).repeat(1, K, 1, 1, 1).reshape(2 * K, 6, 5, 4)
     want = modulated_conv2d(x_rep, weight[:, :, None, None], styles.reshape(2 * K, 6), demodulate=False)
     got = modulated_conv1x1_multi(x, weight, styles)
-    torch.testing.assert_close(got, want.reshape(2, K, 9, 5, 4), rtol=0, atol=1e-10)
+    torch.testing.assert_close(got, want.reshape(2, K, 9, 5, 4).transpose(1, 2), rtol=0, atol=1e-10)

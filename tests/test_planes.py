@@ -127,4 +127,4 @@ def test_plane_head_equals_k_separate_heads(K):
     for k in range(K):  # the original's per-sample ToRGB: demodulation off, styles scaled by 1/sqrt(I)
         styles = head.affine(w[:, k]) * head.weight_gain
         want = modulated_conv2d(x, head.weight, styles, demodulate=False) + head.bias.reshape(1, -1, 1, 1)
-        torch.testing.assert_close(got[:, k], want, rtol=0, atol=1e-12)
+        torch.testing.assert_close(got[:, :, k], want, rtol=0, atol=1e-12)

@@ -86,15 +86,19 @@ class Generator(nn.Module):
                                      truncation_cutoff=truncation_cutoff, update_emas=update_emas)
 
     def planes(self, ws: torch.Tensor, **synthesis_kwargs) -> torch.Tensor:
-        """ws [B, num_ws, w_dim] -> planes [B, K, 3, C, H, W] (K = 1 for the tri-plane)."""
-        p = self.backbone.synthesis(ws, **synthesis_kwargs)  # [B, K, 3C, H, W]
-        return p.reshape(p.shape[0], p.shape[1], 3, self.plane_channels, p.shape[-2], p.shape[-1])
+        """ws [B, num_ws, w_dim] -> planes [B, K, 3, C, H, W] (K = 1 for the tri-plane).
+
+        The tensor is a permuted view of [B, 3, C, K, H, W] storage, the layout the samplers read.
+        """
+        p = self.backbone.synthesis(ws, **synthesis_kwargs)  # [B, 3C, K, H, W]
+        p = p.reshape(p.shape[0], 3, self.plane_channels, *p.shape[2:])
+        return p.permute(0, 3, 1, 2, 4, 5)
 
     def sample_features(self, planes: torch.Tensor, points: torch.Tensor, impl: str = "auto") -> torch.Tensor:
         """Aggregated plane features at world points: planes [B, K, 3, C, H, W], points [B, P, 3] -> [B, P, C]."""
         box_warp = self.render_options.box_warp
         if self.representation == "triplane":
-            feats = sample_triplane(planes[:, 0], points, box_warp, legacy_eg3d_axes=self.legacy_axes, impl=impl)
+            feats = sample_triplane(planes.squeeze(1), points, box_warp, legacy_eg3d_axes=self.legacy_axes, impl=impl)
         else:
             feats = sample_orthoplanes(planes, points, box_warp, legacy_unscaled_axes=self.legacy_axes, impl=impl)
         return aggregate_mean(feats)

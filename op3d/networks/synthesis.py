@@ -59,7 +59,7 @@ class ToRGBLayer(nn.Module):
     """Modulated 1x1 convolution without demodulation (ToRGB; in OrthoPlanes the K-plane head).
 
     With w [B, w_dim] it returns [B, O, H, W]; with w [B, K, w_dim] it returns K differently modulated
-    outputs [B, K, O, H, W] computed as one batched matmul, never replicating x K times.
+    outputs [B, O, K, H, W] computed as one batched matmul, never replicating x K times.
     """
 
     def __init__(self, in_channels: int, out_channels: int, w_dim: int, kernel_size: int = 1,
@@ -78,9 +78,9 @@ class ToRGBLayer(nn.Module):
         B = w.shape[0]
         w = w.reshape(B, 1 if single else w.shape[1], w.shape[-1])
         styles = self.affine(w.reshape(-1, w.shape[-1])).reshape(B, w.shape[1], -1) * self.weight_gain  # [B, K, I]
-        y = modulated_conv1x1_multi(x, self.weight[:, :, 0, 0], styles)  # [B, K, O, H, W]
-        y = bias_act(y, self.bias.to(y.dtype), dim=2, clamp=self.conv_clamp)
-        return y[:, 0] if single else y
+        y = modulated_conv1x1_multi(x, self.weight[:, :, 0, 0], styles)  # [B, O, K, H, W]
+        y = bias_act(y, self.bias.to(y.dtype), dim=1, clamp=self.conv_clamp)
+        return y.squeeze(2) if single else y
 
 
 class SynthesisBlock(nn.Module):
@@ -162,7 +162,7 @@ class PlaneSynthesisNetwork(nn.Module):
     planes_per_axis=None: the EG3D tri-plane backbone (ToRGB "torgb" uses the w after each block's convs;
     num_ws counts the last ToRGB). planes_per_axis=K: the OrthoPlanes backbone, whose heads
     "to_depth_feature" take [w ; gamma(p_k)] with the block's first w (num_ws counts convs only).
-    forward(ws [B, num_ws, w_dim]) -> [B, K, img_channels, H, W] (K = 1 for the tri-plane).
+    forward(ws [B, num_ws, w_dim]) -> [B, img_channels, K, H, W] (K = 1 for the tri-plane).
     """
 
     def __init__(self, w_dim: int, img_resolution: int, img_channels: int, channel_base: int = 32768,
@@ -207,4 +207,4 @@ class PlaneSynthesisNetwork(nn.Module):
                 head_w = plane_head_inputs(ws[:, w_idx], self.planes_per_axis, self.fourier_L)  # [B, K, w+2L+1]
                 x, img = block(x, img, ws.narrow(1, w_idx, block.num_conv), head_w=head_w, **block_kwargs)
             w_idx += block.num_conv
-        return img if self.planes_per_axis is not None else img.unsqueeze(1)
+        return img if self.planes_per_axis is not None else img.unsqueeze(2)

@@ -65,15 +65,17 @@ def modulated_conv2d(
 def modulated_conv1x1_multi(x: torch.Tensor, weight: torch.Tensor, styles: torch.Tensor) -> torch.Tensor:
     """K differently-modulated 1x1 convolutions of one feature map, without replicating it K times.
 
-    x: [B, I, H, W], weight: [O, I], styles: [B, K, I] -> [B, K, O, H, W]
-    out[b, k, o] = sum_i weight[o, i] * styles[b, k, i] * x[b, i]  (no demodulation).
+    x: [B, I, H, W], weight: [O, I], styles: [B, K, I] -> [B, O, K, H, W] (output channel before plane index:
+    the layout in which each axis' planes already form a [C, D=K, H, W] volume for trilinear sampling).
+    out[b, o, k] = sum_i weight[o, i] * styles[b, k, i] * x[b, i]  (no demodulation).
     """
     B, I, H, W = x.shape
     K = styles.shape[1]
+    O = weight.shape[0]
     if using_reference():  # OP3D's computation: replicate x K times, one grouped conv per (b, k)
         x_rep = x.unsqueeze(1).expand(B, K, I, H, W).reshape(B * K, I, H, W)
         y = modulated_conv2d(x_rep, weight[:, :, None, None], styles.reshape(B * K, I), demodulate=False)
-        return y.reshape(B, K, weight.shape[0], H, W)
-    w = weight.unsqueeze(0).unsqueeze(0) * styles.unsqueeze(2)  # [B, K, O, I]
-    y = torch.bmm(w.reshape(B, K * weight.shape[0], I).to(x.dtype), x.reshape(B, I, H * W))  # [B, K*O, HW]
-    return y.reshape(B, K, weight.shape[0], H, W)
+        return y.reshape(B, K, O, H, W).transpose(1, 2)
+    w = weight.unsqueeze(1) * styles.unsqueeze(1)  # [B, O, K, I]
+    y = torch.bmm(w.reshape(B, O * K, I).to(x.dtype), x.reshape(B, I, H * W))  # [B, O*K, HW]
+    return y.reshape(B, O, K, H, W)

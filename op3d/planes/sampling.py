@@ -87,11 +87,11 @@ def sample_orthoplanes(planes: torch.Tensor, points: torch.Tensor, box_warp: flo
         raise ValueError(f"points must be [B, P, 3] with B = {planes.shape[0]}, got {tuple(points.shape)}")
     impl = _choose(impl, points)
     scaled = points * (2 / box_warp)
+    volumes = planes.permute(0, 2, 3, 1, 4, 5).unbind(1)  # 3 x [B, C, K, H, W]; unbind's backward is a stack
     out = []
     for axis, order in enumerate(([0, 1, 2], [1, 2, 0], [2, 0, 1])):
         coords = (scaled if axis == 0 or not legacy_unscaled_axes else points)[..., order]  # [B, P, 3]
-        volume = planes[:, :, axis].permute(0, 2, 1, 3, 4)  # [B, C, K, H, W]
-        out.append(_interp(volume, coords, impl))
+        out.append(_interp(volumes[axis], coords, impl))
     return torch.stack(out, dim=1)
 
 
@@ -112,7 +112,8 @@ def sample_triplane(planes: torch.Tensor, points: torch.Tensor, box_warp: float 
         raise ValueError(f"points must be [B, P, 3] with B = {planes.shape[0]}, got {tuple(points.shape)}")
     impl = _choose(impl, points)
     scaled = points * (2 / box_warp)
-    out = [_interp(planes[:, a], scaled[..., dims], impl) for a, dims in enumerate(TRIPLANE_AXES[legacy_eg3d_axes])]
+    axes = TRIPLANE_AXES[legacy_eg3d_axes]
+    out = [_interp(plane, scaled[..., dims], impl) for plane, dims in zip(planes.unbind(1), axes)]
     return torch.stack(out, dim=1)
 
 
