@@ -1,0 +1,3 @@
+from op3d.cli import main
+
+main()

@@ -1,0 +1,53 @@
+"""The `op3d` command line. Subcommands live beside the code they drive and are imported lazily,
+so `op3d --help` is instant and a broken optional dependency only affects its own command."""
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+# name -> "module:attribute" of a click command or group
+COMMANDS = {
+    "convert": "op3d.io.cli:convert",
+    "dataset": "op3d.data.cli:dataset",
+    "info": "op3d.io.cli:info",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module, attr = target.split(":")
+        return getattr(importlib.import_module(module), attr)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="op3d")
+def cli() -> None:
+    """op3d: 3D-aware image synthesis with OrthoPlanes and EG3D tri-planes."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: user errors (ValueError, FileNotFoundError) print one line and exit 1, no traceback."""
+    try:
+        cli.main(args=argv, standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except (ValueError, FileNotFoundError, NotADirectoryError, PermissionError, IsADirectoryError) as e:
+        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        click.echo(f"Error: {msg}", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
