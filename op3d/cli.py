@@ -12,6 +12,7 @@ COMMANDS = {
     "convert": "op3d.io.cli:convert",
     "dataset": "op3d.data.cli:dataset",
     "info": "op3d.io.cli:info",
+    "train": "op3d.training.cli:train",
 }
 
 

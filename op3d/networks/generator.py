@@ -71,6 +71,7 @@ class Generator(nn.Module):
         self.decoder = OSGDecoder(plane_channels, out_dim=plane_channels,
                                   lr_multiplier=rendering_kwargs.get("decoder_lr_mul", 1))
         self.neural_rendering_resolution = neural_rendering_resolution
+        self.deterministic = False  # default for synthesis(deterministic=None): fixed jitter, linspace importance
 
     # ----------------------------------------------------------------------------------------------
     @property
@@ -117,11 +118,12 @@ class Generator(nn.Module):
         return self.field(planes)(points, None)
 
     def synthesis(self, ws: torch.Tensor, c: torch.Tensor, neural_rendering_resolution: int | None = None,
-                  deterministic: bool = False, generator: torch.Generator | None = None, chunk: int | None = None,
+                  deterministic: bool | None = None, generator: torch.Generator | None = None, chunk: int | None = None,
                   return_planes: bool = False, planes: torch.Tensor | None = None, **synthesis_kwargs
                   ) -> dict[str, torch.Tensor]:
         """Render ws [B, num_ws, w_dim] from cameras c [B, 25]; see the class docstring for outputs."""
         check_labels(c)
+        deterministic = self.deterministic if deterministic is None else deterministic
         res = neural_rendering_resolution or self.neural_rendering_resolution
         synthesis_kwargs.pop("update_emas", None)
         origins, dirs = rays_from_cameras(c, res)

@@ -1,0 +1,123 @@
+"""`op3d train` (and train_scripts/train_unconditional.py): the original OP3D flags, op3d defaults.
+
+With no --data, a built-in synthetic dataset is generated into the output directory and a small model
+trains on it, so a newcomer sees something work on a CPU in minutes.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from op3d.training.loss import LossConfig
+
+
+def _csv(value: str | None) -> list[str]:
+    if value is None or value.strip().lower() in ("", "none"):
+        return []
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+@click.command(context_settings={"show_default": True})
+@click.option("--outdir", required=True, type=click.Path(file_okay=False), help="Where to make the run directory.")
+@click.option("--cfg", type=click.Choice(["ffhq", "afhq", "shhq", "shapenet", "synthetic"]), default=None,
+              help="Rendering preset [default: synthetic without --data, else ffhq].")
+@click.option("--data", type=click.Path(exists=True), default=None,
+              help="Dataset zip or folder (EG3D format); omitted = make the built-in synthetic dataset.")
+@click.option("--gpus", type=click.IntRange(min=1), default=1, help="Processes expected (launch >1 with torchrun).")
+@click.option("--batch", type=click.IntRange(min=1), default=None, help="Total batch size [default: 32, or 4 on CPU].")
+@click.option("--batch-gpu", type=click.IntRange(min=1), default=None, help="Limit batch size per process.")
+@click.option("--gamma", type=click.FloatRange(min=0), default=1.0, help="R1 regularization weight.")
+@click.option("--size", type=click.Choice(["tiny", "small", "full", "op3d"]), default=None,
+              help="Network size [default: tiny for the synthetic data, else full].")
+@click.option("--representation", type=click.Choice(["orthoplanes", "triplane"]), default="orthoplanes")
+@click.option("--plane_number", "--plane-number", type=click.IntRange(min=1), default=8, help="K planes per axis.")
+@click.option("--fourier_L", "--fourier-l", "fourier_L", type=click.IntRange(min=0), default=10,
+              help="Fourier frequencies of the plane-position encoding.")
+@click.option("--gen_pose_cond", "--gen-pose-cond", type=bool, default=False, help="Generator pose conditioning.")
+@click.option("--c-scale", "--c_scale", type=click.FloatRange(min=0), default=1.0, help="Scale of the GPC camera.")
+@click.option("--gpc_reg_prob", "--gpc-reg-prob", type=click.FloatRange(min=0, max=1), default=0.5)
+@click.option("--gpc_reg_fade_kimg", type=click.FloatRange(min=0), default=1000)
+@click.option("--density_reg", "--density-reg", type=click.FloatRange(min=0), default=0.25)
+@click.option("--density_reg_every", type=click.IntRange(min=1), default=4)
+@click.option("--density_reg_p_dist", type=click.FloatRange(min=0), default=0.004)
+@click.option("--style_mixing_prob", type=click.FloatRange(min=0, max=1), default=0.0)
+@click.option("--neural_rendering_resolution_initial", type=click.IntRange(min=4), default=None,
+              help="[default: 64, 32 for the synthetic preset]")
+@click.option("--neural_rendering_resolution_final", type=click.IntRange(min=4), default=None)
+@click.option("--neural_rendering_resolution_fade_kimg", type=click.FloatRange(min=0), default=1000)
+@click.option("--blur_fade_kimg", type=click.FloatRange(min=0), default=200)
+@click.option("--glr", type=click.FloatRange(min=0), default=0.0025)
+@click.option("--dlr", type=click.FloatRange(min=0), default=0.002)
+@click.option("--map-depth", type=click.IntRange(min=1), default=None)
+@click.option("--mbstd-group", type=click.IntRange(min=1), default=4)
+@click.option("--kimg", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Training length in thousands of images [default: 25000, 2 for the synthetic demo].")
+@click.option("--tick", type=click.FloatRange(min=0, min_open=True), default=None, help="kimg per status line.")
+@click.option("--snap", type=click.IntRange(min=1), default=None, help="Ticks between snapshots.")
+@click.option("--seed", type=click.IntRange(min=0), default=0)
+@click.option("--mirror", type=bool, default=False, help="x-flip augmentation (flips the camera too).")
+@click.option("--workers", type=click.IntRange(min=0), default=2)
+@click.option("--resume", type=click.Path(exists=True), default=None,
+              help="Snapshot or run directory to continue from.")
+@click.option("--metrics", default="none", help="Metrics during training (comma list, or none).")
+@click.option("--desc", default=None, help="Run directory name suffix.")
+@click.option("--device", default=None, help="cpu or cuda [default: cuda when available].")
+@click.option("--synthetic-count", type=click.IntRange(min=8), default=1000,
+              help="Images in the generated synthetic dataset (no --data).")
+@click.option("-n", "--dry-run", is_flag=True, help="Print the resolved options and exit.")
+def train(**opts) -> None:
+    """Train an unconditional 3D-aware generator (OrthoPlanes or tri-plane)."""
+    import dataclasses
+    import json
+
+    import torch
+
+    from op3d.training.distributed import init_distributed
+    from op3d.training.loop import TrainConfig, training_loop
+
+    info = init_distributed(opts["device"])
+    if info.world_size != opts["gpus"]:
+        raise click.UsageError(f"--gpus {opts['gpus']} but {info.world_size} processes are running; "
+                               f"launch with: torchrun --nproc_per_node {opts['gpus']} -m op3d train ...")
+    synthetic = opts["data"] is None
+    cpu = info.device.type == "cpu"
+    cfg_name = opts["cfg"] or ("synthetic" if synthetic else "ffhq")
+    data = opts["data"]
+    if synthetic:
+        data = str(Path(opts["outdir"]) / f"synthetic-{opts['synthetic_count']}-64-seed{opts['seed']}.zip")
+    nrr = opts["neural_rendering_resolution_initial"] or (32 if cfg_name == "synthetic" else 64)
+    batch = opts["batch"] or (4 if cpu else 32)
+    loss = LossConfig(
+        r1_gamma=opts["gamma"], style_mixing_prob=opts["style_mixing_prob"], blur_init_sigma=10,
+        blur_fade_kimg=batch * opts["blur_fade_kimg"] / 32,
+        gpc_reg_prob=opts["gpc_reg_prob"] if opts["gen_pose_cond"] else None,
+        gpc_reg_fade_kimg=opts["gpc_reg_fade_kimg"], neural_rendering_resolution_initial=nrr,
+        neural_rendering_resolution_final=opts["neural_rendering_resolution_final"],
+        neural_rendering_resolution_fade_kimg=opts["neural_rendering_resolution_fade_kimg"],
+        density_reg=opts["density_reg"], density_reg_p_dist=opts["density_reg_p_dist"])
+    cfg = TrainConfig(
+        outdir=opts["outdir"], data=data, cfg=cfg_name, size=opts["size"] or ("tiny" if synthetic else "full"),
+        representation=opts["representation"], plane_number=opts["plane_number"], fourier_L=opts["fourier_L"],
+        batch=batch, batch_gpu=opts["batch_gpu"], glr=opts["glr"], dlr=opts["dlr"], map_depth=opts["map_depth"],
+        mbstd_group=opts["mbstd_group"], G_reg_interval=opts["density_reg_every"] if opts["density_reg"] > 0 else None,
+        kimg=opts["kimg"] or (2 if synthetic else 25000), tick=opts["tick"] or (0.1 if synthetic else 4),
+        snap=opts["snap"] or (5 if synthetic else 50), seed=opts["seed"], mirror=opts["mirror"],
+        workers=opts["workers"], gen_pose_cond=opts["gen_pose_cond"], c_scale=opts["c_scale"],
+        resume=opts["resume"], metrics=_csv(opts["metrics"]), desc=opts["desc"], loss=loss)
+    cfg.validate(info.world_size)
+    if opts["dry_run"]:
+        click.echo(json.dumps(dataclasses.asdict(cfg), indent=1, default=str))
+        return
+    if synthetic and not Path(data).exists() and info.is_main:
+        from op3d.data.synthetic import make_synthetic_dataset
+
+        click.echo(f"making the built-in synthetic dataset: {data}")
+        make_synthetic_dataset(data, count=opts["synthetic_count"], resolution=64, seed=opts["seed"])
+    if info.world_size > 1:
+        torch.distributed.barrier()
+    if cpu:
+        torch.set_num_threads(max(1, torch.get_num_threads()))
+    summary = training_loop(cfg, info)
+    if info.is_main:
+        click.echo(f"done: {summary['run_dir']}")

@@ -1,0 +1,301 @@
+"""The training loop: alternating G and D phases with lazy regularization, EMA, ticks and snapshots."""
+from __future__ import annotations
+
+import copy
+import json
+import re
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from op3d.io.checkpoint import CheckpointError
+from op3d.networks.discriminator import DualDiscriminator
+from op3d.networks.generator import Generator
+from op3d.presets import discriminator_kwargs, generator_kwargs
+from op3d.training.distributed import DistInfo, all_reduce_mean_, barrier, broadcast_module_
+from op3d.training.loss import GANLoss, LossConfig, neural_rendering_resolution
+from op3d.training.report import RunLog, depth_to_uint8, save_grid, to_uint8
+from op3d.training.sampler import InfiniteSampler
+from op3d.training.snapshots import latest_snapshot, read_snapshot, write_snapshot
+
+
+@dataclass
+class TrainConfig:
+    outdir: str
+    data: str
+    cfg: str = "ffhq"
+    size: str = "full"
+    representation: str = "orthoplanes"
+    plane_number: int = 8
+    fourier_L: int = 10
+    batch: int = 4
+    batch_gpu: int | None = None
+    glr: float = 0.0025
+    dlr: float = 0.002
+    map_depth: int | None = None
+    mbstd_group: int = 4
+    G_reg_interval: int | None = 4
+    D_reg_interval: int = 16
+    ema_kimg: float | None = None  # default batch * 10 / 32
+    ema_rampup: float | None = 0.05
+    kimg: float = 25000
+    tick: float = 4
+    snap: int = 50
+    seed: int = 0
+    mirror: bool = False
+    workers: int = 2
+    gen_pose_cond: bool = False
+    c_scale: float = 1.0
+    resume: str | None = None
+    metrics: list = field(default_factory=list)
+    desc: str | None = None
+    deterministic_render: bool = False  # fixed jitter (for tests and exact comparisons)
+    loss: LossConfig = field(default_factory=LossConfig)
+
+    def validate(self, world_size: int) -> None:
+        if self.batch <= 0:
+            raise ValueError("--batch must be positive")
+        if self.batch % world_size:
+            raise ValueError(f"--batch ({self.batch}) must be a multiple of --gpus ({world_size})")
+        per_rank = self.batch // world_size
+        if self.batch_gpu is not None and (self.batch_gpu <= 0 or per_rank % self.batch_gpu):
+            raise ValueError(f"--batch-gpu ({self.batch_gpu}) must divide --batch / --gpus ({per_rank})")
+        if self.metrics:
+            raise ValueError(f"--metrics {','.join(self.metrics)}: metrics during training are not available yet; "
+                             "use --metrics none")
+
+
+def _new_run_dir(outdir: Path, desc: str) -> Path:
+    outdir.mkdir(parents=True, exist_ok=True)
+    ids = [int(m.group()) for p in outdir.iterdir() if (m := re.match(r"^\d+", p.name))]
+    run_dir = outdir / f"{max(ids, default=-1) + 1:05d}-{desc}"
+    run_dir.mkdir()
+    return run_dir
+
+
+def _open_dataset(cfg: TrainConfig):
+    from op3d.data.dataset import ImageDataset
+
+    dataset = ImageDataset(cfg.data, use_labels=True, xflip=cfg.mirror)
+    labels = torch.as_tensor(np.stack([dataset.get_label(i) for i in range(len(dataset))]), dtype=torch.float32)
+    return dataset, labels
+
+
+def build_networks(cfg: TrainConfig, resolution: int) -> tuple[Generator, DualDiscriminator]:
+    lc = cfg.loss
+    gkw = generator_kwargs(cfg.cfg, resolution, cfg.size, representation=cfg.representation,
+                           plane_number=cfg.plane_number, fourier_L=cfg.fourier_L,
+                           neural_rendering_resolution=lc.neural_rendering_resolution_initial,
+                           c_gen_conditioning_zero=not cfg.gen_pose_cond, c_scale=cfg.c_scale,
+                           gpc_reg_prob=lc.gpc_reg_prob if cfg.gen_pose_cond else None,
+                           density_reg=lc.density_reg, density_reg_p_dist=lc.density_reg_p_dist)
+    if cfg.map_depth is not None:
+        gkw["mapping_kwargs"] = dict(num_layers=cfg.map_depth)
+    dkw = discriminator_kwargs(resolution, cfg.size, mbstd_group=cfg.mbstd_group)
+    G, D = Generator(**gkw), DualDiscriminator(**dkw)
+    G.init_kwargs, D.init_kwargs = gkw, dkw
+    return G, D
+
+
+def _adam(module: torch.nn.Module, lr: float, reg_interval: int | None) -> torch.optim.Adam:
+    """Adam(betas 0, 0.99) with lazy-regularization rescaling of lr and betas."""
+    ratio = reg_interval / (reg_interval + 1) if reg_interval else 1
+    return torch.optim.Adam(module.parameters(), lr=lr * ratio, betas=(0 ** ratio, 0.99 ** ratio), eps=1e-8)
+
+
+def _phases(G, D, opt_G, opt_D, cfg: TrainConfig) -> list[tuple[str, torch.nn.Module, torch.optim.Optimizer, int]]:
+    phases = []
+    for name, module, opt, interval in (("G", G, opt_G, cfg.G_reg_interval), ("D", D, opt_D, cfg.D_reg_interval)):
+        if interval is None:
+            phases.append((name + "both", module, opt, 1))
+        else:
+            phases += [(name + "main", module, opt, 1), (name + "reg", module, opt, interval)]
+    return phases
+
+
+def _step_phase(module, opt, world_size: int) -> None:
+    """Average gradients over ranks, replace non-finite values (a guard against rare overflows), step."""
+    params = [p for p in module.parameters() if p.grad is not None and p.numel() > 0]
+    grads = [p.grad for p in params]
+    all_reduce_mean_(grads, world_size)
+    for g in grads:
+        torch.nan_to_num_(g, nan=0.0, posinf=1e5, neginf=-1e5)
+    opt.step()
+
+
+def update_ema(G_ema: torch.nn.Module, G: torch.nn.Module, cur_nimg: int, batch: int, ema_kimg: float,
+               ema_rampup: float | None) -> None:
+    ema_nimg = ema_kimg * 1000
+    if ema_rampup is not None:
+        ema_nimg = min(ema_nimg, cur_nimg * ema_rampup)
+    beta = 0.5 ** (batch / max(ema_nimg, 1e-8))
+    with torch.no_grad():
+        for p_ema, p in zip(G_ema.parameters(), G.parameters()):
+            p_ema.copy_(p.detach().lerp(p_ema, beta))
+        for b_ema, b in zip(G_ema.buffers(), G.buffers()):
+            b_ema.copy_(b)
+    G_ema.neural_rendering_resolution = G.neural_rendering_resolution
+
+
+def _rng_state(device: torch.device) -> dict:
+    state = {"torch": torch.get_rng_state()}
+    if device.type == "cuda":
+        state["cuda"] = torch.cuda.get_rng_state(device)
+    return state
+
+
+def _set_rng_state(state: dict, device: torch.device) -> None:
+    torch.set_rng_state(state["torch"])
+    if device.type == "cuda" and "cuda" in state:
+        torch.cuda.set_rng_state(state["cuda"], device)
+
+
+@torch.no_grad()
+def save_fakes(G_ema, grid_z, grid_c, path: Path, cfg: TrainConfig, cur_nimg: int) -> None:
+    nrr = neural_rendering_resolution(cfg.loss, cur_nimg)
+    images, raws, depths = [], [], []
+    for z, c in zip(grid_z.split(8), grid_c.split(8)):
+        out = G_ema(z, c, noise_mode="const", neural_rendering_resolution=nrr, deterministic=True)
+        images.append(out["image"])
+        raws.append(torch.nn.functional.interpolate(out["image_raw"], size=out["image"].shape[-1], mode="nearest"))
+        depths.append(torch.nn.functional.interpolate(out["image_depth"], size=out["image"].shape[-1],
+                                                      mode="nearest"))
+    n = grid_z.shape[0]
+    cols = min(n, 8)
+    rows = [to_uint8(torch.cat(images)), to_uint8(torch.cat(raws)), depth_to_uint8(torch.cat(depths))]
+    stacked = np.concatenate([np.stack(r.reshape(-1, cols, *r.shape[1:])) for r in rows], axis=1)
+    save_grid(stacked.reshape(-1, *rows[0].shape[1:]), path, cols)
+
+
+def training_loop(cfg: TrainConfig, dist_info: DistInfo | None = None, max_steps: int | None = None,
+                  log: bool = True) -> dict:
+    """Train; returns a summary dict (run_dir, cur_nimg, last stats). max_steps stops early (tests)."""
+    info = dist_info or DistInfo()
+    device = info.device
+    cfg.validate(info.world_size)
+    batch_gpu = cfg.batch_gpu or cfg.batch // info.world_size
+    dataset, labels = _open_dataset(cfg)
+    resolution = dataset.resolution
+
+    state = None
+    if cfg.resume is not None:
+        resume = Path(cfg.resume)
+        if resume.is_dir() and latest_snapshot(resume) is not None:  # a run directory
+            resume = latest_snapshot(resume)
+        G, D, G_ema, state = read_snapshot(resume)
+    else:
+        torch.manual_seed(cfg.seed)
+        G, D = build_networks(cfg, resolution)
+        G_ema = copy.deepcopy(G)
+        G_ema.init_kwargs = G.init_kwargs
+    if G.img_resolution != resolution:
+        raise ValueError(f"the dataset is {resolution}x{resolution} but the network makes {G.img_resolution}")
+    G, D, G_ema = G.to(device).train().requires_grad_(False), D.to(device).train().requires_grad_(False), \
+        G_ema.to(device).eval().requires_grad_(False)
+    broadcast_module_(G, info.world_size)
+    broadcast_module_(D, info.world_size)
+    broadcast_module_(G_ema, info.world_size)
+
+    opt_G = _adam(G, cfg.glr, cfg.G_reg_interval)
+    opt_D = _adam(D, cfg.dlr, cfg.D_reg_interval)
+    cur_nimg, batch_idx, tick = 0, 0, 0
+    if state is not None:
+        opt_G.load_state_dict(state["opt_G"])
+        opt_D.load_state_dict(state["opt_D"])
+        cur_nimg, batch_idx, tick = state["cur_nimg"], state["batch_idx"], state["tick"]
+        _set_rng_state(state["rng"], device)
+    else:
+        torch.manual_seed(cfg.seed + 1)  # the same stream on every rank: full-batch draws are sliced per rank
+
+    run_dir = None
+    if info.is_main:
+        run_dir = _new_run_dir(Path(cfg.outdir), cfg.desc or f"{cfg.cfg}-{cfg.representation}-gpus{info.world_size}"
+                               f"-batch{cfg.batch}")
+        (run_dir / "training_options.json").write_text(json.dumps(asdict(cfg), indent=1, default=str))
+    runlog = RunLog(run_dir, enabled=info.is_main) if run_dir else RunLog(Path("."), enabled=False)
+
+    sampler = InfiniteSampler(len(dataset), cfg.batch, seed=cfg.seed, rank=info.rank,
+                              world_size=info.world_size, start=cur_nimg)
+    loader = iter(torch.utils.data.DataLoader(dataset, batch_size=cfg.batch // info.world_size, sampler=sampler,
+                                              num_workers=cfg.workers, pin_memory=device.type == "cuda",
+                                              persistent_workers=cfg.workers > 0))
+    loss = GANLoss(G, D, cfg.loss)
+    G.deterministic = cfg.deterministic_render
+    phases = _phases(G, D, opt_G, opt_D, cfg)
+    ema_kimg = cfg.ema_kimg if cfg.ema_kimg is not None else cfg.batch * 10 / 32
+
+    grid_n = min(16, len(dataset))
+    gg = torch.Generator().manual_seed(cfg.seed + 123)
+    grid_z = torch.randn(grid_n, G.z_dim, generator=gg).to(device)
+    grid_c = labels[torch.randint(len(labels), (grid_n,), generator=gg)].to(device)
+    if info.is_main and state is None:
+        reals = torch.stack([dataset[i][0] for i in range(grid_n)]).float() / 127.5 - 1
+        save_grid(to_uint8(reals), run_dir / "reals.png", min(grid_n, 8))
+        save_fakes(G_ema, grid_z, grid_c, run_dir / "fakes_init.png", cfg, cur_nimg)
+
+    tick_start_nimg, tick_start_time, start_time = cur_nimg, time.time(), time.time()
+    sums: dict[str, list[float]] = {}
+    steps = 0
+    last_stats: dict = {}
+    per_rank = cfg.batch // info.world_size
+    lo, hi = info.rank * per_rank, (info.rank + 1) * per_rank
+    while True:
+        real_img, real_c = next(loader)
+        real_img = (real_img.to(device).float() / 127.5 - 1).split(batch_gpu)
+        real_c = real_c.to(device).float().split(batch_gpu)
+        # Full-batch draws on every rank (identical streams), then this rank's slice.
+        all_z = torch.randn(len(phases), cfg.batch, G.z_dim)[:, lo:hi].to(device)
+        all_c = labels[torch.randint(len(labels), (len(phases) * cfg.batch,))].view(len(phases), cfg.batch, -1)
+        all_c = all_c[:, lo:hi].to(device)
+        G.neural_rendering_resolution = neural_rendering_resolution(cfg.loss, cur_nimg)
+        for (name, module, opt, interval), zs, cs in zip(phases, all_z, all_c):
+            if batch_idx % interval:
+                continue
+            module.requires_grad_(True)
+            opt.zero_grad(set_to_none=True)
+            for ri, rc, z, c in zip(real_img, real_c, zs.split(batch_gpu), cs.split(batch_gpu)):
+                stats = loss.accumulate_gradients(name, ri, rc, z, c, gain=interval, cur_nimg=cur_nimg)
+                for k, v in stats.items():
+                    sums.setdefault(k, []).append(v)
+            module.requires_grad_(False)
+            _step_phase(module, opt, info.world_size)
+        update_ema(G_ema, G, cur_nimg, cfg.batch, ema_kimg, cfg.ema_rampup)
+        cur_nimg += cfg.batch
+        batch_idx += 1
+        steps += 1
+
+        done = cur_nimg >= cfg.kimg * 1000 or (max_steps is not None and steps >= max_steps)
+        if not done and cur_nimg < tick_start_nimg + cfg.tick * 1000:
+            continue
+        now = time.time()
+        tick_stats = {k: float(np.mean(v)) for k, v in sums.items()}
+        sec_per_kimg = (now - tick_start_time) / max((cur_nimg - tick_start_nimg) / 1000, 1e-9)
+        mem = torch.cuda.max_memory_allocated(device) / 2 ** 30 if device.type == "cuda" else 0.0
+        tick_stats.update({"Progress/tick": tick, "Progress/kimg": cur_nimg / 1000,
+                           "Timing/sec_per_kimg": sec_per_kimg, "Timing/total_sec": now - start_time,
+                           "Resources/peak_gpu_mem_gb": mem, "Progress/neural_rendering_resolution":
+                           G.neural_rendering_resolution})
+        runlog.log(tick_stats, cur_nimg / 1000)
+        loss_text = " ".join(f"{k.split('/')[-1]} {v:.4f}" for k, v in tick_stats.items() if k.startswith("Loss/"))
+        runlog.status(f"tick {tick:<4d} kimg {cur_nimg / 1000:<8.3f} time {now - start_time:<7.1f}s "
+                      f"sec/kimg {sec_per_kimg:<8.2f} gpumem {mem:.2f}GB {loss_text}")
+        last_stats = tick_stats
+        sums = {}
+        tick += 1
+        if done or tick % cfg.snap == 0:
+            state_dict = {"opt_G": opt_G.state_dict(), "opt_D": opt_D.state_dict(), "cur_nimg": cur_nimg,
+                          "batch_idx": batch_idx, "tick": tick, "rng": _rng_state(device)}
+            if info.is_main:
+                name = f"network-snapshot-{cur_nimg // 1000:06d}" if cur_nimg % 1000 == 0 else \
+                    f"network-snapshot-{cur_nimg:09d}img"
+                write_snapshot(run_dir, name, G, D, G_ema, state_dict)
+                save_fakes(G_ema, grid_z, grid_c, run_dir / f"fakes{cur_nimg // 1000:06d}.png", cfg, cur_nimg)
+            barrier(info.world_size)
+        tick_start_nimg, tick_start_time = cur_nimg, time.time()
+        if done:
+            break
+    runlog.close()
+    return {"run_dir": run_dir, "cur_nimg": cur_nimg, "stats": last_stats, "G": G, "G_ema": G_ema, "D": D}

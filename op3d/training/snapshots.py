@@ -1,0 +1,63 @@
+"""Atomic training snapshots: networks in op3d's checkpoint format plus a separate training-state file.
+
+A snapshot directory holds G_ema (config.json + model.safetensors, so `op3d.load(dir)` works), `G/`, `D/`
+and `training-state.pt` (optimizers, counters, RNG states; loaded with weights_only=True). It is written in
+a temporary directory and renamed into place, so an interrupted write never damages an earlier snapshot.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import torch
+
+from op3d.io.checkpoint import CheckpointError, atomic_write_bytes, load_pretrained, save_pretrained
+
+STATE_NAME = "training-state.pt"
+LATEST = "latest-snapshot.txt"
+
+
+def write_snapshot(run_dir: Path, name: str, G, D, G_ema, state: dict) -> Path:
+    final = run_dir / name
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=run_dir))
+    try:
+        save_pretrained(G_ema, tmp, G_ema.init_kwargs)
+        save_pretrained(G, tmp / "G", G.init_kwargs)
+        save_pretrained(D, tmp / "D", D.init_kwargs)
+        torch.save(state, tmp / STATE_NAME)
+        if final.exists():  # re-writing the same kimg: move the old one aside first
+            old = Path(tempfile.mkdtemp(prefix=f".{name}.old.", dir=run_dir))
+            os.replace(final, old / name)
+            os.replace(tmp, final)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, final)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    atomic_write_bytes(run_dir / LATEST, lambda p: Path(p).write_text(name + "\n"))
+    return final
+
+
+def latest_snapshot(run_dir: Path) -> Path | None:
+    pointer = run_dir / LATEST
+    if pointer.is_file():
+        path = run_dir / pointer.read_text().strip()
+        if (path / STATE_NAME).is_file():
+            return path
+    return None
+
+
+def read_snapshot(path: Path) -> tuple[torch.nn.Module, torch.nn.Module, torch.nn.Module, dict | None]:
+    """(G, D, G_ema, state) from a snapshot directory; state is None for a weights-only checkpoint."""
+    path = Path(path)
+    if (path / STATE_NAME).is_file():
+        try:
+            state = torch.load(path / STATE_NAME, map_location="cpu", weights_only=True)
+        except Exception as e:
+            raise CheckpointError(f"{path / STATE_NAME}: unreadable training state ({str(e).splitlines()[0]})") \
+                from None
+        return load_pretrained(path / "G"), load_pretrained(path / "D"), load_pretrained(path), state
+    raise CheckpointError(f"{path}: not a training snapshot (no {STATE_NAME})")
