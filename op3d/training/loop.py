@@ -137,7 +137,8 @@ def update_ema(G_ema: torch.nn.Module, G: torch.nn.Module, cur_nimg: int, batch:
             p_ema.copy_(p.detach().lerp(p_ema, beta))
         for b_ema, b in zip(G_ema.buffers(), G.buffers()):
             b_ema.copy_(b)
-    G_ema.neural_rendering_resolution = G.neural_rendering_resolution
+    if hasattr(G, "neural_rendering_resolution"):
+        G_ema.neural_rendering_resolution = G.neural_rendering_resolution
 
 
 def _rng_state(device: torch.device) -> dict:

@@ -1,0 +1,102 @@
+"""Loss pieces, schedules, EMA and the sampler against hand-computed values."""
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from op3d.training.loop import _adam, update_ema
+from op3d.training.loss import (GANLoss, LossConfig, blur_sigma, conditioning_cameras, gaussian_blur,
+                                neural_rendering_resolution, swapping_prob)
+from op3d.training.sampler import InfiniteSampler
+
+
+def test_schedules():
+    cfg = LossConfig(blur_init_sigma=10, blur_fade_kimg=2, gpc_reg_prob=0.5, gpc_reg_fade_kimg=1,
+                     neural_rendering_resolution_initial=64, neural_rendering_resolution_final=128,
+                     neural_rendering_resolution_fade_kimg=4)
+    assert blur_sigma(cfg, 0) == 10 and blur_sigma(cfg, 1000) == 5 and blur_sigma(cfg, 3000) == 0
+    assert swapping_prob(cfg, 0) == 1 and swapping_prob(cfg, 500) == 0.75 and swapping_prob(cfg, 5000) == 0.5
+    assert neural_rendering_resolution(cfg, 0) == 64 and neural_rendering_resolution(cfg, 1000) == 80
+    assert neural_rendering_resolution(cfg, 10 ** 6) == 128
+    assert swapping_prob(LossConfig(gpc_reg_prob=None), 0) is None
+
+
+def test_conditioning_cameras_swap_and_zero():
+    c = torch.arange(12.0).reshape(3, 4)
+    draw = torch.tensor([[0.1], [0.9], [0.4]])
+    out = conditioning_cameras(c, 0.5, draw)
+    assert out.tolist() == [c[2].tolist(), c[1].tolist(), c[1].tolist()]  # rows 0, 2 take the rolled camera
+    assert conditioning_cameras(c, None, draw).abs().sum() == 0
+
+
+def test_gaussian_blur_matches_direct_sum():
+    img = torch.zeros(1, 1, 9, 9, dtype=torch.float64)
+    img[0, 0, 4, 4] = 1
+    out = gaussian_blur(img, 1.0)
+    taps = [2 ** (-(t ** 2)) for t in range(-3, 4)]
+    total = sum(taps)
+    for i in range(9):
+        for j in range(9):
+            di, dj = i - 4, j - 4
+            want = taps[di + 3] * taps[dj + 3] / total ** 2 if abs(di) <= 3 and abs(dj) <= 3 else 0
+            assert out[0, 0, i, j].item() == pytest.approx(want, rel=1e-6, abs=1e-12)  # float32 taps
+    assert gaussian_blur(img, 0.2) is img  # radius floor(0.6) = 0: nothing to do
+
+
+class LinearD(torch.nn.Module):
+    """logits = <a, image> + <b, raw>: R1 penalty is |a|^2 + |b|^2 per sample."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = torch.nn.Parameter(torch.randn(1, 3, 8, 8, dtype=torch.float64))
+        self.b = torch.nn.Parameter(torch.randn(1, 3, 4, 4, dtype=torch.float64))
+
+    def forward(self, img, c):
+        return ((img["image"] * self.a).sum([1, 2, 3]) + (img["image_raw"] * self.b).sum([1, 2, 3]))[:, None]
+
+
+def test_r1_and_real_loss_against_closed_form():
+    D = LinearD()
+    cfg = LossConfig(r1_gamma=2.0, blur_fade_kimg=0, neural_rendering_resolution_initial=4)
+    loss = GANLoss(None, D, cfg)
+    real = torch.randn(2, 3, 8, 8, dtype=torch.float64)
+    stats = loss.accumulate_gradients("Dreg", real, torch.zeros(2, 25), None, None, gain=1.0, cur_nimg=0)
+    want = D.a.square().sum() + D.b.square().sum()
+    assert stats["Loss/r1_penalty"] == pytest.approx(want.item())
+    # d/da of mean(gamma/2 * |a|^2 + |b|^2) = gamma * a
+    torch.testing.assert_close(D.a.grad, 2.0 * D.a.detach())
+
+
+def test_ema_update_formula():
+    G = torch.nn.Linear(2, 2)
+    E = torch.nn.Linear(2, 2)
+    with torch.no_grad():
+        G.weight.fill_(1.0)
+        E.weight.fill_(0.0)
+    update_ema(E, G, cur_nimg=1000, batch=4, ema_kimg=10, ema_rampup=0.05)
+    beta = 0.5 ** (4 / min(10000, 1000 * 0.05))
+    torch.testing.assert_close(E.weight, torch.full((2, 2), 1 - beta))
+
+
+def test_adam_lazy_regularization_rescaling():
+    opt = _adam(torch.nn.Linear(2, 2), 0.0025, 4)
+    group = opt.param_groups[0]
+    assert group["lr"] == pytest.approx(0.0025 * 0.8)
+    assert group["betas"] == pytest.approx((0.0, 0.99 ** 0.8))
+
+
+def test_sampler_resume_and_rank_slices():
+    full = InfiniteSampler(10, 4, seed=3)
+    stream = [i for _, i in zip(range(40), iter(full))]
+    assert sorted(stream[:10]) == list(range(10))  # each pass is a permutation
+    resumed = InfiniteSampler(10, 4, seed=3, start=8)
+    assert [i for _, i in zip(range(32), iter(resumed))] == stream[8:]
+    r0 = InfiniteSampler(10, 4, seed=3, rank=0, world_size=2)
+    r1 = InfiniteSampler(10, 4, seed=3, rank=1, world_size=2)
+    a = [i for _, i in zip(range(20), iter(r0))]
+    b = [i for _, i in zip(range(20), iter(r1))]
+    for step in range(10):
+        assert a[2 * step:2 * step + 2] + b[2 * step:2 * step + 2] == stream[4 * step:4 * step + 4]
+    with pytest.raises(ValueError, match="multiple"):
+        InfiniteSampler(10, 3, world_size=2)
