@@ -1,0 +1,72 @@
+"""Density grids, .mrc round trip and marching-cubes meshes on analytic fields."""
+import numpy as np
+import pytest
+import torch
+
+from op3d.shapes.export import extract_mesh, read_mrc, write_mesh, write_mrc
+from op3d.shapes.grid import evaluate_grid, grid_points, trim_border
+
+
+def sphere_density(center=(0.1, -0.05, 0.0), radius=0.3):
+    c = torch.tensor(center)
+    return lambda p: (radius - (p - c).norm(dim=-1, keepdim=True)) * 100  # > 0 inside
+
+
+def test_grid_points_layout():
+    pts, origin, voxel = grid_points(3, 2.0)
+    assert voxel == 1.0 and origin.tolist() == [-1, -1, -1]
+    assert pts[1].tolist() == [-1, -1, 0] and pts[3].tolist() == [-1, 0, -1] and pts[9].tolist() == [0, -1, -1]
+
+
+def test_chunking_does_not_change_values():
+    f = sphere_density()
+    a = evaluate_grid(f, 17, 1.0, chunk=1000)
+    b = evaluate_grid(f, 17, 1.0, chunk=17 ** 3)
+    assert np.array_equal(a.values, b.values)
+    i, j, k = 10, 7, 8  # value at a voxel equals the field at its world position
+    world = a.origin + a.voxel_size * np.array([i, j, k])
+    assert a.values[i, j, k] == pytest.approx(float(f(torch.tensor(world, dtype=torch.float32)[None, None])[0, 0, 0]),
+                                              rel=1e-5)
+
+
+def test_mrc_round_trip_keeps_voxel_size_and_origin(tmp_path):
+    g = evaluate_grid(sphere_density(), 20, 1.2)
+    path = write_mrc(g, tmp_path / "s.mrc")
+    back = read_mrc(path)
+    assert np.array_equal(back.values, g.values)
+    assert back.voxel_size == pytest.approx(1.2 / 19, rel=1e-6)
+    np.testing.assert_allclose(back.origin, g.origin, rtol=1e-6)
+    assert not list(tmp_path.glob(".*"))  # no temporary files left
+
+
+def test_sphere_mesh_has_the_right_radius(tmp_path):
+    center = np.array([0.1, -0.05, 0.0])
+    g = evaluate_grid(sphere_density(tuple(center), 0.3), 48, 1.0)
+    verts, faces = extract_mesh(g, level=0.0)
+    r = np.linalg.norm(verts - center, axis=1)
+    assert abs(r.mean() - 0.3) < 0.01 and r.std() < 0.005
+    # outward orientation: face normals point away from the centre
+    tri = verts[faces]
+    normals = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    assert (np.einsum("ij,ij->i", normals, tri.mean(1) - center) > 0).mean() > 0.99
+    for name in ("m.ply", "m.obj"):
+        write_mesh(tmp_path / name, verts, faces, colors=np.full_like(verts, 0.5))
+    ply = (tmp_path / "m.ply").read_bytes()
+    assert ply.startswith(b"ply\nformat binary_little_endian 1.0\nelement vertex %d" % len(verts))
+    obj = (tmp_path / "m.obj").read_text().splitlines()
+    assert sum(line.startswith("v ") for line in obj) == len(verts)
+    assert sum(line.startswith("f ") for line in obj) == len(faces)
+
+
+def test_mesh_level_outside_range_is_a_clear_error():
+    g = evaluate_grid(sphere_density(), 8, 1.0)
+    with pytest.raises(ValueError, match="outside the density range"):
+        extract_mesh(g, level=1e6)
+
+
+def test_trim_border():
+    g = evaluate_grid(sphere_density(), 32, 1.0)
+    t = trim_border(g)
+    pad = int(30 / 256 * 32)
+    assert (t.values[:pad] == -1000).all() and (t.values[:, :, -pad:] == -1000).all()
+    assert np.array_equal(t.values[pad:-pad, pad:-pad, pad:-pad], g.values[pad:-pad, pad:-pad, pad:-pad])
