@@ -14,7 +14,7 @@ RENDERING_PRESETS: dict[str, dict] = {
     "shapenet": dict(depth_resolution=64, depth_resolution_importance=64, ray_start=0.1, ray_end=2.6, box_warp=1.6,
                      white_back=True, avg_camera_radius=1.7, avg_camera_pivot=[0, 0, 0]),
     # The built-in synthetic heads (op3d.data.synthetic): cameras at radius 2.7 like FFHQ.
-    "synthetic": dict(depth_resolution=24, depth_resolution_importance=24, ray_start=2.0, ray_end=3.4, box_warp=1.4,
+    "synthetic": dict(depth_resolution=24, depth_resolution_importance=24, ray_start=2.25, ray_end=3.3, box_warp=1,
                       white_back=True, avg_camera_radius=2.7, avg_camera_pivot=[0, 0, 0]),
 }
 

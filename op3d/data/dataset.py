@@ -1,0 +1,169 @@
+"""EG3D-format image datasets: a folder or zip of images plus dataset.json with a 25-d camera per image.
+
+Everything is validated when the dataset is opened, each problem as a one-line DatasetError naming the file.
+"""
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from op3d.data.cameras import flip_label
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
+LABEL_DIM = 25
+
+
+class DatasetError(ValueError):
+    """A dataset that cannot be used; the message says what is wrong and where."""
+
+
+class _Source:
+    """Uniform access to a folder or a zip; the zip is opened lazily in each process (DataLoader workers)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.is_zip = path.is_file()
+        self._zip: zipfile.ZipFile | None = None
+        if self.is_zip:
+            try:
+                with zipfile.ZipFile(path) as z:
+                    bad = z.testzip() if path.stat().st_size < (64 << 20) else None
+                    self.names = sorted(n for n in z.namelist() if not n.endswith("/"))
+            except (zipfile.BadZipFile, OSError) as e:
+                raise DatasetError(f"{path}: corrupt or unreadable zip ({e})") from None
+            if bad is not None:
+                raise DatasetError(f"{path}: corrupt zip member {bad}")
+        elif path.is_dir():
+            self.names = sorted(p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file())
+        else:
+            raise DatasetError(f"{path}: no such dataset folder or zip")
+
+    def read(self, name: str) -> bytes:
+        if self.is_zip:
+            if self._zip is None:
+                self._zip = zipfile.ZipFile(self.path)
+            return self._zip.read(name)
+        return (self.path / name).read_bytes()
+
+    def __getstate__(self):
+        return dict(self.__dict__, _zip=None)
+
+
+class ImageDataset(torch.utils.data.Dataset):
+    """dataset[i] -> (uint8 image [3, R, R], float32 camera label [25]).
+
+    xflip doubles the length; items past the original count are mirrored images with flipped cameras.
+    """
+
+    def __init__(self, path: str | os.PathLike, use_labels: bool = True, xflip: bool = False,
+                 max_size: int | None = None, check_images: bool = True):
+        self.path = Path(path)
+        self.source = _Source(self.path)
+        self.image_names = [n for n in self.source.names if n.lower().endswith(IMAGE_EXTENSIONS)]
+        if max_size is not None:
+            self.image_names = self.image_names[:max_size]
+        if not self.image_names:
+            raise DatasetError(f"{self.path}: no images found (expected {', '.join(IMAGE_EXTENSIONS)})")
+        self.labels = self._read_labels() if use_labels else np.zeros((len(self.image_names), 0), np.float32)
+        self.resolution = self._check_images() if check_images else self._image_size(self.image_names[0])[0]
+        self.xflip = xflip
+
+    # ---------------------------------------------------------------------------------------------
+    def _read_labels(self) -> np.ndarray:
+        if "dataset.json" not in self.source.names:
+            raise DatasetError(f"{self.path}: missing dataset.json with camera labels")
+        try:
+            meta = json.loads(self.source.read("dataset.json"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise DatasetError(f"{self.path}/dataset.json: invalid JSON ({e})") from None
+        entries = meta.get("labels") if isinstance(meta, dict) else None
+        if not isinstance(entries, list):
+            raise DatasetError(f"{self.path}/dataset.json: expected {{\"labels\": [[name, [25 floats]], ...]}}")
+        table: dict[str, object] = {}
+        for entry in entries:
+            if not (isinstance(entry, (list, tuple)) and len(entry) == 2 and isinstance(entry[0], str)):
+                raise DatasetError(f"{self.path}/dataset.json: malformed entry {str(entry)[:80]}")
+            table[entry[0].replace("\\", "/")] = entry[1]
+        missing = [n for n in self.image_names if n not in table]
+        if missing:
+            raise DatasetError(f"{self.path}/dataset.json: no label for {len(missing)} image(s), e.g. {missing[0]}")
+        extra = sorted(set(table) - set(self.image_names))
+        if extra:
+            raise DatasetError(f"{self.path}/dataset.json: {len(extra)} label(s) without an image, e.g. {extra[0]}")
+        labels = []
+        for name in self.image_names:
+            value = table[name]
+            try:
+                arr = np.asarray(value, dtype=np.float64).reshape(-1)
+            except (TypeError, ValueError):
+                raise DatasetError(f"{self.path}/dataset.json: label of {name} is not numeric") from None
+            if arr.shape[0] != LABEL_DIM:
+                raise DatasetError(f"{self.path}/dataset.json: label of {name} has {arr.shape[0]} values, "
+                                   f"expected {LABEL_DIM} (cam2world 16 + intrinsics 9)")
+            if not np.isfinite(arr).all():
+                raise DatasetError(f"{self.path}/dataset.json: label of {name} contains NaN or inf")
+            labels.append(arr)
+        return np.stack(labels).astype(np.float32)
+
+    def _image_size(self, name: str) -> tuple[int, int, str]:
+        try:
+            with Image.open(io.BytesIO(self.source.read(name))) as im:
+                return im.size[0], im.size[1], im.mode
+        except Exception as e:
+            raise DatasetError(f"{self.path}/{name}: unreadable image ({str(e).splitlines()[0][:80]})") from None
+
+    def _check_images(self) -> int:
+        first = None
+        for name in self.image_names:
+            w, h, mode = self._image_size(name)
+            if w != h:
+                raise DatasetError(f"{self.path}/{name}: image is {w}x{h}; images must be square")
+            if mode not in ("RGB", "RGBA", "L", "P", "LA"):
+                raise DatasetError(f"{self.path}/{name}: unsupported image mode {mode}")
+            if first is None:
+                first = w
+                if w < 4 or 2 ** int(round(math.log2(w))) != w:
+                    raise DatasetError(f"{self.path}/{name}: resolution {w} is not a power of two")
+            elif w != first:
+                raise DatasetError(f"{self.path}/{name}: image is {w}x{w} but the first image is {first}x{first}")
+        return first
+
+    # ---------------------------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.image_names) * (2 if self.xflip else 1)
+
+    @property
+    def label_dim(self) -> int:
+        return self.labels.shape[1]
+
+    def get_label(self, index: int) -> np.ndarray:
+        n = len(self.image_names)
+        label = self.labels[index % n]
+        if index >= n and label.shape[0]:
+            label = flip_label(torch.from_numpy(label)).numpy()
+        return label
+
+    def get_label_std(self) -> np.ndarray:
+        return self.labels.std(0) if len(self.labels) else np.zeros(self.label_dim, np.float32)
+
+    def load_image(self, index: int) -> np.ndarray:
+        """uint8 [R, R, 3] of image `index % N` (not flipped)."""
+        name = self.image_names[index % len(self.image_names)]
+        with Image.open(io.BytesIO(self.source.read(name))) as im:
+            return np.asarray(im.convert("RGB"))
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        image = self.load_image(index)
+        if index >= len(self.image_names):
+            image = image[:, ::-1]
+        return torch.from_numpy(image.transpose(2, 0, 1).copy()), torch.from_numpy(self.get_label(index).copy())

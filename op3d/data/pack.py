@@ -1,0 +1,124 @@
+"""`op3d dataset pack`: a folder of images + a camera file -> a validated EG3D-format dataset zip.
+
+Camera files:
+- JSON in dataset.json form: {"labels": [["name.png", [25 floats]], ...]};
+- CSV with a header: name,yaw,pitch[,radius][,fov|focal]. yaw/pitch are degrees from frontal, i.e. EG3D's
+  LookAt with h = 90 + yaw, v = 90 + pitch (yaw > 0 moves the camera towards +x, pitch > 0 below the subject,
+  towards -y); radius defaults to 2.7 and focal to 4.2647 (a fov in degrees is converted).
+Images are center-cropped to a square (crop='center') or must already be square (crop='none'), then resized.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from op3d.data.cameras import FFHQ_FOCAL, fov_to_focal, intrinsics, lookat_pose, make_label
+from op3d.data.dataset import IMAGE_EXTENSIONS, DatasetError, ImageDataset
+
+
+def read_cameras(camera_file: Path, lookat=(0.0, 0.0, 0.0)) -> dict[str, list[float]]:
+    """name -> 25-d label from a dataset.json-style JSON or a yaw/pitch CSV."""
+    if not camera_file.is_file():
+        raise DatasetError(f"{camera_file}: camera file not found")
+    if camera_file.suffix.lower() == ".json":
+        try:
+            meta = json.loads(camera_file.read_text())
+            return {str(n): list(map(float, v)) for n, v in meta["labels"]}
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
+            raise DatasetError(f"{camera_file}: expected {{\"labels\": [[name, [25 floats]], ...]}} ({e})") from None
+    out = {}
+    with open(camera_file, newline="") as f:
+        reader = csv.DictReader(f)
+        if not reader.fieldnames or not {"name", "yaw", "pitch"} <= set(reader.fieldnames):
+            raise DatasetError(f"{camera_file}: CSV needs a header with name,yaw,pitch[,radius][,fov|focal]")
+        for line, row in enumerate(reader, start=2):
+            try:
+                yaw, pitch = math.radians(float(row["yaw"])), math.radians(float(row["pitch"]))
+                radius = float(row.get("radius") or 2.7)
+                focal = fov_to_focal(float(row["fov"])) if row.get("fov") else float(row.get("focal") or FFHQ_FOCAL)
+            except ValueError as e:
+                raise DatasetError(f"{camera_file}:{line}: bad number ({e})") from None
+            if not all(map(math.isfinite, (yaw, pitch, radius, focal))) or radius <= 0 or focal <= 0:
+                raise DatasetError(f"{camera_file}:{line}: yaw/pitch must be finite, radius and focal positive")
+            pose = lookat_pose(math.pi / 2 + yaw, math.pi / 2 + pitch, radius, lookat)
+            out[row["name"]] = make_label(pose[None], intrinsics(focal))[0].tolist()
+    return out
+
+
+def _square(im: Image.Image, crop: str, name: str) -> Image.Image:
+    w, h = im.size
+    if w == h:
+        return im
+    if crop != "center":
+        raise DatasetError(f"{name}: image is {w}x{h}; use --crop center or square images")
+    s = min(w, h)
+    left, top = (w - s) // 2, (h - s) // 2
+    return im.crop((left, top, left + s, top + s))
+
+
+def pack_dataset(source_dir: str | os.PathLike, camera_file: str | os.PathLike, out_zip: str | os.PathLike,
+                 resolution: int, crop: str = "center") -> Path:
+    source_dir, camera_file, out_zip = Path(source_dir), Path(camera_file), Path(out_zip)
+    if resolution < 4 or resolution & (resolution - 1):
+        raise DatasetError(f"--resolution must be a power of two, got {resolution}")
+    if not source_dir.is_dir():
+        raise DatasetError(f"{source_dir}: not a folder of images")
+    images = sorted(p.relative_to(source_dir).as_posix() for p in source_dir.rglob("*")
+                    if p.suffix.lower() in IMAGE_EXTENSIONS)
+    if not images:
+        raise DatasetError(f"{source_dir}: no images found")
+    cameras = read_cameras(camera_file)
+    missing = [n for n in images if n not in cameras]
+    if missing:
+        raise DatasetError(f"{camera_file}: no camera for {len(missing)} image(s), e.g. {missing[0]}")
+    extra = sorted(set(cameras) - set(images))
+    if extra:
+        raise DatasetError(f"{camera_file}: {len(extra)} camera(s) without an image, e.g. {extra[0]}")
+    out_zip.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out_zip.name}.", suffix=".tmp", dir=out_zip.parent)
+    os.close(fd)
+    try:
+        labels = []
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as z:
+            for i, name in enumerate(images):
+                try:
+                    with Image.open(source_dir / name) as im:
+                        im = _square(im.convert("RGB"), crop, name)
+                        im = im.resize((resolution, resolution), Image.LANCZOS)
+                except DatasetError:
+                    raise
+                except Exception as e:
+                    raise DatasetError(f"{source_dir / name}: unreadable image ({e})") from None
+                arcname = f"{i // 1000:05d}/img{i:08d}.png"
+                buf = io.BytesIO()
+                im.save(buf, format="png")
+                z.writestr(arcname, buf.getvalue())
+                label = np.asarray(cameras[name], dtype=np.float64)
+                if label.shape != (25,) or not np.isfinite(label).all():
+                    raise DatasetError(f"{camera_file}: camera of {name} must be 25 finite numbers")
+                labels.append([arcname, label.tolist()])
+            z.writestr("dataset.json", json.dumps({"labels": labels}))
+        ImageDataset(tmp)  # validate what was written before it replaces anything
+        os.replace(tmp, out_zip)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return out_zip
+
+
+def summary(dataset: ImageDataset) -> str:
+    c = torch.from_numpy(dataset.labels)
+    radius = c[:, [3, 7, 11]].norm(dim=1) if len(c) else torch.zeros(0)
+    return (f"{dataset.path}: {len(dataset.image_names)} images, {dataset.resolution}x{dataset.resolution}, "
+            f"labels {dataset.label_dim}-d, camera distance {radius.min():.3f}-{radius.max():.3f}, "
+            f"focal {c[:, 16].mean():.4f}")

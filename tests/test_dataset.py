@@ -1,0 +1,104 @@
+"""Dataset reading and validation: each bad input gives its own one-line message."""
+import io
+import json
+import zipfile
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from op3d.data.cameras import flip_label, sample_cameras
+from op3d.data.dataset import DatasetError, ImageDataset
+
+
+def png(size=(8, 8), color=(10, 20, 30), mode="RGB"):
+    buf = io.BytesIO()
+    Image.new(mode, size, color if mode == "RGB" else 0).save(buf, format="png")
+    return buf.getvalue()
+
+
+def write_zip(path, files: dict):
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in files.items():
+            z.writestr(name, data if isinstance(data, bytes) else json.dumps(data))
+    return path
+
+
+def good_files(n=4, size=8):
+    labels = sample_cameras(n, torch.Generator().manual_seed(0)).tolist()
+    files = {f"img{i}.png": png((size, size), (10 * i, 20, 30)) for i in range(n)}
+    files["dataset.json"] = {"labels": [[f"img{i}.png", labels[i]] for i in range(n)]}
+    return files
+
+
+def test_reads_zip_and_folder(tmp_path):
+    files = good_files()
+    ds = ImageDataset(write_zip(tmp_path / "d.zip", files))
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    for name, data in files.items():
+        (folder / name).write_bytes(data if isinstance(data, bytes) else json.dumps(data).encode())
+    ds2 = ImageDataset(folder)
+    assert len(ds) == len(ds2) == 4 and ds.resolution == 8
+    img, label = ds[2]
+    assert img.dtype == torch.uint8 and img.shape == (3, 8, 8) and img[0, 0, 0] == 20
+    assert torch.equal(label, torch.tensor(files["dataset.json"]["labels"][2][1], dtype=torch.float32))
+    assert torch.equal(ds2[2][0], img)
+
+
+def test_xflip_doubles_and_flips_image_and_camera(tmp_path):
+    files = good_files(2)
+    arr = np.zeros((8, 8, 3), np.uint8)
+    arr[:, :2] = 255  # left stripe
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, format="png")
+    files["img0.png"] = buf.getvalue()
+    ds = ImageDataset(write_zip(tmp_path / "d.zip", files), xflip=True)
+    assert len(ds) == 4
+    img, label = ds[0]
+    fimg, flabel = ds[2]
+    assert torch.equal(fimg, img.flip(-1)) and fimg[0, 0, -1] == 255
+    torch.testing.assert_close(flabel, flip_label(label))
+
+
+BAD = {
+    "no_json": (lambda f: f.pop("dataset.json"), "missing dataset.json"),
+    "missing_label": (lambda f: f["dataset.json"]["labels"].pop(), "no label for 1 image"),
+    "extra_label": (lambda f: f["dataset.json"]["labels"].append(["ghost.png", [0.0] * 25]), "without an image"),
+    "short_label": (lambda f: f["dataset.json"]["labels"][0].__setitem__(1, [0.0] * 24), "has 24 values"),
+    "nan_label": (lambda f: f["dataset.json"]["labels"][0][1].__setitem__(3, float("nan")), "NaN or inf"),
+    "non_square": (lambda f: f.__setitem__("img1.png", png((8, 6))), "must be square"),
+    "mismatched": (lambda f: f.__setitem__("img1.png", png((16, 16))), "but the first image is 8x8"),
+    "not_pow2": (lambda f: [f.__setitem__(f"img{i}.png", png((12, 12))) for i in range(4)], "not a power of two"),
+    "corrupt_image": (lambda f: f.__setitem__("img1.png", b"\x89PNG garbage"), "unreadable image"),
+    "bad_json": (lambda f: f.__setitem__("dataset.json", b"{not json"), "invalid JSON"),
+    "empty": (lambda f: [f.pop(k) for k in list(f)], "no images found"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_datasets(tmp_path, case):
+    files = good_files()
+    mutate, message = BAD[case]
+    mutate(files)
+    path = write_zip(tmp_path / "bad.zip", files)
+    with pytest.raises(DatasetError, match=message) as info:
+        ImageDataset(path)
+    assert "\n" not in str(info.value)
+
+
+def test_corrupt_zip(tmp_path):
+    path = tmp_path / "broken.zip"
+    data = write_zip(tmp_path / "ok.zip", good_files()).read_bytes()
+    path.write_bytes(data[: len(data) // 3])
+    with pytest.raises(DatasetError, match="corrupt or unreadable zip"):
+        ImageDataset(path)
+
+
+def test_dataloader_workers_over_zip(tmp_path):
+    ds = ImageDataset(write_zip(tmp_path / "d.zip", good_files(6)))
+    loader = torch.utils.data.DataLoader(ds, batch_size=3, num_workers=2)
+    images = torch.cat([b[0] for b in loader])
+    assert images.shape == (6, 3, 8, 8)
+    assert torch.equal(images[4], ds[4][0])
