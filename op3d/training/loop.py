@@ -52,7 +52,7 @@ class TrainConfig:
     resume: str | None = None
     metrics: list = field(default_factory=list)
     desc: str | None = None
-    deterministic_render: bool = False  # fixed jitter (for tests and exact comparisons)
+    deterministic: bool = False  # fixed rendering jitter and constant layer noise (tests, exact comparisons)
     loss: LossConfig = field(default_factory=LossConfig)
 
     def validate(self, world_size: int) -> None:
@@ -102,8 +102,8 @@ def build_networks(cfg: TrainConfig, resolution: int) -> tuple[Generator, DualDi
 
 def _adam(module: torch.nn.Module, lr: float, reg_interval: int | None) -> torch.optim.Adam:
     """Adam(betas 0, 0.99) with lazy-regularization rescaling of lr and betas."""
-    ratio = reg_interval / (reg_interval + 1) if reg_interval else 1
-    return torch.optim.Adam(module.parameters(), lr=lr * ratio, betas=(0 ** ratio, 0.99 ** ratio), eps=1e-8)
+    ratio = reg_interval / (reg_interval + 1) if reg_interval else 1.0
+    return torch.optim.Adam(module.parameters(), lr=lr * ratio, betas=(0.0 ** ratio, 0.99 ** ratio), eps=1e-8)
 
 
 def _phases(G, D, opt_G, opt_D, cfg: TrainConfig) -> list[tuple[str, torch.nn.Module, torch.optim.Optimizer, int]]:
@@ -222,9 +222,11 @@ def training_loop(cfg: TrainConfig, dist_info: DistInfo | None = None, max_steps
                               world_size=info.world_size, start=cur_nimg)
     loader = iter(torch.utils.data.DataLoader(dataset, batch_size=cfg.batch // info.world_size, sampler=sampler,
                                               num_workers=cfg.workers, pin_memory=device.type == "cuda",
-                                              persistent_workers=cfg.workers > 0))
+                                              persistent_workers=cfg.workers > 0,
+                                              generator=torch.Generator().manual_seed(cfg.seed)))  # not the global RNG
     loss = GANLoss(G, D, cfg.loss)
-    G.deterministic = cfg.deterministic_render
+    G.deterministic = cfg.deterministic
+    noise_mode = "const" if cfg.deterministic else "random"
     phases = _phases(G, D, opt_G, opt_D, cfg)
     ema_kimg = cfg.ema_kimg if cfg.ema_kimg is not None else cfg.batch * 10 / 32
 
@@ -258,11 +260,13 @@ def training_loop(cfg: TrainConfig, dist_info: DistInfo | None = None, max_steps
             module.requires_grad_(True)
             opt.zero_grad(set_to_none=True)
             for ri, rc, z, c in zip(real_img, real_c, zs.split(batch_gpu), cs.split(batch_gpu)):
-                stats = loss.accumulate_gradients(name, ri, rc, z, c, gain=interval, cur_nimg=cur_nimg)
+                stats = loss.accumulate_gradients(name, ri, rc, z, c, gain=interval, cur_nimg=cur_nimg,
+                                                  noise_mode=noise_mode)
                 for k, v in stats.items():
                     sums.setdefault(k, []).append(v)
             module.requires_grad_(False)
             _step_phase(module, opt, info.world_size)
+        all_reduce_mean_([b for b in G.buffers() if b.is_floating_point()], info.world_size)  # w_avg
         update_ema(G_ema, G, cur_nimg, cfg.batch, ema_kimg, cfg.ema_rampup)
         cur_nimg += cfg.batch
         batch_idx += 1
@@ -290,10 +294,9 @@ def training_loop(cfg: TrainConfig, dist_info: DistInfo | None = None, max_steps
             state_dict = {"opt_G": opt_G.state_dict(), "opt_D": opt_D.state_dict(), "cur_nimg": cur_nimg,
                           "batch_idx": batch_idx, "tick": tick, "rng": _rng_state(device)}
             if info.is_main:
-                name = f"network-snapshot-{cur_nimg // 1000:06d}" if cur_nimg % 1000 == 0 else \
-                    f"network-snapshot-{cur_nimg:09d}img"
-                write_snapshot(run_dir, name, G, D, G_ema, state_dict)
-                save_fakes(G_ema, grid_z, grid_c, run_dir / f"fakes{cur_nimg // 1000:06d}.png", cfg, cur_nimg)
+                stamp = f"{cur_nimg // 1000:06d}" if cur_nimg % 1000 == 0 else f"{cur_nimg:09d}img"
+                write_snapshot(run_dir, f"network-snapshot-{stamp}", G, D, G_ema, state_dict)
+                save_fakes(G_ema, grid_z, grid_c, run_dir / f"fakes{stamp}.png", cfg, cur_nimg)
             barrier(info.world_size)
         tick_start_nimg, tick_start_time = cur_nimg, time.time()
         if done:

@@ -62,7 +62,7 @@ def gaussian_blur(image: torch.Tensor, sigma: float) -> torch.Tensor:
     return upfirdn2d(image, f / f.sum(), padding=size)
 
 
-def conditioning_cameras(c: torch.Tensor, prob: float | None, draw: torch.Tensor) -> torch.Tensor:
+def conditioning_cameras(c: torch.Tensor, prob: float | None, draw: torch.Tensor | None) -> torch.Tensor:
     """The cameras fed to the mapping network: zeros without pose conditioning, else per sample the
     batch-rolled camera where draw [B, 1] (uniform) < prob, the sample's own camera otherwise."""
     if prob is None:
@@ -80,6 +80,7 @@ class GANLoss:
     def __init__(self, G, D, cfg: LossConfig, generator: torch.Generator | None = None):
         self.G, self.D, self.cfg = G, D, cfg
         self.generator = generator
+        self.noise_mode = "random"
 
     def _rand(self, *shape, device) -> torch.Tensor:
         return torch.rand(shape, generator=self.generator, device="cpu").to(device)
@@ -99,10 +100,11 @@ class GANLoss:
         return ws
 
     def run_G(self, z: torch.Tensor, c: torch.Tensor, cur_nimg: int, update_emas: bool = False) -> dict:
-        draw = self._rand(c.shape[0], 1, device=c.device)
-        ws = self.mapping(z, conditioning_cameras(c, swapping_prob(self.cfg, cur_nimg), draw), update_emas)
+        prob = swapping_prob(self.cfg, cur_nimg)
+        draw = self._rand(c.shape[0], 1, device=c.device) if prob is not None else None
+        ws = self.mapping(z, conditioning_cameras(c, prob, draw), update_emas)
         nrr = neural_rendering_resolution(self.cfg, cur_nimg)
-        return self.G.synthesis(ws, c, neural_rendering_resolution=nrr)
+        return self.G.synthesis(ws, c, neural_rendering_resolution=nrr, noise_mode=self.noise_mode)
 
     def run_D(self, img: dict, c: torch.Tensor, cur_nimg: int) -> torch.Tensor:
         sigma = blur_sigma(self.cfg, cur_nimg)
@@ -111,17 +113,20 @@ class GANLoss:
         return self.D(img, c)
 
     def density_reg(self, z: torch.Tensor, c: torch.Tensor, cur_nimg: int) -> torch.Tensor:
-        draw = self._rand(1, 1, device=c.device).expand(c.shape[0], 1)  # one draw for the batch, as in EG3D
-        ws = self.mapping(z, conditioning_cameras(c, swapping_prob(self.cfg, cur_nimg), draw))
+        prob = swapping_prob(self.cfg, cur_nimg)
+        draw = self._rand(1, 1, device=c.device).expand(c.shape[0], 1) if prob is not None else None  # one per batch
+        ws = self.mapping(z, conditioning_cameras(c, prob, draw))
         n = self.cfg.density_reg_points
         initial = self._rand(ws.shape[0], n, 3, device=ws.device) * 2 - 1
         perturbed = initial + self._randn_like(initial) * self.cfg.density_reg_p_dist
-        sigma = self.G.sample_density(torch.cat([initial, perturbed], dim=1), ws)["sigma"]
+        sigma = self.G.sample_density(torch.cat([initial, perturbed], dim=1), ws, noise_mode=self.noise_mode)["sigma"]
         return F.l1_loss(sigma[:, :n], sigma[:, n:]) * self.cfg.density_reg
 
     def accumulate_gradients(self, phase: str, real_img: torch.Tensor, real_c: torch.Tensor, gen_z: torch.Tensor,
-                             gen_c: torch.Tensor, gain: float, cur_nimg: int) -> dict[str, float]:
+                             gen_c: torch.Tensor, gain: float, cur_nimg: int, noise_mode: str = "random"
+                             ) -> dict[str, float]:
         """real_img in [-1, 1] [B, 3, R, R]; real_c, gen_c [B, 25]; gen_z [B, z_dim]. Returns logged scalars."""
+        self.noise_mode = noise_mode
         stats: dict[str, float] = {}
         do_Gmain = phase in ("Gmain", "Gboth")
         do_Greg = phase in ("Greg", "Gboth") and self.cfg.density_reg > 0
@@ -132,19 +137,19 @@ class GANLoss:
             logits = self.run_D(gen, gen_c, cur_nimg)
             loss = F.softplus(-logits)
             loss.mean().mul(gain).backward()
-            stats["Loss/G/loss"] = float(loss.mean())
-            stats["Loss/scores/fake"] = float(logits.mean())
+            stats["Loss/G/loss"] = float(loss.mean().detach())
+            stats["Loss/scores/fake"] = float(logits.mean().detach())
         if do_Greg:
             loss = self.density_reg(gen_z, gen_c, cur_nimg)
             loss.mul(gain).backward()
-            stats["Loss/G/density_reg"] = float(loss)
+            stats["Loss/G/density_reg"] = float(loss.detach())
         if do_Dmain:
             with torch.no_grad():
                 gen = self.run_G(gen_z, gen_c, cur_nimg, update_emas=True)  # tracks w_avg, as in StyleGAN2
             logits = self.run_D(gen, gen_c, cur_nimg)
             loss = F.softplus(logits)
             loss.mean().mul(gain).backward()
-            stats["Loss/D/loss_fake"] = float(loss.mean())
+            stats["Loss/D/loss_fake"] = float(loss.mean().detach())
         if do_Dmain or do_Dr1:
             nrr = neural_rendering_resolution(self.cfg, cur_nimg)
             image = real_img.detach().requires_grad_(do_Dr1)
@@ -154,12 +159,12 @@ class GANLoss:
             if do_Dmain:
                 loss_real = F.softplus(-logits)
                 total = total + loss_real.mean()
-                stats["Loss/D/loss_real"] = float(loss_real.mean())
-                stats["Loss/scores/real"] = float(logits.mean())
+                stats["Loss/D/loss_real"] = float(loss_real.mean().detach())
+                stats["Loss/scores/real"] = float(logits.mean().detach())
             if do_Dr1:
                 g_img, g_raw = torch.autograd.grad(logits.sum(), [image, raw], create_graph=True, only_inputs=True)
                 penalty = g_img.square().sum([1, 2, 3]) + g_raw.square().sum([1, 2, 3])
                 total = total + (penalty * (self.cfg.r1_gamma / 2)).mean()
-                stats["Loss/r1_penalty"] = float(penalty.mean())
+                stats["Loss/r1_penalty"] = float(penalty.mean().detach())
             total.mul(gain).backward()
         return stats

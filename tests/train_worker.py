@@ -1,0 +1,15 @@
+"""Run by torchrun in tests: train a few steps and save this rank's parameters."""
+import sys
+
+import torch
+
+from op3d.training.distributed import init_distributed
+from op3d.training.loop import training_loop
+from train_config import tiny_train_config
+
+if __name__ == "__main__":
+    data, outdir, steps = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    info = init_distributed("cpu")
+    result = training_loop(tiny_train_config(data, outdir), info, max_steps=steps)
+    torch.save({k: v.clone() for k, v in result["G"].state_dict().items()}, f"{outdir}/G_rank{info.rank}.pt")
+    torch.distributed.destroy_process_group() if info.world_size > 1 else None
