@@ -173,7 +173,8 @@ def save_fakes(G_ema, grid_z, grid_c, path: Path, cfg: TrainConfig, cur_nimg: in
 
 def training_loop(cfg: TrainConfig, dist_info: DistInfo | None = None, max_steps: int | None = None,
                   log: bool = True) -> dict:
-    """Train; returns a summary dict (run_dir, cur_nimg, last stats). max_steps stops early (tests)."""
+    """Train; returns a summary dict (run_dir, cur_nimg, last tick's stats, networks). max_steps stops early;
+    log=False keeps the run's files but prints no status lines."""
     info = dist_info or DistInfo()
     device = info.device
     cfg.validate(info.world_size)
@@ -216,7 +217,7 @@ def training_loop(cfg: TrainConfig, dist_info: DistInfo | None = None, max_steps
         run_dir = _new_run_dir(Path(cfg.outdir), cfg.desc or f"{cfg.cfg}-{cfg.representation}-gpus{info.world_size}"
                                f"-batch{cfg.batch}")
         (run_dir / "training_options.json").write_text(json.dumps(asdict(cfg), indent=1, default=str))
-    runlog = RunLog(run_dir, enabled=info.is_main) if run_dir else RunLog(Path("."), enabled=False)
+    runlog = RunLog(run_dir, enabled=info.is_main, verbose=log) if run_dir else RunLog(Path("."), enabled=False)
 
     sampler = InfiniteSampler(len(dataset), cfg.batch, seed=cfg.seed, rank=info.rank,
                               world_size=info.world_size, start=cur_nimg)

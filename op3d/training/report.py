@@ -41,9 +41,10 @@ def save_grid(images: np.ndarray, path: Path, cols: int) -> None:
 class RunLog:
     """stats.jsonl (always), TensorBoard (when installed), status lines on stdout."""
 
-    def __init__(self, run_dir: Path, enabled: bool = True):
+    def __init__(self, run_dir: Path, enabled: bool = True, verbose: bool = True):
         self.run_dir = run_dir
         self.enabled = enabled
+        self.verbose = verbose
         self.writer = None
         if enabled:
             try:
@@ -67,7 +68,7 @@ class RunLog:
             self.writer.flush()
 
     def status(self, text: str) -> None:
-        if self.enabled:
+        if self.enabled and self.verbose:
             print(text, flush=True)
 
     def close(self) -> None:

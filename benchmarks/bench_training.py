@@ -1,0 +1,68 @@
+"""Training speed and memory per configuration: sec/kimg and peak GPU memory of the full G+D step
+(lazy R1 and density regularization included), on the built-in synthetic data at the requested resolution.
+
+    python benchmarks/bench_training.py --device cuda --resolution 512 --batch 4 --steps 12 --out benchmarks/results/training_cuda.json
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from pathlib import Path
+
+import torch
+
+from op3d.data.synthetic import make_synthetic_dataset
+from op3d.training.distributed import DistInfo
+from op3d.training.loop import TrainConfig, training_loop
+from op3d.training.loss import LossConfig
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--resolution", type=int, default=128)
+    ap.add_argument("--nrr", type=int, default=64, help="neural rendering resolution")
+    ap.add_argument("--cfg", default="ffhq")
+    ap.add_argument("--size", default="full")
+    ap.add_argument("--batch", type=int, default=4)
+    ap.add_argument("--steps", type=int, default=12, help="timed steps (after 4 warm-up steps)")
+    ap.add_argument("--cases", default="triplane:1,orthoplanes:4,orthoplanes:8,orthoplanes:12")
+    ap.add_argument("--out", default=None)
+    args = ap.parse_args()
+    device = torch.device(args.device)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        data = make_synthetic_dataset(Path(tmp) / "data.zip", max(2 * args.batch, 16), args.resolution, seed=0,
+                                      progress=False)
+        for case in args.cases.split(","):
+            rep, K = case.split(":")
+            cfg = TrainConfig(outdir=str(Path(tmp) / "runs"), data=str(data), cfg=args.cfg, size=args.size,
+                              representation=rep, plane_number=int(K), fourier_L=10, batch=args.batch,
+                              workers=2, kimg=1e9, tick=1e9, snap=10 ** 6,
+                              loss=LossConfig(neural_rendering_resolution_initial=args.nrr))
+            info = DistInfo(device=device)
+            training_loop(cfg, info, max_steps=4, log=False)  # warm-up (kernels, allocator)
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+                torch.cuda.reset_peak_memory_stats()
+            result = training_loop(cfg, info, max_steps=args.steps, log=False)
+            row = {"representation": rep, "K": int(K), "resolution": args.resolution, "nrr": args.nrr,
+                   "batch": args.batch, "size": args.size,
+                   "sec_per_kimg": result["stats"]["Timing/sec_per_kimg"]}  # steps only, not the run's set-up
+            if device.type == "cuda":
+                row["peak_mem_gib"] = torch.cuda.max_memory_allocated() / 2 ** 30
+            rows.append(row)
+            print(f"{rep:12s} K={K:<3s} res {args.resolution} nrr {args.nrr} batch {args.batch}: "
+                  f"{row['sec_per_kimg']:8.1f} sec/kimg" + (f"  peak {row['peak_mem_gib']:.1f} GiB"
+                                                            if "peak_mem_gib" in row else ""), flush=True)
+    report = {"benchmark": "training step (G+D, lazy regularization)", "device": str(device),
+              "device_name": torch.cuda.get_device_name() if device.type == "cuda" else "cpu",
+              "torch": torch.__version__, "config": vars(args), "rows": rows}
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()
