@@ -97,8 +97,14 @@ def test_corrupt_zip(tmp_path):
 
 
 def test_dataloader_workers_over_zip(tmp_path):
-    ds = ImageDataset(write_zip(tmp_path / "d.zip", good_files(6)))
-    loader = torch.utils.data.DataLoader(ds, batch_size=3, num_workers=2)
-    images = torch.cat([b[0] for b in loader])
-    assert images.shape == (6, 3, 8, 8)
-    assert torch.equal(images[4], ds[4][0])
+    files = good_files(40)
+    ds = ImageDataset(write_zip(tmp_path / "d.zip", files))
+    expected = torch.stack([ds[i][0] for i in range(len(ds))])  # opens the zip in this process before fork()
+    for _ in range(3):  # forked workers must not share the parent's file handle (interleaved reads corrupt)
+        loader = torch.utils.data.DataLoader(ds, batch_size=5, num_workers=3, shuffle=True,
+                                             generator=torch.Generator().manual_seed(0))
+        got = {}
+        for images, labels in loader:
+            for img, lab in zip(images, labels):
+                got[int(torch.nonzero((torch.from_numpy(ds.labels) == lab).all(1))[0])] = img
+        assert len(got) == 40 and all(torch.equal(got[i], expected[i]) for i in range(40))

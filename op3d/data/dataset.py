@@ -32,6 +32,7 @@ class _Source:
         self.path = path
         self.is_zip = path.is_file()
         self._zip: zipfile.ZipFile | None = None
+        self._zip_pid: int | None = None  # a handle inherited through fork() must not be shared
         if self.is_zip:
             try:
                 with zipfile.ZipFile(path) as z:
@@ -48,13 +49,14 @@ class _Source:
 
     def read(self, name: str) -> bytes:
         if self.is_zip:
-            if self._zip is None:
+            if self._zip is None or self._zip_pid != os.getpid():
                 self._zip = zipfile.ZipFile(self.path)
+                self._zip_pid = os.getpid()
             return self._zip.read(name)
         return (self.path / name).read_bytes()
 
     def __getstate__(self):
-        return dict(self.__dict__, _zip=None)
+        return dict(self.__dict__, _zip=None, _zip_pid=None)
 
 
 class ImageDataset(torch.utils.data.Dataset):
