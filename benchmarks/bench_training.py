@@ -28,6 +28,7 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--steps", type=int, default=12, help="timed steps (after 4 warm-up steps)")
     ap.add_argument("--cases", default="triplane:1,orthoplanes:4,orthoplanes:8,orthoplanes:12")
+    ap.add_argument("--fp32", action="store_true", help="no fp16 layers (default: the original's SR 4, D 4)")
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
     device = torch.device(args.device)
@@ -40,6 +41,7 @@ def main() -> None:
             cfg = TrainConfig(outdir=str(Path(tmp) / "runs"), data=str(data), cfg=args.cfg, size=args.size,
                               representation=rep, plane_number=int(K), fourier_L=10, batch=args.batch,
                               workers=2, kimg=1e9, tick=1e9, snap=10 ** 6,
+                              sr_num_fp16_res=0 if args.fp32 else 4, d_num_fp16_res=0 if args.fp32 else 4,
                               loss=LossConfig(neural_rendering_resolution_initial=args.nrr))
             info = DistInfo(device=device)
             training_loop(cfg, info, max_steps=4, log=False)  # warm-up (kernels, allocator)
@@ -48,7 +50,7 @@ def main() -> None:
                 torch.cuda.reset_peak_memory_stats()
             result = training_loop(cfg, info, max_steps=args.steps, log=False)
             row = {"representation": rep, "K": int(K), "resolution": args.resolution, "nrr": args.nrr,
-                   "batch": args.batch, "size": args.size,
+                   "batch": args.batch, "size": args.size, "fp16_sr_d": not args.fp32,
                    "sec_per_kimg": result["stats"]["Timing/sec_per_kimg"]}  # steps only, not the run's set-up
             if device.type == "cuda":
                 row["peak_mem_gib"] = torch.cuda.max_memory_allocated() / 2 ** 30

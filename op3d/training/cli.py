@@ -51,6 +51,9 @@ def _csv(value: str | None) -> list[str]:
 @click.option("--dlr", type=click.FloatRange(min=0), default=0.002)
 @click.option("--map-depth", type=click.IntRange(min=1), default=None)
 @click.option("--mbstd-group", type=click.IntRange(min=1), default=4)
+@click.option("--sr_num_fp16_res", type=click.IntRange(min=0), default=4, help="fp16 layers in super-resolution (GPU).")
+@click.option("--g_num_fp16_res", type=click.IntRange(min=0), default=0, help="fp16 layers in the backbone (GPU).")
+@click.option("--d_num_fp16_res", type=click.IntRange(min=0), default=4, help="fp16 layers in D (GPU).")
 @click.option("--kimg", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Training length in thousands of images [default: 25000, 2 for the synthetic demo].")
 @click.option("--tick", type=click.FloatRange(min=0, min_open=True), default=None, help="kimg per status line.")
@@ -100,7 +103,8 @@ def train(**opts) -> None:
         outdir=opts["outdir"], data=data, cfg=cfg_name, size=opts["size"] or ("tiny" if synthetic else "full"),
         representation=opts["representation"], plane_number=opts["plane_number"], fourier_L=opts["fourier_L"],
         batch=batch, batch_gpu=opts["batch_gpu"], glr=opts["glr"], dlr=opts["dlr"], map_depth=opts["map_depth"],
-        mbstd_group=opts["mbstd_group"], G_reg_interval=opts["density_reg_every"] if opts["density_reg"] > 0 else None,
+        mbstd_group=opts["mbstd_group"], sr_num_fp16_res=opts["sr_num_fp16_res"],
+        g_num_fp16_res=opts["g_num_fp16_res"], d_num_fp16_res=opts["d_num_fp16_res"], G_reg_interval=opts["density_reg_every"] if opts["density_reg"] > 0 else None,
         kimg=opts["kimg"] or (2 if synthetic else 25000), tick=opts["tick"] or (0.1 if synthetic else 4),
         snap=opts["snap"] or (5 if synthetic else 50), seed=opts["seed"], mirror=opts["mirror"],
         workers=opts["workers"], gen_pose_cond=opts["gen_pose_cond"], c_scale=opts["c_scale"],

@@ -37,6 +37,9 @@ class TrainConfig:
     dlr: float = 0.002
     map_depth: int | None = None
     mbstd_group: int = 4
+    sr_num_fp16_res: int = 4  # fp16 layers (CUDA only; conv outputs clamped to 256), the original defaults
+    g_num_fp16_res: int = 0
+    d_num_fp16_res: int = 4
     G_reg_interval: int | None = 4
     D_reg_interval: int = 16
     ema_kimg: float | None = None  # default batch * 10 / 32
@@ -94,7 +97,10 @@ def build_networks(cfg: TrainConfig, resolution: int) -> tuple[Generator, DualDi
                            density_reg=lc.density_reg, density_reg_p_dist=lc.density_reg_p_dist)
     if cfg.map_depth is not None:
         gkw["mapping_kwargs"] = dict(num_layers=cfg.map_depth)
+    gkw.update(sr_num_fp16_res=cfg.sr_num_fp16_res, num_fp16_res=cfg.g_num_fp16_res,
+               conv_clamp=256 if cfg.g_num_fp16_res > 0 else None)
     dkw = discriminator_kwargs(resolution, cfg.size, mbstd_group=cfg.mbstd_group)
+    dkw.update(num_fp16_res=cfg.d_num_fp16_res, conv_clamp=256 if cfg.d_num_fp16_res > 0 else None)
     G, D = Generator(**gkw), DualDiscriminator(**dkw)
     G.init_kwargs, D.init_kwargs = gkw, dkw
     return G, D
@@ -177,6 +183,8 @@ def training_loop(cfg: TrainConfig, dist_info: DistInfo | None = None, max_steps
     log=False keeps the run's files but prints no status lines."""
     info = dist_info or DistInfo()
     device = info.device
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick the fastest convolutions
     cfg.validate(info.world_size)
     batch_gpu = cfg.batch_gpu or cfg.batch // info.world_size
     dataset, labels = _open_dataset(cfg)
