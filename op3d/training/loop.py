@@ -4,6 +4,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -177,6 +178,17 @@ def save_fakes(G_ema, grid_z, grid_c, path: Path, cfg: TrainConfig, cur_nimg: in
     save_grid(stacked.reshape(-1, *rows[0].shape[1:]), path, cols)
 
 
+def _progress_bar(cfg: TrainConfig, cur_nimg: int, enabled: bool):
+    """A tqdm bar over images when tqdm is installed and stderr is a terminal."""
+    if not enabled or not sys.stderr.isatty():
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=int(cfg.kimg * 1000), initial=cur_nimg, unit="img", unit_scale=True, leave=False)
+
+
 def training_loop(cfg: TrainConfig, dist_info: DistInfo | None = None, max_steps: int | None = None,
                   log: bool = True) -> dict:
     """Train; returns a summary dict (run_dir, cur_nimg, last tick's stats, networks). max_steps stops early;
@@ -248,6 +260,7 @@ def training_loop(cfg: TrainConfig, dist_info: DistInfo | None = None, max_steps
         save_grid(to_uint8(reals), run_dir / "reals.png", min(grid_n, 8))
         save_fakes(G_ema, grid_z, grid_c, run_dir / "fakes_init.png", cfg, cur_nimg)
 
+    progress = _progress_bar(cfg, cur_nimg, enabled=log and info.is_main)
     tick_start_nimg, tick_start_time, start_time = cur_nimg, time.time(), time.time()
     sums: dict[str, list[float]] = {}
     steps = 0
@@ -280,6 +293,8 @@ def training_loop(cfg: TrainConfig, dist_info: DistInfo | None = None, max_steps
         cur_nimg += cfg.batch
         batch_idx += 1
         steps += 1
+        if progress is not None:
+            progress.update(cfg.batch)
 
         done = cur_nimg >= cfg.kimg * 1000 or (max_steps is not None and steps >= max_steps)
         if not done and cur_nimg < tick_start_nimg + cfg.tick * 1000:
@@ -311,4 +326,6 @@ def training_loop(cfg: TrainConfig, dist_info: DistInfo | None = None, max_steps
         if done:
             break
     runlog.close()
+    if progress is not None:
+        progress.close()
     return {"run_dir": run_dir, "cur_nimg": cur_nimg, "stats": last_stats, "G": G, "G_ema": G_ema, "D": D}
