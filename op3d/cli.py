@@ -12,6 +12,8 @@ COMMANDS = {
     "convert": "op3d.io.cli:convert",
     "dataset": "op3d.data.cli:dataset",
     "info": "op3d.io.cli:info",
+    "sample": "op3d.sampling.cli:sample",
+    "video": "op3d.sampling.cli:video",
     "train": "op3d.training.cli:train",
 }
 

@@ -1,0 +1,1 @@
+"""Sampling images, videos and shapes from a trained generator."""

@@ -1,0 +1,107 @@
+"""`op3d sample` and `op3d video` (and gen_samples/gen_samples.py, gen_samples/gen_videos.py)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import numpy as np
+
+
+def _device(name: str | None):
+    import torch
+
+    return torch.device(name or ("cuda" if torch.cuda.is_available() else "cpu"))
+
+
+@click.command(context_settings={"show_default": True})
+@click.option("--network", required=True, type=click.Path(exists=True), help="op3d checkpoint dir or original .pkl")
+@click.option("--seeds", required=True, help="Seeds, e.g. 0-3,7")
+@click.option("--trunc", "truncation_psi", type=float, default=1.0, help="Truncation psi")
+@click.option("--trunc-cutoff", "truncation_cutoff", type=int, default=None, help="Truncate only the first N ws")
+@click.option("--outdir", required=True, type=click.Path(file_okay=False))
+@click.option("--views", default="-23,0,23", help="Yaw[/pitch] offsets from frontal in degrees")
+@click.option("--fov-deg", type=click.FloatRange(min=1, max=179), default=18.837, help="Field of view (float)")
+@click.option("--depth/--no-depth", default=True, help="Also write depth strips")
+@click.option("--grid/--no-grid", default=False, help="Also write one grid of all seeds")
+@click.option("--shapes/--no-shapes", default=False, help="Extract shapes")
+@click.option("--shape-res", type=click.IntRange(min=8), default=256)
+@click.option("--shape-format", type=click.Choice(["mrc", "ply", "obj"]), default="mrc")
+@click.option("--mesh-level", type=float, default=10.0, help="Density level of the mesh surface (ply/obj)")
+@click.option("--shape-colors/--no-shape-colors", default=True, help="Vertex colours from the decoder (ply/obj)")
+@click.option("--chunk", type=click.IntRange(min=256), default=None, help="Rays per rendering pass (memory)")
+@click.option("--device", default=None)
+def sample(network, seeds, truncation_psi, truncation_cutoff, outdir, views, fov_deg, depth, grid, shapes, shape_res,
+           shape_format, mesh_level, shape_colors, chunk, device) -> None:
+    """Render seeds from several views; optionally export density volumes or meshes."""
+    import torch.nn.functional as F
+
+    import op3d
+    from op3d.sampling.render import density_grid, render_views, seed_ws, vertex_colors
+    from op3d.sampling.views import parse_seeds, parse_views, view_labels
+    from op3d.shapes.export import extract_mesh, write_mesh, write_mrc
+    from op3d.training.report import depth_to_uint8, save_grid, to_uint8
+
+    seed_list, view_list = parse_seeds(seeds), parse_views(views)
+    dev = _device(device)
+    G = op3d.load(network, device=dev)
+    out = Path(outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    cams = view_labels(G, view_list, fov_deg)
+    ws_all = seed_ws(G, seed_list, truncation_psi, truncation_cutoff, fov_deg, device=dev)
+    strips = []
+    for seed, ws in zip(seed_list, ws_all):
+        r = render_views(G, ws[None], cams, chunk=chunk)
+        images = to_uint8(r["image"][0])  # [V, R, R, 3]
+        strip = np.concatenate(list(images), axis=1)[None]
+        save_grid(strip, out / f"seed{seed:04d}.png", 1)
+        strips.append(images)
+        if depth:
+            d = F.interpolate(r["image_depth"][0], size=images.shape[1:3], mode="nearest")
+            save_grid(np.concatenate(list(depth_to_uint8(d)), axis=1)[None], out / f"seed{seed:04d}_depth.png", 1)
+        if shapes:
+            g = density_grid(G, ws, shape_res, progress=True)
+            if shape_format == "mrc":
+                write_mrc(g, out / f"seed{seed:04d}.mrc")
+            else:
+                verts, faces = extract_mesh(g, mesh_level)
+                colors = vertex_colors(G, ws, verts).cpu().numpy() if shape_colors else None
+                write_mesh(out / f"seed{seed:04d}.{shape_format}", verts, faces, colors)
+        click.echo(f"seed {seed}: {out / f'seed{seed:04d}.png'}")
+    if grid:
+        save_grid(np.concatenate(strips), out / "grid.png", len(view_list))
+
+
+@click.command(context_settings={"show_default": True})
+@click.option("--network", required=True, type=click.Path(exists=True))
+@click.option("--seeds", required=True, help="Seeds: W*H per keyframe, e.g. 0-11 for 3 keyframes of a 2x2 grid")
+@click.option("--grid", "grid_shape", default="1x1", help="WxH grid of videos")
+@click.option("--trunc", "truncation_psi", type=float, default=1.0)
+@click.option("--trunc-cutoff", "truncation_cutoff", type=int, default=None)
+@click.option("--w-frames", type=click.IntRange(min=1), default=60, help="Frames per keyframe")
+@click.option("--mode", type=click.Choice(["image", "raw", "depth"]), default="image")
+@click.option("--fps", type=click.IntRange(min=1), default=30)
+@click.option("--fov-deg", type=click.FloatRange(min=1, max=179), default=18.837)
+@click.option("--output", required=True, type=click.Path(dir_okay=False), help="Output .mp4")
+@click.option("--device", default=None)
+def video(network, seeds, grid_shape, truncation_psi, truncation_cutoff, w_frames, mode, fps, fov_deg, output,
+          device) -> None:
+    """Orbit video interpolating between seeds, in a WxH grid."""
+    import op3d
+    from op3d.sampling.render import seed_ws
+    from op3d.sampling.video import render_video
+    from op3d.sampling.views import parse_seeds
+
+    try:
+        W, H = (int(v) for v in grid_shape.lower().split("x"))
+    except ValueError:
+        raise click.BadParameter("use WxH, e.g. 2x2", param_hint="--grid") from None
+    seed_list = parse_seeds(seeds)
+    if len(seed_list) % (W * H):
+        raise click.BadParameter(f"{len(seed_list)} seeds is not a multiple of the grid size {W * H}",
+                                 param_hint="--seeds")
+    dev = _device(device)
+    G = op3d.load(network, device=dev)
+    ws = seed_ws(G, seed_list, truncation_psi, truncation_cutoff, fov_deg, device=dev)
+    ws = ws.reshape(len(seed_list) // (W * H), H, W, *ws.shape[1:])
+    path = render_video(G, ws, output, frames_per_key=w_frames, mode=mode, fps=fps, fov_deg=fov_deg, progress=True)
+    click.echo(f"wrote {path}")

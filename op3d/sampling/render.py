@@ -1,0 +1,53 @@
+"""Rendering seeds from views, and density grids of a latent."""
+from __future__ import annotations
+
+import torch
+
+from op3d.sampling.views import conditioning_label, seed_latent
+from op3d.shapes.grid import Grid, evaluate_grid, trim_border
+
+
+@torch.no_grad()
+def seed_ws(G, seeds: list[int], truncation_psi: float = 1.0, truncation_cutoff: int | None = None,
+            fov_deg: float | None = None, device="cpu") -> torch.Tensor:
+    """ws [S, num_ws, w_dim] for seeds, each computed alone so it never depends on the batch."""
+    c = conditioning_label(G, **({} if fov_deg is None else {"fov_deg": fov_deg})).to(device)
+    return torch.cat([G.mapping(seed_latent(s, G.z_dim).to(device), c, truncation_psi=truncation_psi,
+                                truncation_cutoff=truncation_cutoff) for s in seeds])
+
+
+@torch.no_grad()
+def render_views(G, ws: torch.Tensor, cams: torch.Tensor, chunk: int | None = None, batch: int = 4) -> dict:
+    """Every latent from every camera: ws [S, ...], cams [V, 25] -> image [S, V, 3, R, R], image_raw, image_depth
+    (noise 'const', deterministic ray sampling)."""
+    out: dict[str, list] = {"image": [], "image_raw": [], "image_depth": []}
+    for w in ws:
+        planes = G.planes(w[None], noise_mode="const")
+        per_view: dict[str, list] = {k: [] for k in out}
+        for cam in cams.to(ws.device).split(batch):
+            r = G.synthesis(w[None].expand(len(cam), -1, -1), cam, planes=planes.expand(len(cam), *planes.shape[1:]),
+                            noise_mode="const", deterministic=True, chunk=chunk)
+            for k in out:
+                per_view[k].append(r[k])
+        for k in out:
+            out[k].append(torch.cat(per_view[k]))
+    return {k: torch.stack(v) for k, v in out.items()}
+
+
+@torch.no_grad()
+def density_grid(G, w: torch.Tensor, resolution: int = 256, chunk: int = 1 << 20, trim: bool = True,
+                 progress: bool = False) -> Grid:
+    """Raw sigma on a resolution^3 grid over the preset's box (side box_warp), planes computed once."""
+    planes = G.planes(w[None] if w.ndim == 2 else w, noise_mode="const")
+    fn = lambda pts: G.sample_density(pts, planes=planes)["sigma"]  # noqa: E731
+    grid = evaluate_grid(fn, resolution, float(G.render_options.box_warp), chunk=chunk, device=w.device,
+                         progress=progress)
+    return trim_border(grid) if trim else grid
+
+
+@torch.no_grad()
+def vertex_colors(G, w: torch.Tensor, verts) -> torch.Tensor:
+    """Decoder colour (first 3 feature channels, [0, 1]) at mesh vertices [V, 3] -> [V, 3]."""
+    planes = G.planes(w[None] if w.ndim == 2 else w, noise_mode="const")
+    pts = torch.as_tensor(verts, dtype=torch.float32, device=w.device)[None]
+    return G.sample_density(pts, planes=planes)["rgb"][0, :, :3].clamp(0, 1)

@@ -1,0 +1,86 @@
+"""Sampling seeds, shapes and videos through the command line on a tiny checkpoint."""
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from helpers import tiny_generator_kwargs
+from op3d.cli import main
+from op3d.io.checkpoint import save_pretrained
+from op3d.networks.generator import Generator
+from op3d.sampling.render import seed_ws
+from op3d.sampling.video import catmull_rom
+from op3d.sampling.views import parse_seeds, parse_views
+from op3d.shapes.export import read_mrc
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    kw = tiny_generator_kwargs()
+    torch.manual_seed(0)
+    G = Generator(**kw).eval()
+    return save_pretrained(G, tmp_path_factory.mktemp("ckpt") / "G", kw)
+
+
+def cli(args, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(args)
+        raise SystemExit(0)
+    return info.value.code, capsys.readouterr()
+
+
+def test_parse_seeds_and_views():
+    assert parse_seeds("0-3,7") == [0, 1, 2, 3, 7] and parse_seeds("5") == [5]
+    for bad in ("3-1", "a", "1,,2"):
+        with pytest.raises(ValueError, match="--seeds"):
+            parse_seeds(bad)
+    assert parse_views("-90,0/45") == pytest.approx([(-np.pi / 2, 0.0), (0.0, np.pi / 4)])
+    with pytest.raises(ValueError, match="--views"):
+        parse_views("left")
+
+
+def test_seed_latents_do_not_depend_on_the_batch(checkpoint):
+    import op3d
+
+    G = op3d.load(checkpoint)
+    together = seed_ws(G, [4, 9, 11])
+    assert torch.equal(together[1:2], seed_ws(G, [9]))
+    assert not torch.equal(together[0], together[1])
+
+
+def test_sample_cli_writes_images_depth_and_mrc(checkpoint, tmp_path, capsys):
+    code, out = cli(["sample", "--network", str(checkpoint), "--seeds", "1-2", "--outdir", str(tmp_path),
+                     "--views", "-20,0,20", "--shapes", "--shape-res", "24", "--grid"], capsys)
+    assert code == 0, out.err
+    strip = np.asarray(Image.open(tmp_path / "seed0001.png"))
+    assert strip.shape == (64, 3 * 64, 3)
+    assert np.asarray(Image.open(tmp_path / "seed0002_depth.png")).shape == (64, 192, 3)
+    assert np.asarray(Image.open(tmp_path / "grid.png")).shape == (128, 192, 3)
+    grid = read_mrc(tmp_path / "seed0001.mrc")
+    assert grid.values.shape == (24, 24, 24) and grid.voxel_size == pytest.approx(1.0 / 23, rel=1e-6)
+    assert (grid.values[:2] == -1000).all()  # OP3D's border trimming
+
+
+def test_sample_cli_errors_are_one_line(checkpoint, tmp_path, capsys):
+    code, out = cli(["sample", "--network", str(checkpoint), "--seeds", "1-x", "--outdir", str(tmp_path)], capsys)
+    assert code == 1 and "--seeds" in out.err and out.err.count("\n") == 1
+    code, out = cli(["sample", "--network", str(checkpoint), "--seeds", "1", "--outdir", str(tmp_path),
+                     "--shapes", "--shape-res", "8", "--shape-format", "ply", "--mesh-level", "1e9"], capsys)
+    assert code == 1 and "outside the density range" in out.err
+
+
+def test_catmull_rom_passes_through_keys():
+    keys = torch.randn(4, 3)
+    for i in range(4):
+        torch.testing.assert_close(catmull_rom(keys, float(i)), keys[i])
+
+
+def test_video_is_written_and_readable(checkpoint, tmp_path, capsys):
+    imageio = pytest.importorskip("imageio.v2")
+    pytest.importorskip("imageio_ffmpeg")
+    path = tmp_path / "v.mp4"
+    code, out = cli(["video", "--network", str(checkpoint), "--seeds", "0-3", "--grid", "2x1", "--w-frames", "3",
+                     "--mode", "depth", "--output", str(path)], capsys)
+    assert code == 0, out.err
+    frames = list(imageio.get_reader(str(path)).iter_data())  # (len() of an ffmpeg reader is inf)
+    assert len(frames) == 6 and frames[0].shape == (64, 128, 3)
