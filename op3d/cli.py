@@ -12,6 +12,7 @@ COMMANDS = {
     "convert": "op3d.io.cli:convert",
     "dataset": "op3d.data.cli:dataset",
     "info": "op3d.io.cli:info",
+    "metrics": "op3d.metrics.cli:metrics",
     "sample": "op3d.sampling.cli:sample",
     "video": "op3d.sampling.cli:video",
     "train": "op3d.training.cli:train",

@@ -84,3 +84,15 @@ def test_video_is_written_and_readable(checkpoint, tmp_path, capsys):
     assert code == 0, out.err
     frames = list(imageio.get_reader(str(path)).iter_data())  # (len() of an ffmpeg reader is inf)
     assert len(frames) == 6 and frames[0].shape == (64, 128, 3)
+
+
+def test_metrics_cli(checkpoint, tmp_path, capsys):
+    from op3d.data.synthetic import make_synthetic_dataset
+
+    data = make_synthetic_dataset(tmp_path / "d.zip", 6, 64, seed=0, progress=False)
+    code, out = cli(["metrics", "--network", str(checkpoint), "--metrics", "swd,reproj", "--data", str(data),
+                     "--num", "4", "--outdir", str(tmp_path)], capsys)
+    assert code == 0, out.err
+    assert (tmp_path / "metric-swd.jsonl").is_file() and (tmp_path / "metric-reproj.jsonl").is_file()
+    code, out = cli(["metrics", "--network", str(checkpoint), "--metrics", "fid50k_full"], capsys)
+    assert code == 1 and "Inception detector" in out.err

@@ -89,3 +89,13 @@ def test_two_gloo_processes_match_one(data, tmp_path):
     for k in r0:
         assert torch.equal(r0[k], r1[k]), k  # ranks stay in lockstep
         torch.testing.assert_close(r0[k], single["G"].state_dict()[k], rtol=1e-4, atol=1e-5)
+
+
+def test_metrics_during_training_are_appended(data, tmp_path):
+    cfg = tiny_train_config(data, tmp_path, metrics=["swd", "reproj"], metrics_num=4)
+    run = training_loop(cfg, max_steps=1)["run_dir"]
+    for name in ("swd", "reproj"):
+        records = [json.loads(line) for line in (run / f"metric-{name}.jsonl").read_text().splitlines()]
+        assert len(records) == 1 and records[0]["snapshot"].startswith("network-snapshot-")
+    with pytest.raises(ValueError, match="needs the Inception detector"):
+        tiny_train_config(data, tmp_path, metrics=["fid50k_full"]).validate(1)

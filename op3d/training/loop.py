@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from op3d.io.checkpoint import CheckpointError
+from op3d.metrics.run import append_result, check_metric_names, compute_metric
 from op3d.networks.discriminator import DualDiscriminator
 from op3d.networks.generator import Generator
 from op3d.presets import discriminator_kwargs, generator_kwargs
@@ -54,7 +54,8 @@ class TrainConfig:
     gen_pose_cond: bool = False
     c_scale: float = 1.0
     resume: str | None = None
-    metrics: list = field(default_factory=list)
+    metrics: list = field(default_factory=list)  # evaluated on G_ema at every snapshot (rank 0)
+    metrics_num: int = 500
     desc: str | None = None
     deterministic: bool = False  # fixed rendering jitter and constant layer noise (tests, exact comparisons)
     loss: LossConfig = field(default_factory=LossConfig)
@@ -67,9 +68,7 @@ class TrainConfig:
         per_rank = self.batch // world_size
         if self.batch_gpu is not None and (self.batch_gpu <= 0 or per_rank % self.batch_gpu):
             raise ValueError(f"--batch-gpu ({self.batch_gpu}) must divide --batch / --gpus ({per_rank})")
-        if self.metrics:
-            raise ValueError(f"--metrics {','.join(self.metrics)}: metrics during training are not available yet; "
-                             "use --metrics none")
+        check_metric_names(self.metrics)
 
 
 def _new_run_dir(outdir: Path, desc: str) -> Path:
@@ -321,6 +320,10 @@ def training_loop(cfg: TrainConfig, dist_info: DistInfo | None = None, max_steps
                 stamp = f"{cur_nimg // 1000:06d}" if cur_nimg % 1000 == 0 else f"{cur_nimg:09d}img"
                 write_snapshot(run_dir, f"network-snapshot-{stamp}", G, D, G_ema, state_dict)
                 save_fakes(G_ema, grid_z, grid_c, run_dir / f"fakes{stamp}.png", cfg, cur_nimg)
+                for metric in cfg.metrics:
+                    record = compute_metric(metric, G_ema, dataset, cfg.metrics_num, cfg.seed, device)
+                    append_result(run_dir, dict(record, snapshot=f"network-snapshot-{stamp}", kimg=cur_nimg / 1000))
+                    runlog.status(f"metric {metric}: {record['results']}")
             barrier(info.world_size)
         tick_start_nimg, tick_start_time = cur_nimg, time.time()
         if done:

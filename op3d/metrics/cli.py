@@ -1,0 +1,37 @@
+"""`op3d metrics` (and test_scripts/calc_metrics.py)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command(context_settings={"show_default": True})
+@click.option("--network", required=True, type=click.Path(exists=True))
+@click.option("--metrics", default="swd,reproj", help="Comma-separated: swd, reproj")
+@click.option("--data", type=click.Path(exists=True), default=None, help="Dataset for metrics that need reals")
+@click.option("--num", type=click.IntRange(min=2), default=1000, help="Images (swd) or latents (reproj)")
+@click.option("--seed", type=click.IntRange(min=0), default=0)
+@click.option("--outdir", type=click.Path(file_okay=False), default=None,
+              help="Where metric-<name>.jsonl goes [default: beside the network]")
+@click.option("--device", default=None)
+def metrics(network, metrics, data, num, seed, outdir, device) -> None:
+    """Evaluate a network with weight-free metrics."""
+    import torch
+
+    import op3d
+    from op3d.data.dataset import ImageDataset
+    from op3d.metrics.run import append_result, check_metric_names, compute_metric
+
+    names = [m.strip() for m in metrics.split(",") if m.strip()]
+    check_metric_names(names)
+    dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    G = op3d.load(network, device=dev)
+    dataset = ImageDataset(data) if data else None
+    target = Path(outdir) if outdir else (Path(network) if Path(network).is_dir() else Path(network).parent)
+    target.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        record = dict(compute_metric(name, G, dataset, num, seed, dev), network=str(network))
+        path = append_result(target, record)
+        summary = ", ".join(f"{k} {v:.4f}" for k, v in record["results"].items() if isinstance(v, float))
+        click.echo(f"{name}: {summary} ({record['total_time']:.1f} s) -> {path}")
