@@ -4,7 +4,8 @@ Compares op3d's fast paths (K-batched plane head, separable FIR resampling) with
 (OP3D's K-replicated head, 2-D FIR after zero insertion). On CPU report the ratio; absolute times
 and memory are meaningful on a GPU only.
 
-    python benchmarks/bench_generator.py [--device cuda] [--batch 2] [--repeats 3] [--out benchmarks/results/generator_cpu.json]
+    python benchmarks/bench_generator.py [--device cuda] [--batch 2] [--repeats 3]
+        [--out benchmarks/results/generator_cpu.json]
 """
 from __future__ import annotations
 

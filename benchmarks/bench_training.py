@@ -1,7 +1,8 @@
 """Training speed and memory per configuration: sec/kimg and peak GPU memory of the full G+D step
 (lazy R1 and density regularization included), on the built-in synthetic data at the requested resolution.
 
-    python benchmarks/bench_training.py --device cuda --resolution 512 --batch 4 --steps 12 --out benchmarks/results/training_cuda.json
+    python benchmarks/bench_training.py --device cuda --resolution 512 --batch 4 --steps 12 \
+        --out benchmarks/results/training_cuda.json
 """
 from __future__ import annotations
 

@@ -4,7 +4,6 @@ Fake modules are registered in sys.modules only while dumping, so that pickle re
 `torch_utils.persistence._reconstruct_persistent_obj` and `training.triplane.OSGDecoder` by name.
 """
 import contextlib
-import io
 import pickle
 import sys
 import types

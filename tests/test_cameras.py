@@ -2,9 +2,9 @@ import math
 
 import pytest
 import torch
-
 from helpers import lookat_labels
-from op3d.data.cameras import fov_to_focal, flip_label, intrinsics, lookat_pose, make_label, sample_cameras
+
+from op3d.data.cameras import flip_label, fov_to_focal, intrinsics, lookat_pose, make_label, sample_cameras
 from op3d.rendering.rays import rays_from_cameras
 
 

@@ -5,8 +5,8 @@ import time
 import numpy as np
 import pytest
 import torch
-
 from helpers import lookat_labels, tiny_generator, tiny_generator_kwargs
+
 from op3d.io.checkpoint import load_pretrained, save_pretrained
 from op3d.networks.generator import Generator
 

@@ -4,10 +4,10 @@ import copy
 import pytest
 import torch
 from click.testing import CliRunner
-
-import op3d
 from helpers import lookat_labels
 from legacy_pickles import EasyDict, dumps, records_from_module
+
+import op3d
 from op3d.cli import cli
 from op3d.networks.discriminator import DualDiscriminator
 from op3d.networks.generator import Generator

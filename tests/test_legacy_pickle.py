@@ -5,10 +5,16 @@ import sys
 
 import pytest
 import torch
-
 from legacy_pickles import dumps, sample_snapshot
-from op3d.io.legacy_pickle import (LegacyPickleError, PersistentRecord, load_snapshot, module_config,
-                                   module_state_dict, read_legacy_pickle)
+
+from op3d.io.legacy_pickle import (
+    LegacyPickleError,
+    PersistentRecord,
+    load_snapshot,
+    module_config,
+    module_state_dict,
+    read_legacy_pickle,
+)
 
 
 def test_snapshot_loads_inertly(tmp_path):

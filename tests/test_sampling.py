@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 import torch
+from helpers import tiny_generator_kwargs
 from PIL import Image
 
-from helpers import tiny_generator_kwargs
 from op3d.cli import main
 from op3d.io.checkpoint import save_pretrained
 from op3d.networks.generator import Generator

@@ -15,7 +15,7 @@ def test_deterministic_and_batch_independent(tmp_path):
     a = make_synthetic_dataset(tmp_path / "a.zip", 6, 16, seed=3, batch=6, progress=False)
     b = make_synthetic_dataset(tmp_path / "b.zip", 6, 16, seed=3, batch=4, progress=False)
     c = make_synthetic_dataset(tmp_path / "c.zip", 6, 16, seed=4, batch=6, progress=False)
-    digest = lambda p: hashlib.sha256(p.read_bytes()).hexdigest()  # noqa: E731
+    digest = lambda p: hashlib.sha256(p.read_bytes()).hexdigest()
     assert digest(a) == digest(b) != digest(c)
     ds = ImageDataset(a)
     assert len(ds) == 6 and ds.resolution == 16

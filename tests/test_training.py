@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 import torch
+from train_config import tiny_train_config
 
 import op3d
 from op3d.data.synthetic import make_synthetic_dataset
 from op3d.training import snapshots
 from op3d.training.loop import training_loop
-from train_config import tiny_train_config
 
 TESTS = Path(__file__).parent
 

@@ -1,13 +1,18 @@
 """Loss pieces, schedules, EMA and the sampler against hand-computed values."""
-import math
 
 import pytest
 import torch
-import torch.nn.functional as F
 
 from op3d.training.loop import _adam, update_ema
-from op3d.training.loss import (GANLoss, LossConfig, blur_sigma, conditioning_cameras, gaussian_blur,
-                                neural_rendering_resolution, swapping_prob)
+from op3d.training.loss import (
+    GANLoss,
+    LossConfig,
+    blur_sigma,
+    conditioning_cameras,
+    gaussian_blur,
+    neural_rendering_resolution,
+    swapping_prob,
+)
 from op3d.training.sampler import InfiniteSampler
 
 

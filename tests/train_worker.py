@@ -2,10 +2,10 @@
 import sys
 
 import torch
+from train_config import tiny_train_config
 
 from op3d.training.distributed import init_distributed
 from op3d.training.loop import training_loop
-from train_config import tiny_train_config
 
 if __name__ == "__main__":
     data, outdir, steps = sys.argv[1], sys.argv[2], int(sys.argv[3])

@@ -14,7 +14,6 @@ import io
 import json
 import math
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from PIL import Image
 
 from op3d.data.cameras import FFHQ_FOCAL, fov_to_focal, intrinsics, lookat_pose, make_label
 from op3d.data.dataset import IMAGE_EXTENSIONS, DatasetError, ImageDataset
+from op3d.io.atomic import atomic_path
 
 
 def read_cameras(camera_file: Path, lookat=(0.0, 0.0, 0.0)) -> dict[str, list[float]]:
@@ -84,11 +84,8 @@ def pack_dataset(source_dir: str | os.PathLike, camera_file: str | os.PathLike, 
     extra = sorted(set(cameras) - set(images))
     if extra:
         raise DatasetError(f"{camera_file}: {len(extra)} camera(s) without an image, e.g. {extra[0]}")
-    out_zip.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out_zip.name}.", suffix=".tmp", dir=out_zip.parent)
-    os.close(fd)
-    try:
-        labels = []
+    labels = []
+    with atomic_path(out_zip) as tmp:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as z:
             for i, name in enumerate(images):
                 try:
@@ -109,10 +106,6 @@ def pack_dataset(source_dir: str | os.PathLike, camera_file: str | os.PathLike, 
                 labels.append([arcname, label.tolist()])
             z.writestr("dataset.json", json.dumps({"labels": labels}))
         ImageDataset(tmp)  # validate what was written before it replaces anything
-        os.replace(tmp, out_zip)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return out_zip
 
 

@@ -11,7 +11,6 @@ import io
 import json
 import math
 import os
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ import torch
 from PIL import Image
 
 from op3d.data.cameras import FFHQ_FOCAL, intrinsics, lookat_pose, make_label
+from op3d.io.atomic import atomic_path
 from op3d.rendering.rays import rays_from_cameras
 
 RADIUS = 2.7
@@ -43,7 +43,7 @@ def random_heads(seeds: list[tuple[int, int]]) -> Heads:
     centers, radii, colors = [], [], []
     for seed, index in seeds:
         g = np.random.default_rng([seed, index])
-        u = lambda lo, hi, n=None: g.uniform(lo, hi, n)  # noqa: E731
+        u = lambda lo, hi, n=None: g.uniform(lo, hi, n)
         head_r = np.array([u(0.17, 0.21), u(0.21, 0.26), u(0.18, 0.22)])
         eye_y, eye_x = u(0.02, 0.07), u(0.06, 0.09)
         skin = np.array([u(0.55, 0.95), u(0.4, 0.75), u(0.3, 0.6)])
@@ -61,7 +61,7 @@ def random_heads(seeds: list[tuple[int, int]]) -> Heads:
         centers.append(np.array(part_c))
         radii.append(np.array(part_r, dtype=np.float64))
         colors.append(np.clip(np.array(part_col), 0, 1))
-    t = lambda a: torch.tensor(np.stack(a), dtype=torch.float32)  # noqa: E731
+    t = lambda a: torch.tensor(np.stack(a), dtype=torch.float32)
     return Heads(t(centers), t(radii), t(colors))
 
 
@@ -146,9 +146,6 @@ def make_synthetic_dataset(out_zip: str | os.PathLike, count: int, resolution: i
     if resolution < 8 or resolution & (resolution - 1):
         raise ValueError(f"--resolution must be a power of two >= 8, got {resolution}")
     out_zip = Path(out_zip)
-    out_zip.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out_zip.name}.", suffix=".tmp", dir=out_zip.parent)
-    os.close(fd)
     starts = range(0, count, batch)
     if progress:
         try:
@@ -158,27 +155,22 @@ def make_synthetic_dataset(out_zip: str | os.PathLike, count: int, resolution: i
         except ImportError:
             pass
     labels_json = []
-    try:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as z:
-            for s in starts:
-                seeds = [(seed, i) for i in range(s, min(s + batch, count))]
-                labels = camera_labels(seeds)
-                with torch.no_grad():
-                    images, depth = render_heads(random_heads(seeds), labels, resolution)
-                for (_, i), img, dep, lab in zip(seeds, images, depth, labels):
-                    name = f"{i // 1000:05d}/img{i:08d}.png"
-                    buf = io.BytesIO()
-                    Image.fromarray(img.numpy()).save(buf, format="png", compress_level=1)
-                    z.writestr(_zipinfo(name), buf.getvalue())
-                    dbuf = io.BytesIO()
-                    np.save(dbuf, dep.numpy().astype(np.float32))
-                    z.writestr(_zipinfo(f"depth/img{i:08d}.npy"), dbuf.getvalue())
-                    labels_json.append([name, [float(v) for v in lab.tolist()]])
-            z.writestr(_zipinfo("dataset.json"), json.dumps({"labels": labels_json}))
-        os.replace(tmp, out_zip)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_path(out_zip) as tmp, zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as z:
+        for s in starts:
+            seeds = [(seed, i) for i in range(s, min(s + batch, count))]
+            labels = camera_labels(seeds)
+            with torch.no_grad():
+                images, depth = render_heads(random_heads(seeds), labels, resolution)
+            for (_, i), img, dep, lab in zip(seeds, images, depth, labels):
+                name = f"{i // 1000:05d}/img{i:08d}.png"
+                buf = io.BytesIO()
+                Image.fromarray(img.numpy()).save(buf, format="png", compress_level=1)
+                z.writestr(_zipinfo(name), buf.getvalue())
+                dbuf = io.BytesIO()
+                np.save(dbuf, dep.numpy().astype(np.float32))
+                z.writestr(_zipinfo(f"depth/img{i:08d}.npy"), dbuf.getvalue())
+                labels_json.append([name, [float(v) for v in lab.tolist()]])
+        z.writestr(_zipinfo("dataset.json"), json.dumps({"labels": labels_json}))
     return out_zip
 
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import torch
 from safetensors.torch import load_file, save_file
+
+from op3d.io.atomic import atomic_path
 
 FORMAT = "op3d-checkpoint"
 FORMAT_VERSION = 1
@@ -41,20 +42,6 @@ def _jsonable(value):
     raise TypeError(f"configuration value {value!r} is not JSON-serializable")
 
 
-def atomic_write_bytes(path: Path, write) -> None:
-    """Write through `write(tmp_path)` into a temporary file beside `path`, then rename over it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def save_pretrained(model: torch.nn.Module, directory: str | os.PathLike, init_kwargs: dict,
                     extra: dict | None = None) -> Path:
     """Write config.json + model.safetensors into `directory` (each file atomically, weights first)."""
@@ -65,9 +52,10 @@ def save_pretrained(model: torch.nn.Module, directory: str | os.PathLike, init_k
     config = {"format": FORMAT, "format_version": FORMAT_VERSION, "class_name": name,
               "init_kwargs": _jsonable(init_kwargs), "extra": _jsonable(extra or {})}
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
-    atomic_write_bytes(directory / WEIGHTS_NAME, lambda tmp: save_file(tensors, tmp, metadata={"format": FORMAT}))
-    text = json.dumps(config, indent=1)
-    atomic_write_bytes(directory / CONFIG_NAME, lambda tmp: Path(tmp).write_text(text))
+    with atomic_path(directory / WEIGHTS_NAME) as tmp:
+        save_file(tensors, tmp, metadata={"format": FORMAT})
+    with atomic_path(directory / CONFIG_NAME) as tmp:
+        Path(tmp).write_text(json.dumps(config, indent=1))
     return directory
 
 

@@ -18,7 +18,6 @@ import io
 import os
 import pickle
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np

@@ -1,7 +1,6 @@
 """Sliced Wasserstein distance on Laplacian pyramids (Karras et al., ProGAN): weight-free image statistics."""
 from __future__ import annotations
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 

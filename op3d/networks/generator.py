@@ -42,7 +42,8 @@ class Generator(nn.Module):
     def __init__(self, z_dim: int = 512, c_dim: int = 25, w_dim: int = 512, img_resolution: int = 512,
                  img_channels: int = 3, representation: str = "orthoplanes", per_dir_plane_number: int = 8,
                  fourier_L: int = 10, plane_resolution: int = 256, plane_channels: int = 32,
-                 legacy_axes: bool = False, neural_rendering_resolution: int = 64, sr_num_fp16_res: int = 0, mapping_kwargs: dict | None = None,
+                 legacy_axes: bool = False, neural_rendering_resolution: int = 64, sr_num_fp16_res: int = 0,
+                 mapping_kwargs: dict | None = None,
                  rendering_kwargs: dict | None = None, sr_kwargs: dict | None = None, **synthesis_kwargs):
         super().__init__()
         if representation not in REPRESENTATIONS:

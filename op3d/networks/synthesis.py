@@ -45,7 +45,8 @@ class SynthesisLayer(nn.Module):
         styles = self.affine(w)
         noise = None
         if self.use_noise and noise_mode == "random":
-            noise = torch.randn([x.shape[0], 1, self.resolution, self.resolution], device=x.device) * self.noise_strength
+            shape = [x.shape[0], 1, self.resolution, self.resolution]
+            noise = torch.randn(shape, device=x.device) * self.noise_strength
         if self.use_noise and noise_mode == "const":
             noise = self.noise_const * self.noise_strength
         x = modulated_conv2d(x, self.weight, styles, noise=noise, up=self.up, padding=self.padding,
@@ -134,7 +135,8 @@ class SynthesisBlock(nn.Module):
         Returns x [B, O, res, res] and the updated skip image (float32).
         """
         dtype = self._dtype(ws.device, force_fp32)
-        memory_format = torch.channels_last if self.channels_last and dtype == torch.float16 else torch.contiguous_format
+        fp16_cl = self.channels_last and dtype == torch.float16
+        memory_format = torch.channels_last if fp16_cl else torch.contiguous_format
         if fused_modconv is None:
             fused_modconv = self.fused_modconv_default
         if fused_modconv == "inference_only":

@@ -5,8 +5,8 @@ Pure PyTorch; autograd gives first- and second-order gradients (R1 needs the sec
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 import torch.nn.functional as F

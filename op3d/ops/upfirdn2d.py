@@ -1,11 +1,11 @@
 """Upsample, FIR-filter and downsample 2-D images (StyleGAN2's upfirdn2d).
 
-`upfirdn2d_ref` zero-inserts, pads and convolves with the filter: the reference that runs everywhere.
+`upfirdn2d` zero-inserts, pads and convolves with the filter: the reference that runs everywhere.
 The hot case, 2x upsampling of skip images with the [1, 3, 3, 1] filter, has a fast path in `upsample2d`.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -61,7 +61,7 @@ def _padding4(padding: Padding) -> tuple[int, int, int, int]:
     raise ValueError(f"padding must be an int, [px, py] or [x0, x1, y0, y1], got {padding!r}")
 
 
-def upfirdn2d_ref(
+def upfirdn2d(
     x: torch.Tensor,
     f: torch.Tensor | None,
     up: int | Sequence[int] = 1,
@@ -70,10 +70,13 @@ def upfirdn2d_ref(
     flip_filter: bool = False,
     gain: float = 1,
 ) -> torch.Tensor:
-    """Reference: zero-insert by `up`, pad (negative = crop), convolve with f, keep every `down`-th pixel.
+    """Zero-insert by `up`, pad (negative = crop), convolve with f, keep every `down`-th pixel.
 
-    x: [B, C, H, W]; f: [kh, kw] or separable [k] (None = identity).
+    x: [B, C, H, W]; f: [kh, kw] or separable [k] (None = identity). Output H' = (H * up + py0 + py1 - kh + 1)
+    / down, rounded up.
     """
+    if x.ndim != 4:
+        raise ValueError(f"x must be [B, C, H, W], got {tuple(x.shape)}")
     if f is None:
         f = torch.ones([1, 1], dtype=torch.float32, device=x.device)
     upx, upy = _pair(up)
@@ -94,21 +97,6 @@ def upfirdn2d_ref(
         x = F.conv2d(x, f[None, None, None, :].repeat(C, 1, 1, 1), groups=C)
         x = F.conv2d(x, f[None, None, :, None].repeat(C, 1, 1, 1), groups=C)
     return x[:, :, ::downy, ::downx]
-
-
-def upfirdn2d(
-    x: torch.Tensor,
-    f: torch.Tensor | None,
-    up: int | Sequence[int] = 1,
-    down: int | Sequence[int] = 1,
-    padding: Padding = 0,
-    flip_filter: bool = False,
-    gain: float = 1,
-) -> torch.Tensor:
-    """upfirdn2d on x [B, C, H, W]; output H' = (H * up + py0 + py1 - kh + 1) / down (rounded up)."""
-    if x.ndim != 4:
-        raise ValueError(f"x must be [B, C, H, W], got {tuple(x.shape)}")
-    return upfirdn2d_ref(x, f, up, down, padding, flip_filter, gain)
 
 
 _BILINEAR = setup_filter([1, 3, 3, 1])

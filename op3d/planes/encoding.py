@@ -6,7 +6,8 @@ import math
 import torch
 
 
-def plane_positions(K: int, device: torch.device | str | None = None, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+def plane_positions(K: int, device: torch.device | str | None = None,
+                    dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """p_k = linspace(-1, 1, K): [K]. Note these are not the texel centres ((2k+1)/K - 1) that
     align_corners=False sampling assumes; OrthoPlanes uses them as given."""
     if K < 1:

@@ -1,8 +1,8 @@
 """The one volume renderer: stratified + importance sampling of a radiance field along camera rays."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 
@@ -29,7 +29,7 @@ class RenderOptions:
     density_noise: float = 0.0
 
     @classmethod
-    def from_kwargs(cls, kwargs: dict) -> "RenderOptions":
+    def from_kwargs(cls, kwargs: dict) -> RenderOptions:
         names = cls.__dataclass_fields__.keys()
         options = cls(**{k: kwargs[k] for k in names if k in kwargs})
         if options.clamp_mode != "softplus":

@@ -39,7 +39,7 @@ def density_grid(G, w: torch.Tensor, resolution: int = 256, chunk: int = 1 << 20
                  progress: bool = False) -> Grid:
     """Raw sigma on a resolution^3 grid over the preset's box (side box_warp), planes computed once."""
     planes = G.planes(w[None] if w.ndim == 2 else w, noise_mode="const")
-    fn = lambda pts: G.sample_density(pts, planes=planes)["sigma"]  # noqa: E731
+    fn = lambda pts: G.sample_density(pts, planes=planes)["sigma"]
     grid = evaluate_grid(fn, resolution, float(G.render_options.box_warp), chunk=chunk, device=w.device,
                          progress=progress)
     return trim_border(grid) if trim else grid

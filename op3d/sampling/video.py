@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from op3d.data.cameras import fov_to_focal, intrinsics, lookat_pose, make_label
+from op3d.io.atomic import atomic_path
 from op3d.sampling.views import DEFAULT_FOV, camera_setup
 from op3d.training.report import depth_to_uint8, to_uint8
 
@@ -21,7 +21,8 @@ def catmull_rom(keys: torch.Tensor, t: float) -> torch.Tensor:
     i = int(math.floor(t)) % n
     f = t - math.floor(t)
     p0, p1, p2, p3 = keys[(i - 1) % n], keys[i], keys[(i + 1) % n], keys[(i + 2) % n]
-    return 0.5 * ((2 * p1) + (-p0 + p2) * f + (2 * p0 - 5 * p1 + 4 * p2 - p3) * f ** 2 + (-p0 + 3 * p1 - 3 * p2 + p3) * f ** 3)
+    return 0.5 * ((2 * p1) + (-p0 + p2) * f + (2 * p0 - 5 * p1 + 4 * p2 - p3) * f ** 2
+                  + (-p0 + 3 * p1 - 3 * p2 + p3) * f ** 3)
 
 
 def orbit_label(G, phase: float, yaw_range: float = 0.35, pitch_range: float = 0.25,
@@ -48,9 +49,6 @@ def render_video(G, ws_grid: torch.Tensor, path: str | os.PathLike, frames_per_k
     keys, H, W = ws_grid.shape[:3]
     total = keys * frames_per_key
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".mp4", dir=path.parent)
-    os.close(fd)
     frames = range(total)
     if progress:
         try:
@@ -59,7 +57,7 @@ def render_video(G, ws_grid: torch.Tensor, path: str | os.PathLike, frames_per_k
             frames = tqdm(frames, desc="video", unit="frame", leave=False)
         except ImportError:
             pass
-    try:
+    with atomic_path(path.with_suffix(".mp4")) as tmp:
         writer = imageio.get_writer(tmp, fps=fps, codec="libx264", quality=8, macro_block_size=1)
         try:
             for f in frames:
@@ -74,8 +72,4 @@ def render_video(G, ws_grid: torch.Tensor, path: str | os.PathLike, frames_per_k
                 writer.append_data(np.ascontiguousarray(tile))
         finally:
             writer.close()
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    return path.with_suffix(".mp4")

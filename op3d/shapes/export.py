@@ -3,26 +3,18 @@ Every file is written to a temporary name beside the target and renamed into pla
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from op3d.io.atomic import atomic_path
 from op3d.shapes.grid import Grid
 
 
 def _atomic(path: Path, write) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    return Path(path)
 
 
 def write_mrc(grid: Grid, path: str | os.PathLike) -> Path:
@@ -101,7 +93,6 @@ def write_mesh(path: str | os.PathLike, verts: np.ndarray, faces: np.ndarray, co
             for i, v in enumerate(verts):
                 extra = "" if rgb is None else f" {rgb[i, 0]:.4f} {rgb[i, 1]:.4f} {rgb[i, 2]:.4f}"
                 f.write(f"v {v[0]:.6f} {v[1]:.6f} {v[2]:.6f}{extra}\n")
-            for a, b, c in faces + 1:
-                f.write(f"f {a} {b} {c}\n")
+            f.writelines(f"f {a} {b} {c}\n" for a, b, c in faces + 1)
 
     return _atomic(path, write_ply if suffix == ".ply" else write_obj)

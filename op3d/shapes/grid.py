@@ -1,8 +1,8 @@
 """Density on a regular 3-D grid, evaluated in chunks from planes computed once per latent."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import torch

@@ -9,6 +9,8 @@ import numpy as np
 import torch
 from PIL import Image
 
+from op3d.io.atomic import atomic_path
+
 
 def to_uint8(images: torch.Tensor, lo: float = -1.0, hi: float = 1.0) -> np.ndarray:
     """[N, C, H, W] in [lo, hi] -> uint8 [N, H, W, C]."""
@@ -33,9 +35,8 @@ def save_grid(images: np.ndarray, path: Path, cols: int) -> None:
     for i, img in enumerate(images):
         r, q = divmod(i, cols)
         grid[r * h:(r + 1) * h, q * w:(q + 1) * w] = img
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    Image.fromarray(grid[..., 0] if c == 1 else grid).save(tmp)
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        Image.fromarray(grid[..., 0] if c == 1 else grid).save(tmp, format="png")
 
 
 class RunLog:

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import torch
 
-from op3d.io.checkpoint import CheckpointError, atomic_write_bytes, load_pretrained, save_pretrained
+from op3d.io.atomic import atomic_path
+from op3d.io.checkpoint import CheckpointError, load_pretrained, save_pretrained
 
 STATE_NAME = "training-state.pt"
 LATEST = "latest-snapshot.txt"
@@ -37,7 +38,8 @@ def write_snapshot(run_dir: Path, name: str, G, D, G_ema, state: dict) -> Path:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
-    atomic_write_bytes(run_dir / LATEST, lambda p: Path(p).write_text(name + "\n"))
+    with atomic_path(run_dir / LATEST) as tmp_pointer:
+        Path(tmp_pointer).write_text(name + "\n")
     return final
 
 
