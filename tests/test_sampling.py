@@ -34,7 +34,8 @@ def test_parse_seeds_and_views():
     for bad in ("3-1", "a", "1,,2"):
         with pytest.raises(ValueError, match="--seeds"):
             parse_seeds(bad)
-    assert parse_views("-90,0/45") == pytest.approx([(-np.pi / 2, 0.0), (0.0, np.pi / 4)])
+    views = parse_views("-90,0/45")
+    assert [v for view in views for v in view] == pytest.approx([-np.pi / 2, 0.0, 0.0, np.pi / 4])
     with pytest.raises(ValueError, match="--views"):
         parse_views("left")
 
