@@ -8,15 +8,20 @@ import click
 
 @click.command(context_settings={"show_default": True})
 @click.option("--network", required=True, type=click.Path(exists=True))
-@click.option("--metrics", default="swd,reproj", help="Comma-separated: swd, reproj")
+@click.option("--metrics", default="swd,reproj", help="Comma-separated: swd, reproj, fid50k_full, kid50k_full")
+@click.option("--detector", type=click.Path(), default=None,
+              help="Inception detector file for FID/KID (pt_inception-2015-12-05-6726825d.pth) [env OP3D_INCEPTION]")
+@click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
+              help="Where real-image statistics are cached [default: ~/.cache/op3d]")
 @click.option("--data", type=click.Path(exists=True), default=None, help="Dataset for metrics that need reals")
-@click.option("--num", type=click.IntRange(min=2), default=1000, help="Images (swd) or latents (reproj)")
+@click.option("--num", type=click.IntRange(min=2), default=None,
+              help="Fakes (fid/kid: 50000, swd: 1000) or latents (reproj: 1000)")
 @click.option("--seed", type=click.IntRange(min=0), default=0)
 @click.option("--outdir", type=click.Path(file_okay=False), default=None,
               help="Where metric-<name>.jsonl goes [default: beside the network]")
 @click.option("--device", default=None)
-def metrics(network, metrics, data, num, seed, outdir, device) -> None:
-    """Evaluate a network with weight-free metrics."""
+def metrics(network, metrics, data, num, seed, outdir, device, detector, cache_dir) -> None:
+    """Evaluate a network (FID/KID with the Inception detector file; SWD and reprojection error need none)."""
     import torch
 
     import op3d
@@ -24,14 +29,16 @@ def metrics(network, metrics, data, num, seed, outdir, device) -> None:
     from op3d.metrics.run import append_result, check_metric_names, compute_metric
 
     names = [m.strip() for m in metrics.split(",") if m.strip()]
-    check_metric_names(names)
+    check_metric_names(names, detector)
+    cache = Path(cache_dir) if cache_dir else Path.home() / ".cache" / "op3d"
     dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     G = op3d.load(network, device=dev)
     dataset = ImageDataset(data) if data else None
     target = Path(outdir) if outdir else (Path(network) if Path(network).is_dir() else Path(network).parent)
     target.mkdir(parents=True, exist_ok=True)
     for name in names:
-        record = dict(compute_metric(name, G, dataset, num, seed, dev), network=str(network))
+        count = num or (50000 if name in ("fid50k_full", "kid50k_full") else 1000)
+        record = dict(compute_metric(name, G, dataset, count, seed, dev, detector, cache), network=str(network))
         path = append_result(target, record)
         summary = ", ".join(f"{k} {v:.4f}" for k, v in record["results"].items() if isinstance(v, float))
         click.echo(f"{name}: {summary} ({record['total_time']:.1f} s) -> {path}")

@@ -63,7 +63,9 @@ def _csv(value: str | None) -> list[str]:
 @click.option("--workers", type=click.IntRange(min=0), default=2)
 @click.option("--resume", type=click.Path(exists=True), default=None,
               help="Snapshot or run directory to continue from.")
-@click.option("--metrics", default="none", help="Metrics during training (comma list, or none).")
+@click.option("--metrics", default="none", help="Metrics at each snapshot: swd, reproj, fid50k_full, kid50k_full.")
+@click.option("--detector", type=click.Path(), default=None, help="Inception detector file for FID/KID.")
+@click.option("--metrics-num", type=click.IntRange(min=2), default=500, help="Fakes per metric evaluation.")
 @click.option("--desc", default=None, help="Run directory name suffix.")
 @click.option("--device", default=None, help="cpu or cuda [default: cuda when available].")
 @click.option("--synthetic-count", type=click.IntRange(min=8), default=1000,
@@ -109,7 +111,8 @@ def train(**opts) -> None:
         kimg=opts["kimg"] or (2 if synthetic else 25000), tick=opts["tick"] or (0.1 if synthetic else 4),
         snap=opts["snap"] or (5 if synthetic else 50), seed=opts["seed"], mirror=opts["mirror"],
         workers=opts["workers"], gen_pose_cond=opts["gen_pose_cond"], c_scale=opts["c_scale"],
-        resume=opts["resume"], metrics=_csv(opts["metrics"]), desc=opts["desc"], loss=loss)
+        resume=opts["resume"], metrics=_csv(opts["metrics"]), metrics_num=opts["metrics_num"],
+        detector=opts["detector"], desc=opts["desc"], loss=loss)
     cfg.validate(info.world_size)
     if opts["dry_run"]:
         click.echo(json.dumps(dataclasses.asdict(cfg), indent=1, default=str))

@@ -56,6 +56,7 @@ class TrainConfig:
     resume: str | None = None
     metrics: list = field(default_factory=list)  # evaluated on G_ema at every snapshot (rank 0)
     metrics_num: int = 500
+    detector: str | None = None  # Inception file for fid50k_full / kid50k_full
     desc: str | None = None
     deterministic: bool = False  # fixed rendering jitter and constant layer noise (tests, exact comparisons)
     loss: LossConfig = field(default_factory=LossConfig)
@@ -68,7 +69,7 @@ class TrainConfig:
         per_rank = self.batch // world_size
         if self.batch_gpu is not None and (self.batch_gpu <= 0 or per_rank % self.batch_gpu):
             raise ValueError(f"--batch-gpu ({self.batch_gpu}) must divide --batch / --gpus ({per_rank})")
-        check_metric_names(self.metrics)
+        check_metric_names(self.metrics, self.detector)
 
 
 def _new_run_dir(outdir: Path, desc: str) -> Path:
@@ -321,7 +322,8 @@ def training_loop(cfg: TrainConfig, dist_info: DistInfo | None = None, max_steps
                 write_snapshot(run_dir, f"network-snapshot-{stamp}", G, D, G_ema, state_dict)
                 save_fakes(G_ema, grid_z, grid_c, run_dir / f"fakes{stamp}.png", cfg, cur_nimg)
                 for metric in cfg.metrics:
-                    record = compute_metric(metric, G_ema, dataset, cfg.metrics_num, cfg.seed, device)
+                    record = compute_metric(metric, G_ema, dataset, cfg.metrics_num, cfg.seed, device,
+                                            cfg.detector, Path(cfg.outdir) / "metric-cache")
                     append_result(run_dir, dict(record, snapshot=f"network-snapshot-{stamp}", kimg=cur_nimg / 1000))
                     runlog.status(f"metric {metric}: {record['results']}")
             barrier(info.world_size)

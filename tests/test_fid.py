@@ -1,0 +1,72 @@
+"""The Inception detector file and the FID/KID pipeline (real-feature cache, protocol plumbing)."""
+import numpy as np
+import pytest
+import torch
+
+from helpers import tiny_generator
+from op3d.data.synthetic import make_synthetic_dataset
+from op3d.data.dataset import ImageDataset
+from op3d.metrics.frechet import feature_stats, frechet_distance
+from op3d.metrics.inception import InceptionFeatures, load_detector
+from op3d.metrics import run as metric_run
+
+
+def test_detector_file_round_trip(tmp_path):
+    torch.manual_seed(0)
+    net = InceptionFeatures().eval()
+    state = dict(net.state_dict(), **{"fc.weight": torch.zeros(1008, 2048), "fc.bias": torch.zeros(1008)})
+    path = tmp_path / "pt_inception-2015-12-05-6726825d.pth"
+    torch.save(state, path)
+    loaded = load_detector(path)
+    images = torch.randint(0, 256, (2, 3, 32, 32), dtype=torch.uint8)
+    with torch.no_grad():
+        a, b = net(images), loaded(images)
+    assert a.shape == (2, 2048) and torch.equal(a, b)
+    # 21.8M parameters: torchvision's Inception-v3 without the auxiliary head and classifier
+    assert sum(p.numel() for p in loaded.parameters()) == 21_785_568
+
+
+def test_detector_errors(tmp_path, monkeypatch):
+    monkeypatch.delenv("OP3D_INCEPTION", raising=False)
+    with pytest.raises(FileNotFoundError, match="pt_inception-2015-12-05"):
+        load_detector(None)
+    with pytest.raises(FileNotFoundError, match="not found"):
+        load_detector(tmp_path / "missing.pth")
+    pkl = tmp_path / "inception-2015-12-05.pkl"
+    pkl.write_bytes(b"x")
+    with pytest.raises(ValueError, match="not supported yet"):
+        load_detector(pkl)
+    wrong = tmp_path / "wrong.pth"
+    torch.save({"conv.weight": torch.zeros(1)}, wrong)
+    with pytest.raises(ValueError, match="missing tensors"):
+        load_detector(wrong)
+
+
+class TinyDetector(torch.nn.Module):
+    """Stands in for Inception in pipeline tests (counts the images it sees)."""
+
+    def __init__(self):
+        super().__init__()
+        self.proj = torch.nn.Linear(3 * 4 * 4, 8)
+        self.seen = 0
+
+    def forward(self, images):
+        self.seen += images.shape[0]
+        x = torch.nn.functional.adaptive_avg_pool2d(images.float() / 255, 4).flatten(1)
+        return self.proj(x)
+
+
+def test_fid_pipeline_caches_real_features(tmp_path):
+    data = ImageDataset(make_synthetic_dataset(tmp_path / "d.zip", 12, 64, seed=0, progress=False))
+    G = tiny_generator()
+    det = TinyDetector()
+    r1 = metric_run.compute_metric("fid50k_full", G, data, num=6, detector=det, cache_dir=tmp_path / "cache")
+    assert det.seen == 12 + 6 and np.isfinite(r1["results"]["fid"]) and r1["num_real"] == 12
+    r2 = metric_run.compute_metric("fid50k_full", G, data, num=6, detector=det, cache_dir=tmp_path / "cache")
+    assert det.seen == 12 + 6 + 6  # the reals came from the cache
+    assert r2["results"]["fid"] == pytest.approx(r1["results"]["fid"])
+    # the reals against themselves: FID 0
+    real = metric_run.real_features(data, det, "x", "cpu", tmp_path / "cache2")
+    assert frechet_distance(*feature_stats(real), *feature_stats(real)) == pytest.approx(0, abs=1e-6)
+    kid = metric_run.compute_metric("kid50k_full", G, data, num=6, detector=det, cache_dir=tmp_path / "cache")
+    assert np.isfinite(kid["results"]["kid"])
