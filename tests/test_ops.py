@@ -186,3 +186,49 @@ def test_k_batched_head_equals_replicated_feature_maps(K):
     want = modulated_conv2d(x_rep, weight[:, :, None, None], styles.reshape(2 * K, 6), demodulate=False)
     got = modulated_conv1x1_multi(x, weight, styles)
     torch.testing.assert_close(got, want.reshape(2, K, 9, 5, 4).transpose(1, 2), rtol=0, atol=1e-10)
+
+
+def test_conv2d_resample_second_order():
+    f = setup_filter([1, 3, 3, 1]).double()
+    x = torch.randn(1, 2, 4, 4, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(3, 2, 3, 3, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradgradcheck(lambda a, b: conv2d_resample(a, b, f, down=2, padding=1), (x, w))
+    assert torch.autograd.gradgradcheck(lambda a, b: conv2d_resample(a, b, f, up=2, padding=1, flip_weight=False),
+                                        (x, w))
+
+
+def test_discriminator_r1_gradient_matches_finite_differences():
+    """R1 differentiates D's logits w.r.t. the image, then the penalty w.r.t. D's weights (double backward).
+
+    D is piecewise linear (lrelu), so gradgradcheck's finite differences across kinks are meaningless; instead
+    the weight gradient of the penalty is compared with central differences of the penalty itself (float64).
+    """
+    from op3d.networks.discriminator import DualDiscriminator
+
+    torch.manual_seed(0)
+    D = DualDiscriminator(25, 16, 3, channel_base=64, channel_max=4, mapping_kwargs=dict(num_layers=1),
+                          epilogue_kwargs=dict(mbstd_group_size=2)).double()
+    img = torch.randn(2, 3, 16, 16, dtype=torch.float64)
+    raw = torch.randn(2, 3, 8, 8, dtype=torch.float64)
+    c = torch.randn(2, 25, dtype=torch.float64)
+
+    def penalty():
+        x = img.clone().requires_grad_(True)
+        (g,) = torch.autograd.grad(D({"image": x, "image_raw": raw}, c).sum(), x, create_graph=True)
+        return g.square().sum()
+
+    params = {"b16.conv0.weight": D.b16.conv0.weight, "b4.fc.weight": D.b4.fc.weight,
+              "mapping.fc0.weight": D.mapping.fc0.weight}
+    grads = torch.autograd.grad(penalty(), list(params.values()))
+    for (name, p), g in zip(params.items(), grads):
+        for idx in [(0,) * p.ndim, tuple(s - 1 for s in p.shape)]:
+            eps = 1e-6
+            with torch.no_grad():
+                p[idx] += eps
+            up = penalty().item()
+            with torch.no_grad():
+                p[idx] -= 2 * eps
+            down = penalty().item()
+            with torch.no_grad():
+                p[idx] += eps
+            assert g[idx].item() == pytest.approx((up - down) / (2 * eps), rel=1e-4, abs=1e-9), (name, idx)

@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from op3d.networks.layers import Conv2dLayer, FullyConnectedLayer, MappingNetwork
+from op3d.networks.layers import Conv2dLayer, FullyConnectedLayer, MappingNetwork, block_dtype
 from op3d.ops.upfirdn2d import downsample2d, setup_filter
 
 
@@ -47,8 +47,7 @@ class DiscriminatorBlock(nn.Module):
                                     trainable=trainable(), resample_filter=resample_filter, channels_last=cl)
 
     def forward(self, x: torch.Tensor | None, img: torch.Tensor | None, force_fp32: bool = False):
-        device = (x if x is not None else img).device
-        dtype = torch.float16 if self.use_fp16 and not force_fp32 and device.type == "cuda" else torch.float32
+        dtype = block_dtype(self.use_fp16, force_fp32, img if x is None else x)
         if x is not None:
             x = x.to(dtype)
         if self.in_channels == 0 or self.architecture == "skip":
@@ -103,9 +102,9 @@ class DiscriminatorEpilogue(nn.Module):
         self.out = FullyConnectedLayer(in_channels, 1 if cmap_dim == 0 else cmap_dim)
 
     def forward(self, x: torch.Tensor, img: torch.Tensor | None, cmap: torch.Tensor | None) -> torch.Tensor:
-        x = x.to(torch.float32)
+        x = x.to(torch.promote_types(x.dtype, torch.float32))  # fp16 blocks -> fp32 (float64 stays float64)
         if self.architecture == "skip":
-            x = x + self.fromrgb(img.to(torch.float32))
+            x = x + self.fromrgb(img.to(x.dtype))
         if self.mbstd is not None:
             x = self.mbstd(x)
         x = self.out(self.fc(self.conv(x).flatten(1)))

@@ -10,6 +10,13 @@ from op3d.ops.conv2d_resample import conv2d_resample
 from op3d.ops.upfirdn2d import setup_filter
 
 
+def block_dtype(use_fp16: bool, force_fp32: bool, ref: torch.Tensor) -> torch.dtype:
+    """fp16 for fp16 blocks on CUDA (as the original), else at least float32 (float64 inputs stay float64)."""
+    if use_fp16 and not force_fp32 and ref.device.type == "cuda":
+        return torch.float16
+    return torch.promote_types(ref.dtype, torch.float32)
+
+
 def normalize_2nd_moment(x: torch.Tensor, dim: int = 1, eps: float = 1e-8) -> torch.Tensor:
     return x * (x.square().mean(dim=dim, keepdim=True) + eps).rsqrt()
 
@@ -112,11 +119,11 @@ class MappingNetwork(nn.Module):
         if self.z_dim > 0:
             if z is None or z.ndim != 2 or z.shape[1] != self.z_dim:
                 raise ValueError(f"z must be [B, {self.z_dim}], got {None if z is None else tuple(z.shape)}")
-            x = normalize_2nd_moment(z.to(torch.float32))
+            x = normalize_2nd_moment(z.to(torch.promote_types(z.dtype, torch.float32)))
         if self.c_dim > 0:
             if c is None or c.ndim != 2 or c.shape[1] != self.c_dim:
                 raise ValueError(f"c must be [B, {self.c_dim}], got {None if c is None else tuple(c.shape)}")
-            y = normalize_2nd_moment(self.embed(c.to(torch.float32)))
+            y = normalize_2nd_moment(self.embed(c.to(torch.promote_types(c.dtype, torch.float32))))
             x = torch.cat([x, y], dim=1) if x is not None else y
         for idx in range(self.num_layers):
             x = getattr(self, f"fc{idx}")(x)

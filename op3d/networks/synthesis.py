@@ -5,7 +5,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from op3d.networks.layers import FullyConnectedLayer
+from op3d.networks.layers import FullyConnectedLayer, block_dtype
 from op3d.ops.bias_act import ACTIVATIONS, bias_act
 from op3d.ops.modulated_conv import modulated_conv1x1_multi, modulated_conv2d
 from op3d.ops.upfirdn2d import setup_filter, upsample2d
@@ -123,18 +123,15 @@ class SynthesisBlock(nn.Module):
         setattr(self, head_name, ToRGBLayer(out_channels, img_channels, w_dim=head_w_dim or w_dim,
                                             conv_clamp=conv_clamp, channels_last=self.channels_last))
 
-    def _dtype(self, device: torch.device, force_fp32: bool) -> torch.dtype:
-        return torch.float16 if self.use_fp16 and not force_fp32 and device.type == "cuda" else torch.float32
-
     def forward(self, x: torch.Tensor | None, img: torch.Tensor | None, ws: torch.Tensor,
                 head_w: torch.Tensor | None = None, force_fp32: bool = False, fused_modconv: bool | str | None = None,
                 noise_mode: str = "random", **_: object) -> tuple[torch.Tensor, torch.Tensor]:
         """x: [B, I, r, r]; img: skip image [B, (K,) O, r', r']; ws: [B, num_conv (+1), w_dim].
 
         head_w: the head's style input, [B, w_dim'] or [B, K, w_dim']; default ws[:, num_conv].
-        Returns x [B, O, res, res] and the updated skip image (float32).
+        Returns x [B, O, res, res] and the updated skip image (float32, or float64 for float64 ws).
         """
-        dtype = self._dtype(ws.device, force_fp32)
+        dtype = block_dtype(self.use_fp16, force_fp32, ws)
         fp16_cl = self.channels_last and dtype == torch.float16
         memory_format = torch.channels_last if fp16_cl else torch.contiguous_format
         if fused_modconv is None:
@@ -153,7 +150,7 @@ class SynthesisBlock(nn.Module):
             img = upsample2d(img.reshape(-1, *shape[-3:]), self.resample_filter)
             img = img.reshape(*shape[:-2], *img.shape[-2:])
         y = getattr(self, self.head_name)(x, ws[:, self.num_conv] if head_w is None else head_w)
-        y = y.to(dtype=torch.float32, memory_format=torch.contiguous_format)
+        y = y.to(dtype=torch.promote_types(ws.dtype, torch.float32), memory_format=torch.contiguous_format)
         img = y if img is None else img + y
         return x, img
 
@@ -198,7 +195,7 @@ class PlaneSynthesisNetwork(nn.Module):
     def forward(self, ws: torch.Tensor, **block_kwargs) -> torch.Tensor:
         if ws.ndim != 3 or ws.shape[1:] != (self.num_ws, self.w_dim):
             raise ValueError(f"ws must be [B, {self.num_ws}, {self.w_dim}], got {tuple(ws.shape)}")
-        ws = ws.to(torch.float32)
+        ws = ws.to(torch.promote_types(ws.dtype, torch.float32))
         x = img = None
         w_idx = 0
         for res in self.block_resolutions:
