@@ -119,6 +119,13 @@ def _np_reconstruct(subtype, shape, dtype):
     return np.ndarray.__new__(np.ndarray, shape, dtype)
 
 
+def _latin1_encode(text, encoding="latin1", errors="strict"):
+    """_codecs.encode as Python-2-era numpy pickles use it (bytes stored as latin-1 text); nothing else."""
+    if not isinstance(text, str) or encoding.replace("-", "").lower() != "latin1":
+        raise LegacyPickleError("only latin-1 string encoding is allowed")
+    return text.encode("latin1", errors)
+
+
 def _reconstructor(cls, base, state):
     """copyreg._reconstructor for stubs only (it would otherwise call base.__new__ / base.__init__)."""
     if isinstance(cls, type) and issubclass(cls, (LegacyObject, EasyDict)):
@@ -149,12 +156,13 @@ SAFE_GLOBALS = {
     ("numpy.core.multiarray", "_reconstruct"): _np_reconstruct,
     ("numpy._core.multiarray", "_reconstruct"): _np_reconstruct,
     ("copyreg", "_reconstructor"): _reconstructor,
+    ("_codecs", "encode"): _latin1_encode,
 }
 
 
 class SafeUnpickler(pickle.Unpickler):
     def __init__(self, file):
-        super().__init__(file)
+        super().__init__(file, encoding="latin1")  # Python 2 pickles (SMPL model files) store str as latin-1
         self._stubs: dict[tuple[str, str], type] = {}
 
     def find_class(self, module: str, name: str) -> Any:

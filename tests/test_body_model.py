@@ -1,0 +1,85 @@
+"""SMPL-layout body model: LBS equals smplx on the same arrays; SMPL-style pickles (chumpy, scipy sparse)
+and .npz load without importing chumpy or scipy from the file."""
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+from legacy_pickles import fake_modules, FAKE
+from op3d.conditioning.body_model import axis_angle_to_matrix, lbs, load_body_model, procedural_body
+
+
+def smplx_arrays(model):
+    V = model.v_template.shape[0]
+    P = model.posedirs.shape[0]
+    return dict(v_template=model.v_template.double().numpy(), f=model.faces.numpy(),
+                shapedirs=model.shapedirs.double().numpy(),
+                posedirs=model.posedirs.double().numpy().T.reshape(V, 3, P),
+                J_regressor=model.J_regressor.double().numpy(), weights=model.weights.double().numpy(),
+                kintree_table=np.stack([model.parents.numpy(), np.arange(len(model.parents))]))
+
+
+def test_lbs_equals_smplx():
+    smplx = pytest.importorskip("smplx")
+    from smplx.utils import Struct
+
+    # smplx stores its buffers through float32 numpy arrays: use float32-representable values in float64
+    model = procedural_body(num_betas=4, seed=1, dtype=torch.float32).to(torch.float64)
+    ref = smplx.SMPL(model_path=None, data_struct=Struct(**smplx_arrays(model)), num_betas=4, dtype=torch.float64,
+                     vertex_ids=dict(nose=0, reye=1, leye=2, rear=3, lear=4), use_hands=False,
+                     use_feet_keypoints=False)
+    g = torch.Generator().manual_seed(0)
+    betas = torch.randn(3, 4, generator=g, dtype=torch.float64)
+    pose = torch.randn(3, 24, 3, generator=g, dtype=torch.float64) * 0.4
+    transl = torch.randn(3, 3, generator=g, dtype=torch.float64)
+    out = ref(betas=betas, global_orient=pose[:, 0], body_pose=pose[:, 1:].reshape(3, -1), transl=transl)
+    ours = lbs(model, betas, pose, transl)
+    torch.testing.assert_close(ours["vertices"], out.vertices, rtol=0, atol=1e-10)
+    torch.testing.assert_close(ours["joints"], out.joints[:, :24], rtol=0, atol=1e-10)
+
+
+def test_rodrigues_against_closed_form():
+    R = axis_angle_to_matrix(torch.tensor([[0.0, 0.0, np.pi / 2]], dtype=torch.float64))
+    torch.testing.assert_close(R[0], torch.tensor([[0.0, -1, 0], [1, 0, 0], [0, 0, 1]], dtype=torch.float64),
+                               atol=1e-7, rtol=0)
+
+
+class Ch:  # pickled under chumpy.ch.Ch, as real SMPL files hold their arrays
+    def __init__(self, x):
+        self.x = x
+
+
+class csc_matrix:  # pickled under scipy.sparse._csc.csc_matrix
+    def __init__(self, dense):
+        cols = [np.nonzero(dense[:, j])[0] for j in range(dense.shape[1])]
+        self.indices = np.concatenate(cols).astype(np.int32)
+        self.data = np.concatenate([dense[c, j] for j, c in enumerate(cols)])
+        self.indptr = np.concatenate([[0], np.cumsum([len(c) for c in cols])]).astype(np.int32)
+        self._shape = dense.shape
+
+
+def test_chumpy_pickle_and_npz_load(tmp_path):
+    model = procedural_body(num_betas=3, seed=2, dtype=torch.float64)
+    arrays = smplx_arrays(model)
+    FAKE["chumpy.ch"] = {"Ch": Ch}
+    FAKE["scipy.sparse._csc"] = {"csc_matrix": csc_matrix}
+    try:
+        data = dict(arrays, shapedirs=Ch(arrays["shapedirs"]), posedirs=Ch(arrays["posedirs"]),
+                    J_regressor=csc_matrix(arrays["J_regressor"]), weights=Ch(arrays["weights"]))
+        with fake_modules():
+            blob = pickle.dumps(data, protocol=2)
+    finally:
+        del FAKE["chumpy.ch"], FAKE["scipy.sparse._csc"]
+    (tmp_path / "SMPL_FAKE.pkl").write_bytes(blob)
+    np.savez(tmp_path / "smpl.npz", **arrays)
+    for name in ("SMPL_FAKE.pkl", "smpl.npz"):
+        loaded = load_body_model(tmp_path / name, dtype=torch.float64)
+        for key in ("v_template", "shapedirs", "posedirs", "J_regressor", "weights"):
+            torch.testing.assert_close(getattr(loaded, key), getattr(model, key), rtol=0, atol=0)
+        assert torch.equal(loaded.parents, model.parents) and torch.equal(loaded.faces, model.faces)
+
+
+def test_missing_body_model_file_names_the_source(tmp_path):
+    with pytest.raises(FileNotFoundError, match="smpl.is.tue.mpg.de"):
+        load_body_model(tmp_path / "SMPL_NEUTRAL.pkl")
