@@ -34,3 +34,16 @@ def lookat_labels(yaws, pitch=math.pi / 2, radius=2.7, focal=4.2647, lookat=(0.0
         K = torch.tensor([[focal, 0, 0.5], [0, focal, 0.5], [0, 0, 1]])
         rows.append(torch.cat([m.reshape(-1), K.reshape(-1)]))
     return torch.stack(rows)
+
+
+def run_cli(args, capsys):
+    """Run the `op3d` entry point as a user would: (exit code, stdout, stderr)."""
+    import pytest
+
+    from op3d.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main(args)
+        raise SystemExit(0)
+    out = capsys.readouterr()
+    return info.value.code, out.out, out.err

@@ -4,23 +4,15 @@ import csv
 import pytest
 from PIL import Image
 
-from op3d.cli import main
+from helpers import run_cli
 from op3d.data.dataset import ImageDataset
-
-
-def run(args, capsys):
-    with pytest.raises(SystemExit) as info:
-        main(args)
-        raise SystemExit(0)
-    out = capsys.readouterr()
-    return info.value.code, out.out, out.err
 
 
 def test_synthetic_and_check(tmp_path, capsys):
     out = tmp_path / "syn.zip"
-    code, stdout, _ = run(["dataset", "synthetic", "--out", str(out), "--count", "5", "--resolution", "16"], capsys)
+    code, stdout, _ = run_cli(["dataset", "synthetic", "--out", str(out), "--count", "5", "--resolution", "16"], capsys)
     assert code == 0 and out.is_file()
-    code, stdout, _ = run(["dataset", "check", str(out)], capsys)
+    code, stdout, _ = run_cli(["dataset", "check", str(out)], capsys)
     assert code == 0 and "5 images, 16x16" in stdout
 
 
@@ -36,7 +28,8 @@ def test_pack_from_yaw_pitch_csv(tmp_path, capsys):
         for i in range(3):
             w.writerow([f"p{i}.jpg", 10 * i, -5, 2.7, 18.837])
     out = tmp_path / "packed.zip"
-    code, stdout, err = run(["dataset", "pack", str(src), str(cams), "--out", str(out), "--resolution", "16"], capsys)
+    args = ["dataset", "pack", str(src), str(cams), "--out", str(out), "--resolution", "16"]
+    code, stdout, err = run_cli(args, capsys)
     assert code == 0, err
     ds = ImageDataset(out)
     assert len(ds) == 3 and ds.resolution == 16
@@ -63,7 +56,7 @@ def test_pack_errors(tmp_path, capsys, problem, message):
     with open(cams, "w", newline="") as f:
         csv.writer(f).writerows(rows)
     out = tmp_path / "packed.zip"
-    code, _, err = run(["dataset", "pack", str(src), str(cams), "--out", str(out), "--resolution", "8"], capsys)
+    code, _, err = run_cli(["dataset", "pack", str(src), str(cams), "--out", str(out), "--resolution", "8"], capsys)
     assert code == 1 and message in err and err.count("\n") == 1 and "Traceback" not in err
     assert not out.exists()
 
@@ -71,5 +64,5 @@ def test_pack_errors(tmp_path, capsys, problem, message):
 def test_check_bad_dataset_exits_nonzero(tmp_path, capsys):
     bad = tmp_path / "empty"
     bad.mkdir()
-    code, _, err = run(["dataset", "check", str(bad)], capsys)
+    code, _, err = run_cli(["dataset", "check", str(bad)], capsys)
     assert code == 1 and "no images found" in err

@@ -2,10 +2,9 @@
 import numpy as np
 import pytest
 import torch
-from helpers import tiny_generator_kwargs
+from helpers import run_cli, tiny_generator_kwargs
 from PIL import Image
 
-from op3d.cli import main
 from op3d.io.checkpoint import save_pretrained
 from op3d.networks.generator import Generator
 from op3d.sampling.render import seed_ws
@@ -20,13 +19,6 @@ def checkpoint(tmp_path_factory):
     torch.manual_seed(0)
     G = Generator(**kw).eval()
     return save_pretrained(G, tmp_path_factory.mktemp("ckpt") / "G", kw)
-
-
-def cli(args, capsys):
-    with pytest.raises(SystemExit) as info:
-        main(args)
-        raise SystemExit(0)
-    return info.value.code, capsys.readouterr()
 
 
 def test_parse_seeds_and_views():
@@ -50,9 +42,9 @@ def test_seed_latents_do_not_depend_on_the_batch(checkpoint):
 
 
 def test_sample_cli_writes_images_depth_and_mrc(checkpoint, tmp_path, capsys):
-    code, out = cli(["sample", "--network", str(checkpoint), "--seeds", "1-2", "--outdir", str(tmp_path),
+    code, _, err = run_cli(["sample", "--network", str(checkpoint), "--seeds", "1-2", "--outdir", str(tmp_path),
                      "--views", "-20,0,20", "--shapes", "--shape-res", "24", "--grid"], capsys)
-    assert code == 0, out.err
+    assert code == 0, err
     strip = np.asarray(Image.open(tmp_path / "seed0001.png"))
     assert strip.shape == (64, 3 * 64, 3)
     assert np.asarray(Image.open(tmp_path / "seed0002_depth.png")).shape == (64, 192, 3)
@@ -63,11 +55,12 @@ def test_sample_cli_writes_images_depth_and_mrc(checkpoint, tmp_path, capsys):
 
 
 def test_sample_cli_errors_are_one_line(checkpoint, tmp_path, capsys):
-    code, out = cli(["sample", "--network", str(checkpoint), "--seeds", "1-x", "--outdir", str(tmp_path)], capsys)
-    assert code == 1 and "--seeds" in out.err and out.err.count("\n") == 1
-    code, out = cli(["sample", "--network", str(checkpoint), "--seeds", "1", "--outdir", str(tmp_path),
+    args = ["sample", "--network", str(checkpoint), "--seeds", "1-x", "--outdir", str(tmp_path)]
+    code, _, err = run_cli(args, capsys)
+    assert code == 1 and "--seeds" in err and err.count("\n") == 1
+    code, _, err = run_cli(["sample", "--network", str(checkpoint), "--seeds", "1", "--outdir", str(tmp_path),
                      "--shapes", "--shape-res", "8", "--shape-format", "ply", "--mesh-level", "1e9"], capsys)
-    assert code == 1 and "outside the density range" in out.err
+    assert code == 1 and "outside the density range" in err
 
 
 def test_catmull_rom_passes_through_keys():
@@ -80,9 +73,9 @@ def test_video_is_written_and_readable(checkpoint, tmp_path, capsys):
     imageio = pytest.importorskip("imageio.v2")
     pytest.importorskip("imageio_ffmpeg")
     path = tmp_path / "v.mp4"
-    code, out = cli(["video", "--network", str(checkpoint), "--seeds", "0-3", "--grid", "2x1", "--w-frames", "3",
+    code, _, err = run_cli(["video", "--network", str(checkpoint), "--seeds", "0-3", "--grid", "2x1", "--w-frames", "3",
                      "--mode", "depth", "--output", str(path)], capsys)
-    assert code == 0, out.err
+    assert code == 0, err
     frames = list(imageio.get_reader(str(path)).iter_data())  # (len() of an ffmpeg reader is inf)
     assert len(frames) == 6 and frames[0].shape == (64, 128, 3)
 
@@ -91,9 +84,9 @@ def test_metrics_cli(checkpoint, tmp_path, capsys):
     from op3d.data.synthetic import make_synthetic_dataset
 
     data = make_synthetic_dataset(tmp_path / "d.zip", 6, 64, seed=0, progress=False)
-    code, out = cli(["metrics", "--network", str(checkpoint), "--metrics", "swd,reproj", "--data", str(data),
+    code, _, err = run_cli(["metrics", "--network", str(checkpoint), "--metrics", "swd,reproj", "--data", str(data),
                      "--num", "4", "--outdir", str(tmp_path)], capsys)
-    assert code == 0, out.err
+    assert code == 0, err
     assert (tmp_path / "metric-swd.jsonl").is_file() and (tmp_path / "metric-reproj.jsonl").is_file()
-    code, out = cli(["metrics", "--network", str(checkpoint), "--metrics", "fid50k_full"], capsys)
-    assert code == 1 and "Inception detector" in out.err
+    code, _, err = run_cli(["metrics", "--network", str(checkpoint), "--metrics", "fid50k_full"], capsys)
+    assert code == 1 and "Inception detector" in err

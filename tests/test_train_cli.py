@@ -3,19 +3,11 @@ import json
 
 import pytest
 
-from op3d.cli import main
-
-
-def run(args, capsys):
-    with pytest.raises(SystemExit) as info:
-        main(args)
-        raise SystemExit(0)
-    out = capsys.readouterr()
-    return info.value.code, out.out, out.err
+from helpers import run_cli
 
 
 def test_dry_run_resolves_original_flags(tmp_path, capsys):
-    code, out, err = run(["train", "--outdir", str(tmp_path), "--plane_number", "12", "--fourier_L", "6",
+    code, out, err = run_cli(["train", "--outdir", str(tmp_path), "--plane_number", "12", "--fourier_L", "6",
                           "--gen_pose_cond", "true", "--gpc_reg_prob", "0.7", "--batch", "8", "--dry-run"], capsys)
     assert code == 0, err
     cfg = json.loads(out)
@@ -32,12 +24,12 @@ def test_dry_run_resolves_original_flags(tmp_path, capsys):
     (["--metrics", "bogus"], "unknown metric"),
 ])
 def test_bad_options(tmp_path, capsys, args, message):
-    code, _, err = run(["train", "--outdir", str(tmp_path), "--dry-run", *args], capsys)
+    code, _, err = run_cli(["train", "--outdir", str(tmp_path), "--dry-run", *args], capsys)
     assert code != 0 and message in err and "Traceback" not in err
 
 
 def test_bad_dataset_is_one_line(tmp_path, capsys):
     bad = tmp_path / "bad.zip"
     bad.write_bytes(b"PK\x03\x04 not really a zip")
-    code, _, err = run(["train", "--outdir", str(tmp_path / "runs"), "--data", str(bad), "--kimg", "0.004"], capsys)
+    code, _, err = run_cli(["train", "--outdir", str(tmp_path / "runs"), "--data", str(bad), "--kimg", "0.004"], capsys)
     assert code == 1 and "corrupt or unreadable zip" in err and err.count("\n") == 1
