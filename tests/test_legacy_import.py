@@ -53,7 +53,7 @@ def make_snapshot(tmp_path, cls_name, **extra):
 def test_load_original_snapshot_reproduces_generator(tmp_path, cls_name, extra):
     path, G, D = make_snapshot(tmp_path, cls_name, **extra)
     H = op3d.load(path)
-    assert H.legacy_axes and H.neural_rendering_resolution == 32
+    assert H.legacy_axes and H.legacy_raw_alias and H.neural_rendering_resolution == 32
     assert H.representation == ("orthoplanes" if extra else "triplane")
     ref = G.state_dict()
     got = H.state_dict()

@@ -47,6 +47,7 @@ def generator_kwargs_from_config(config: dict, source: str) -> dict:
         kwargs.setdefault("per_dir_plane_number", 8)  # the original constructor's defaults
         kwargs.setdefault("fourier_L", 10)
     kwargs["legacy_axes"] = True  # released checkpoints were trained with the original plane-axis quirks
+    kwargs["legacy_raw_alias"] = True  # and return image_raw as the original does
     if isinstance(attributes.get("neural_rendering_resolution"), int):
         kwargs["neural_rendering_resolution"] = attributes["neural_rendering_resolution"]
     return kwargs

@@ -37,12 +37,16 @@ class Generator(nn.Module):
     TriMultiPlaneGenerator / TriPlaneGenerator so their `_init_kwargs` can be passed through.
     legacy_axes reproduces the released code's plane-axis quirks (OP3D: axes 1-2 unscaled by box_warp;
     EG3D: planes projected onto (x,y), (x,z), (z,x)); new models default to the corrected axes.
+    legacy_raw_alias reproduces what the original returns as image_raw when the neural rendering resolution equals
+    the super-resolution input and its first block does not upsample (2X at 64, 4X at 128): the raw image after
+    that block's in-place skip addition. The final image is the same either way.
     """
 
     def __init__(self, z_dim: int = 512, c_dim: int = 25, w_dim: int = 512, img_resolution: int = 512,
                  img_channels: int = 3, representation: str = "orthoplanes", per_dir_plane_number: int = 8,
                  fourier_L: int = 10, plane_resolution: int = 256, plane_channels: int = 32,
-                 legacy_axes: bool = False, neural_rendering_resolution: int = 64, sr_num_fp16_res: int = 0,
+                 legacy_axes: bool = False, legacy_raw_alias: bool = False, neural_rendering_resolution: int = 64,
+                 sr_num_fp16_res: int = 0,
                  mapping_kwargs: dict | None = None,
                  rendering_kwargs: dict | None = None, sr_kwargs: dict | None = None, **synthesis_kwargs):
         super().__init__()
@@ -58,6 +62,7 @@ class Generator(nn.Module):
         self.L = fourier_L
         self.plane_channels = plane_channels
         self.legacy_axes = legacy_axes
+        self.legacy_raw_alias = legacy_raw_alias
         self.rendering_kwargs = rendering_kwargs
         self.render_options = RenderOptions.from_kwargs(rendering_kwargs)
         synthesis_kwargs.pop("plane_resolution", None)
@@ -137,9 +142,11 @@ class Generator(nn.Module):
         depth_image = depth.permute(0, 2, 1).reshape(B, 1, res, res)
         rgb_image = feature_image[:, :3]
         sr_kwargs = {k: v for k, v in synthesis_kwargs.items() if k != "noise_mode"}
-        image = self.superresolution(rgb_image, feature_image, ws,
+        image, aliased_raw = self.superresolution(rgb_image, feature_image, ws,
                                      noise_mode=self.rendering_kwargs.get("superresolution_noise_mode", "none"),
                                      **sr_kwargs)
+        if self.legacy_raw_alias and aliased_raw is not None:
+            rgb_image = aliased_raw
         out = {"image": image, "image_raw": rgb_image, "image_depth": depth_image}
         if return_planes:
             out["planes"] = planes

@@ -65,13 +65,22 @@ class SuperResolution(nn.Module):
         if has_filter:
             self.register_buffer("resample_filter", setup_filter([1, 3, 3, 1]))
 
-    def forward(self, rgb: torch.Tensor, x: torch.Tensor, ws: torch.Tensor, **block_kwargs) -> torch.Tensor:
+    def forward(self, rgb: torch.Tensor, x: torch.Tensor, ws: torch.Tensor, **block_kwargs
+                ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Returns the image and, when the original code would have modified the caller's raw image in place
+        (no resize and a first block without upsampling: its skip sum is `rgb.add_(...)` on the raw image itself),
+        that modified raw image; otherwise None."""
         ws = ws[:, -1:, :].repeat(1, 3, 1)
         size = x.shape[-1]
-        if (size < self.input_resolution) if self.resize_only_smaller else (size != self.input_resolution):
+        resized = (size < self.input_resolution) if self.resize_only_smaller else (size != self.input_resolution)
+        if resized:
             shape = (self.input_resolution, self.input_resolution)
             x = F.interpolate(x, size=shape, mode="bilinear", align_corners=False, antialias=self.sr_antialias)
             rgb = F.interpolate(rgb, size=shape, mode="bilinear", align_corners=False, antialias=self.sr_antialias)
+        aliased_raw = None
         for i in range(self.num_blocks):
-            x, rgb = getattr(self, f"block{i}")(x, rgb, ws, **block_kwargs)
-        return rgb
+            block = getattr(self, f"block{i}")
+            x, rgb = block(x, rgb, ws, **block_kwargs)
+            if i == 0 and not resized and block.up == 1:
+                aliased_raw = rgb
+        return rgb, aliased_raw
