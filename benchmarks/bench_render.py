@@ -60,7 +60,8 @@ def main() -> None:
     for name, ctx in (("fast", lambda: reference_ops(False)), ("reference", reference_ops)):
         with ctx(), torch.no_grad():
             image = timed(lambda: G.synthesis(ws, cam, noise_mode="const", chunk=chunk), device, args.repeats)
-            shape = timed(lambda: density_grid(G, ws[0], args.shape_res), device, max(1, args.repeats // 2))
+            shape = timed(lambda: density_grid(G, G.planes(ws, noise_mode="const"), args.shape_res), device,
+                          max(1, args.repeats // 2))
         rows[name] = {"image_s": image, "shape_s": shape}
         print(f"{name:9s} image {args.resolution}px (K={args.K}, {args.nrr}^2 rays, {args.samples}+{args.samples} "
               f"samples): {image:8.3f} s   shape {args.shape_res}^3: {shape:8.3f} s", flush=True)

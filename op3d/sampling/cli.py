@@ -59,12 +59,13 @@ def sample(network, seeds, truncation_psi, truncation_cutoff, outdir, views, fov
             d = F.interpolate(r["image_depth"][0], size=images.shape[1:3], mode="nearest")
             save_grid(np.concatenate(list(depth_to_uint8(d)), axis=1)[None], out / f"seed{seed:04d}_depth.png", 1)
         if shapes:
-            g = density_grid(G, ws, shape_res, progress=True)
+            planes = r["planes"][:1]  # rendered above; reused, not recomputed
+            g = density_grid(G, planes, shape_res, progress=True)
             if shape_format == "mrc":
                 write_mrc(g, out / f"seed{seed:04d}.mrc")
             else:
                 verts, faces = extract_mesh(g, mesh_level)
-                colors = vertex_colors(G, ws, verts).cpu().numpy() if shape_colors else None
+                colors = vertex_colors(G, planes, verts).cpu().numpy() if shape_colors else None
                 write_mesh(out / f"seed{seed:04d}.{shape_format}", verts, faces, colors)
         click.echo(f"seed {seed}: {out / f'seed{seed:04d}.png'}")
     if grid:

@@ -19,10 +19,12 @@ def seed_ws(G, seeds: list[int], truncation_psi: float = 1.0, truncation_cutoff:
 @torch.no_grad()
 def render_views(G, ws: torch.Tensor, cams: torch.Tensor, chunk: int | None = None, batch: int = 4) -> dict:
     """Every latent from every camera: ws [S, ...], cams [V, 25] -> image [S, V, 3, R, R], image_raw, image_depth
-    (noise 'const', deterministic ray sampling)."""
+    (noise 'const', deterministic ray sampling) and the planes [S, K, 3, C, H, W], computed once per latent."""
     out: dict[str, list] = {"image": [], "image_raw": [], "image_depth": []}
+    all_planes = []
     for w in ws:
         planes = G.planes(w[None], noise_mode="const")
+        all_planes.append(planes[0])
         per_view: dict[str, list] = {k: [] for k in out}
         for cam in cams.to(ws.device).split(batch):
             r = G.synthesis(w[None].expand(len(cam), -1, -1), cam, planes=planes.expand(len(cam), *planes.shape[1:]),
@@ -31,23 +33,21 @@ def render_views(G, ws: torch.Tensor, cams: torch.Tensor, chunk: int | None = No
                 per_view[k].append(r[k])
         for k in out:
             out[k].append(torch.cat(per_view[k]))
-    return {k: torch.stack(v) for k, v in out.items()}
+    return dict({k: torch.stack(v) for k, v in out.items()}, planes=torch.stack(all_planes))
 
 
 @torch.no_grad()
-def density_grid(G, w: torch.Tensor, resolution: int = 256, chunk: int = 1 << 20, trim: bool = True,
+def density_grid(G, planes: torch.Tensor, resolution: int = 256, chunk: int = 1 << 20, trim: bool = True,
                  progress: bool = False) -> Grid:
-    """Raw sigma on a resolution^3 grid over the preset's box (side box_warp), planes computed once."""
-    planes = G.planes(w[None] if w.ndim == 2 else w, noise_mode="const")
+    """Raw sigma of one latent's planes [1, K, 3, C, H, W] on a resolution^3 grid over the preset's box."""
     fn = lambda pts: G.sample_density(pts, planes=planes)["sigma"]
-    grid = evaluate_grid(fn, resolution, float(G.render_options.box_warp), chunk=chunk, device=w.device,
+    grid = evaluate_grid(fn, resolution, float(G.render_options.box_warp), chunk=chunk, device=planes.device,
                          progress=progress)
     return trim_border(grid) if trim else grid
 
 
 @torch.no_grad()
-def vertex_colors(G, w: torch.Tensor, verts) -> torch.Tensor:
-    """Decoder colour (first 3 feature channels, [0, 1]) at mesh vertices [V, 3] -> [V, 3]."""
-    planes = G.planes(w[None] if w.ndim == 2 else w, noise_mode="const")
-    pts = torch.as_tensor(verts, dtype=torch.float32, device=w.device)[None]
+def vertex_colors(G, planes: torch.Tensor, verts) -> torch.Tensor:
+    """Decoder colour (first 3 feature channels, [0, 1]) of planes [1, ...] at mesh vertices [V, 3] -> [V, 3]."""
+    pts = torch.as_tensor(verts, dtype=torch.float32, device=planes.device)[None]
     return G.sample_density(pts, planes=planes)["rgb"][0, :, :3].clamp(0, 1)
