@@ -24,10 +24,12 @@ class CheckpointError(ValueError):
 
 
 def _registry() -> dict[str, type]:
+    from op3d.networks.conditional import ConditionalGenerator
     from op3d.networks.discriminator import DualDiscriminator
     from op3d.networks.generator import Generator
 
-    return {"Generator": Generator, "DualDiscriminator": DualDiscriminator}
+    return {"Generator": Generator, "ConditionalGenerator": ConditionalGenerator,
+            "DualDiscriminator": DualDiscriminator}
 
 
 def _jsonable(value):

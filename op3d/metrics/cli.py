@@ -33,7 +33,7 @@ def metrics(network, metrics, data, num, seed, outdir, device, detector, cache_d
     cache = Path(cache_dir) if cache_dir else Path.home() / ".cache" / "op3d"
     dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     G = op3d.load(network, device=dev)
-    dataset = ImageDataset(data) if data else None
+    dataset = ImageDataset(data, use_poses=hasattr(G, "body_model")) if data else None  # poses: conditional G
     target = Path(outdir) if outdir else (Path(network) if Path(network).is_dir() else Path(network).parent)
     target.mkdir(parents=True, exist_ok=True)
     for name in names:

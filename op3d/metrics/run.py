@@ -57,9 +57,18 @@ def fakes_like_dataset(G, dataset, num: int, seed: int, device, batch: int = 8, 
 
 
 def _render_fakes(G, dataset, idx, first_seed: int, device) -> torch.Tensor:
+    """Fakes with the cameras (and, for pose-conditional networks, the body poses) of dataset images idx."""
     c = torch.from_numpy(np.stack([dataset.get_label(int(i)) for i in idx])).to(device)
     z = torch.cat([seed_latent(first_seed + j, G.z_dim) for j in range(len(idx))]).to(device)
-    return G(z, c, noise_mode="const")["image"].clamp(-1, 1).cpu()
+    extra = {}
+    if hasattr(G, "body_model"):
+        from op3d.conditioning.posed import body_model_from_spec, pose_bodies
+
+        if getattr(dataset, "poses", None) is None:
+            raise ValueError(f"{dataset.path}: a pose-conditional network needs a dataset with poses")
+        params = torch.from_numpy(np.stack([dataset.get_pose(int(i)) for i in idx]))
+        extra["body"] = pose_bodies(body_model_from_spec(G.body_model, device), params.to(device))
+    return G(z, c, noise_mode="const", **extra)["image"].clamp(-1, 1).cpu()
 
 
 def to_uint8(images: torch.Tensor) -> torch.Tensor:
@@ -126,6 +135,8 @@ def compute_metric(name: str, G, dataset=None, num: int = 1000, seed: int = 0, d
         per_level = swd(reals, fakes, levels=levels, seed=seed)
         results = {"swd_mean": float(np.mean(per_level)), "swd_levels": per_level}
     else:
+        if hasattr(G, "body_model"):
+            raise ValueError("metric 'reproj' is not implemented for pose-conditional networks")
         yaw = math.radians(15)
         ws = torch.cat([G.mapping(seed_latent(seed * 1_000_003 + i, G.z_dim).to(device),
                                   conditioning_label(G).to(device)) for i in range(num)])

@@ -101,31 +101,37 @@ class Generator(nn.Module):
         p = p.reshape(p.shape[0], 3, self.plane_channels, *p.shape[2:])
         return p.permute(0, 3, 1, 2, 4, 5)
 
-    def sample_features(self, planes: torch.Tensor, points: torch.Tensor, impl: str = "auto") -> torch.Tensor:
-        """Aggregated plane features at world points: planes [B, K, 3, C, H, W], points [B, P, 3] -> [B, P, C]."""
-        box_warp = self.render_options.box_warp
+    def sample_features(self, planes: torch.Tensor, points: torch.Tensor, impl: str = "auto",
+                        box_warp: float | None = None) -> torch.Tensor:
+        """Aggregated plane features at points: planes [B, K, 3, C, H, W], points [B, P, 3] -> [B, P, C].
+
+        Points are world points scaled by 2 / box_warp (default: the rendering box) into the planes' [-1, 1]^3.
+        """
+        box_warp = self.render_options.box_warp if box_warp is None else box_warp
         if self.representation == "triplane":
             feats = sample_triplane(planes.squeeze(1), points, box_warp, legacy_eg3d_axes=self.legacy_axes, impl=impl)
         else:
             feats = sample_orthoplanes(planes, points, box_warp, legacy_unscaled_axes=self.legacy_axes, impl=impl)
         return aggregate_mean(feats)
 
-    def field(self, planes: torch.Tensor, impl: str = "auto"):
-        """The radiance field of given planes, as the renderer calls it."""
+    def field(self, planes: torch.Tensor, impl: str = "auto", ws: torch.Tensor | None = None, body=None):
+        """The radiance field of given planes, as the renderer calls it (ws and body: see subclasses)."""
+        if body is not None:
+            raise ValueError("this generator is not pose-conditional; it takes no body")
         return lambda points, _directions: self.decoder(self.sample_features(planes, points, impl))
 
     def sample_density(self, points: torch.Tensor, ws: torch.Tensor | None = None,
-                       planes: torch.Tensor | None = None, **synthesis_kwargs) -> dict[str, torch.Tensor]:
+                       planes: torch.Tensor | None = None, body=None, **synthesis_kwargs) -> dict[str, torch.Tensor]:
         """Raw sigma [B, P, 1] and colour features [B, P, C] at points [B, P, 3]; planes computed once from ws."""
         if planes is None:
             if ws is None:
                 raise ValueError("sample_density needs ws or planes")
             planes = self.planes(ws, **synthesis_kwargs)
-        return self.field(planes)(points, None)
+        return self.field(planes, ws=ws, body=body)(points, None)
 
     def synthesis(self, ws: torch.Tensor, c: torch.Tensor, neural_rendering_resolution: int | None = None,
                   deterministic: bool | None = None, generator: torch.Generator | None = None, chunk: int | None = None,
-                  return_planes: bool = False, planes: torch.Tensor | None = None, **synthesis_kwargs
+                  return_planes: bool = False, planes: torch.Tensor | None = None, body=None, **synthesis_kwargs
                   ) -> dict[str, torch.Tensor]:
         """Render ws [B, num_ws, w_dim] from cameras c [B, 25]; see the class docstring for outputs."""
         check_labels(c)
@@ -135,7 +141,7 @@ class Generator(nn.Module):
         origins, dirs = rays_from_cameras(c, res)
         if planes is None:
             planes = self.planes(ws, **synthesis_kwargs)
-        feats, depth, _ = render(self.field(planes), origins, dirs, self.render_options,
+        feats, depth, _ = render(self.field(planes, ws=ws, body=body), origins, dirs, self.render_options,
                                  deterministic=deterministic, generator=generator, chunk=chunk)
         B = ws.shape[0]
         feature_image = feats.permute(0, 2, 1).reshape(B, feats.shape[-1], res, res).contiguous()

@@ -6,12 +6,13 @@ import torch.nn.functional as F
 
 
 def ray_march(colors: torch.Tensor, densities: torch.Tensor, depths: torch.Tensor, white_back: bool = False,
-              depth_range: tuple[torch.Tensor, torch.Tensor] | None = None
+              depth_range: tuple[torch.Tensor, torch.Tensor] | None = None, activation: str = "softplus"
               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Composite S samples per ray over their S-1 intervals.
 
     colors [B, R, S, C], densities [B, R, S, 1] (raw sigma), depths [B, R, S, 1] sorted along S.
-    Interval midpoints carry colour, sigma and depth; sigma' = softplus(sigma - 1); alpha = 1 - exp(-sigma' delta);
+    Interval midpoints carry colour, sigma and depth; sigma' = softplus(sigma - 1) (activation "none": the
+    densities are used as given, e.g. already computed from a signed distance); alpha = 1 - exp(-sigma' delta);
     T_i = prod_{j<i} (1 - alpha_j + 1e-10); weight = alpha T. Returns rgb in [-1, 1] [B, R, C] (white_back adds
     1 - sum w before scaling), depth [B, R, 1] = sum w t / sum w (NaN -> inf, clamped to depth_range, by default
     the min/max over all `depths` as in EG3D) and weights [B, R, S-1, 1].
@@ -20,7 +21,12 @@ def ray_march(colors: torch.Tensor, densities: torch.Tensor, depths: torch.Tenso
     colors_mid = (colors[:, :, :-1] + colors[:, :, 1:]) / 2
     densities_mid = (densities[:, :, :-1] + densities[:, :, 1:]) / 2
     depths_mid = (depths[:, :, :-1] + depths[:, :, 1:]) / 2
-    sigma = F.softplus(densities_mid - 1)  # a -1 activation bias initializes better
+    if activation == "softplus":
+        sigma = F.softplus(densities_mid - 1)  # a -1 activation bias initializes better
+    elif activation == "none":
+        sigma = densities_mid
+    else:
+        raise ValueError(f"activation must be 'softplus' or 'none', got {activation!r}")
     alpha = 1 - torch.exp(-sigma * deltas)
     alpha_shifted = torch.cat([torch.ones_like(alpha[:, :, :1]), 1 - alpha + 1e-10], -2)
     weights = alpha * torch.cumprod(alpha_shifted, -2)[:, :, :-1]

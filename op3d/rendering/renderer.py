@@ -14,6 +14,11 @@ from op3d.rendering.samplers import importance_depths, merge_samples, stratified
 Field = Callable[[torch.Tensor, torch.Tensor], dict]
 
 
+# How the marcher turns the field's sigma into density: EG3D's softplus(sigma - 1), or "none" for fields that
+# return densities already (the pose-conditional generator's SDF density).
+CLAMP_MODES = ("softplus", "none")
+
+
 @dataclass
 class RenderOptions:
     """What EG3D keeps in rendering_kwargs that the renderer reads."""
@@ -32,8 +37,8 @@ class RenderOptions:
     def from_kwargs(cls, kwargs: dict) -> RenderOptions:
         names = cls.__dataclass_fields__.keys()
         options = cls(**{k: kwargs[k] for k in names if k in kwargs})
-        if options.clamp_mode != "softplus":
-            raise ValueError(f"only clamp_mode='softplus' is supported, got {options.clamp_mode!r}")
+        if options.clamp_mode not in CLAMP_MODES:
+            raise ValueError(f"clamp_mode must be one of {CLAMP_MODES}, got {options.clamp_mode!r}")
         auto = (options.ray_start == "auto", options.ray_end == "auto")
         if auto[0] != auto[1]:
             raise ValueError("ray_start and ray_end must both be numbers or both be 'auto'")
@@ -76,12 +81,12 @@ def _render_chunk(field: Field, origins: torch.Tensor, dirs: torch.Tensor, optio
                                disparity_space=options.disparity_space_sampling)
     colors, densities = _evaluate(field, origins, dirs, depths, options, generator)
     if N > 0:
-        _, _, weights = ray_march(colors, densities, depths, options.white_back)
+        _, _, weights = ray_march(colors, densities, depths, options.white_back, activation=options.clamp_mode)
         u = None if deterministic else torch.rand((B * R, N), device=origins.device, generator=generator)
         fine = importance_depths(depths, weights, N, u)
         colors_f, densities_f = _evaluate(field, origins, dirs, fine, options, generator)
         depths, colors, densities = merge_samples(depths, colors, densities, fine, colors_f, densities_f)
-    rgb, depth, weights = ray_march(colors, densities, depths, options.white_back)
+    rgb, depth, weights = ray_march(colors, densities, depths, options.white_back, activation=options.clamp_mode)
     return rgb, depth, weights.sum(2)
 
 

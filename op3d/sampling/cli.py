@@ -13,6 +13,35 @@ def _device(name: str | None):
     return torch.device(name or ("cuda" if torch.cuda.is_available() else "cpu"))
 
 
+def _sampling_body(G, pose_id, pose_file, data, body_model, device):
+    """The PosedBody (batch 1) a pose-conditional network renders, or None for unconditional networks."""
+    conditional = hasattr(G, "body_model")
+    given = pose_id is not None or pose_file is not None
+    if not conditional:
+        if given:
+            raise click.UsageError("--pose-id / --pose apply to pose-conditional networks only")
+        return None
+    if (pose_id is None) == (pose_file is None):
+        raise click.UsageError("this network is pose-conditional: pass --pose-id N with --data DATA, or --pose FILE")
+    from op3d.conditioning.posed import body_model_from_spec, load_pose_file, pose_bodies
+
+    if pose_file is not None:
+        params = load_pose_file(pose_file)
+    else:
+        if data is None:
+            raise click.UsageError("--pose-id needs --data (the pose-conditional dataset)")
+        from op3d.data.dataset import ImageDataset
+
+        dataset = ImageDataset(data, use_poses=True, check_images=False)
+        if pose_id >= len(dataset):
+            raise click.BadParameter(f"{pose_id} >= {len(dataset)} images in {data}", param_hint="--pose-id")
+        params = dataset.get_pose(pose_id)
+    import torch
+
+    model = body_model_from_spec(body_model or G.body_model, device)
+    return pose_bodies(model, torch.as_tensor(params, dtype=torch.float32, device=device).reshape(1, -1))
+
+
 @click.command(context_settings={"show_default": True})
 @click.option("--network", required=True, type=click.Path(exists=True), help="op3d checkpoint dir or original .pkl")
 @click.option("--seeds", required=True, help="Seeds, e.g. 0-3,7")
@@ -20,7 +49,8 @@ def _device(name: str | None):
 @click.option("--trunc-cutoff", "truncation_cutoff", type=int, default=None, help="Truncate only the first N ws")
 @click.option("--outdir", required=True, type=click.Path(file_okay=False))
 @click.option("--views", default="-23,0,23", help="Yaw[/pitch] offsets from frontal in degrees")
-@click.option("--fov-deg", type=click.FloatRange(min=1, max=179), default=18.837, help="Field of view (float)")
+@click.option("--fov-deg", type=click.FloatRange(min=1, max=179), default=None,
+              help="Field of view (float) [default: the preset's, 18.837 for faces]")
 @click.option("--depth/--no-depth", default=True, help="Also write depth strips")
 @click.option("--grid/--no-grid", default=False, help="Also write one grid of all seeds")
 @click.option("--shapes/--no-shapes", default=False, help="Extract shapes")
@@ -29,10 +59,19 @@ def _device(name: str | None):
 @click.option("--mesh-level", type=float, default=10.0, help="Density level of the mesh surface (ply/obj)")
 @click.option("--shape-colors/--no-shape-colors", default=True, help="Vertex colours from the decoder (ply/obj)")
 @click.option("--chunk", type=click.IntRange(min=256), default=None, help="Rays per rendering pass (memory)")
+@click.option("--pose-id", type=click.IntRange(min=0), default=None,
+              help="Pose-conditional networks: the pose of image N of --data")
+@click.option("--pose", "pose_file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Pose-conditional networks: a pose JSON file (docs/conditional_data.md)")
+@click.option("--data", type=click.Path(exists=True), default=None, help="Pose-conditional dataset (--pose-id)")
+@click.option("--body-model", default=None, help="Body model of the pose [default: the one the network used]")
 @click.option("--device", default=None)
 def sample(network, seeds, truncation_psi, truncation_cutoff, outdir, views, fov_deg, depth, grid, shapes, shape_res,
-           shape_format, mesh_level, shape_colors, chunk, device) -> None:
-    """Render seeds from several views; optionally export density volumes or meshes."""
+           shape_format, mesh_level, shape_colors, chunk, pose_id, pose_file, data, body_model, device) -> None:
+    """Render seeds from several views; optionally export density volumes or meshes.
+
+    Pose-conditional networks render the body pose given by --pose-id (with --data) or --pose; their shapes are
+    -sdf volumes (world units, positive inside) and meshes are taken at --mesh-level 0 unless given."""
     import torch.nn.functional as F
 
     import op3d
@@ -44,13 +83,16 @@ def sample(network, seeds, truncation_psi, truncation_cutoff, outdir, views, fov
     seed_list, view_list = parse_seeds(seeds), parse_views(views)
     dev = _device(device)
     G = op3d.load(network, device=dev)
+    body = _sampling_body(G, pose_id, pose_file, data, body_model, dev)
+    if body is not None and mesh_level == 10.0:
+        mesh_level = 0.0
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
     cams = view_labels(G, view_list, fov_deg)
     ws_all = seed_ws(G, seed_list, truncation_psi, truncation_cutoff, fov_deg, device=dev)
     strips = []
     for seed, ws in zip(seed_list, ws_all):
-        r = render_views(G, ws[None], cams, chunk=chunk)
+        r = render_views(G, ws[None], cams, chunk=chunk, body=body)
         images = to_uint8(r["image"][0])  # [V, R, R, 3]
         strip = np.concatenate(list(images), axis=1)[None]
         save_grid(strip, out / f"seed{seed:04d}.png", 1)
@@ -60,12 +102,12 @@ def sample(network, seeds, truncation_psi, truncation_cutoff, outdir, views, fov
             save_grid(np.concatenate(list(depth_to_uint8(d)), axis=1)[None], out / f"seed{seed:04d}_depth.png", 1)
         if shapes:
             planes = r["planes"][:1]  # rendered above; reused, not recomputed
-            g = density_grid(G, planes, shape_res, progress=True)
+            g = density_grid(G, planes, shape_res, progress=True, ws=ws[None], body=body)
             if shape_format == "mrc":
                 write_mrc(g, out / f"seed{seed:04d}.mrc")
             else:
                 verts, faces = extract_mesh(g, mesh_level)
-                colors = vertex_colors(G, planes, verts).cpu().numpy() if shape_colors else None
+                colors = vertex_colors(G, planes, verts, ws[None], body).cpu().numpy() if shape_colors else None
                 write_mesh(out / f"seed{seed:04d}.{shape_format}", verts, faces, colors)
         click.echo(f"seed {seed}: {out / f'seed{seed:04d}.png'}")
     if grid:
@@ -81,7 +123,8 @@ def sample(network, seeds, truncation_psi, truncation_cutoff, outdir, views, fov
 @click.option("--w-frames", type=click.IntRange(min=1), default=60, help="Frames per keyframe")
 @click.option("--mode", type=click.Choice(["image", "raw", "depth"]), default="image")
 @click.option("--fps", type=click.IntRange(min=1), default=30)
-@click.option("--fov-deg", type=click.FloatRange(min=1, max=179), default=18.837)
+@click.option("--fov-deg", type=click.FloatRange(min=1, max=179), default=None,
+              help="Field of view [default: the preset's, 18.837 for faces]")
 @click.option("--output", required=True, type=click.Path(dir_okay=False), help="Output .mp4")
 @click.option("--device", default=None)
 def video(network, seeds, grid_shape, truncation_psi, truncation_cutoff, w_frames, mode, fps, fov_deg, output,

@@ -17,9 +17,11 @@ def seed_ws(G, seeds: list[int], truncation_psi: float = 1.0, truncation_cutoff:
 
 
 @torch.no_grad()
-def render_views(G, ws: torch.Tensor, cams: torch.Tensor, chunk: int | None = None, batch: int = 4) -> dict:
+def render_views(G, ws: torch.Tensor, cams: torch.Tensor, chunk: int | None = None, batch: int = 4,
+                 body=None) -> dict:
     """Every latent from every camera: ws [S, ...], cams [V, 25] -> image [S, V, 3, R, R], image_raw, image_depth
-    (noise 'const', deterministic ray sampling) and the planes [S, K, 3, C, H, W], computed once per latent."""
+    (noise 'const', deterministic ray sampling) and the planes [S, K, 3, C, H, W], computed once per latent.
+    body: one PosedBody (batch 1) for pose-conditional generators, used for every latent and view."""
     out: dict[str, list] = {"image": [], "image_raw": [], "image_depth": []}
     all_planes = []
     for w in ws:
@@ -27,8 +29,9 @@ def render_views(G, ws: torch.Tensor, cams: torch.Tensor, chunk: int | None = No
         all_planes.append(planes[0])
         per_view: dict[str, list] = {k: [] for k in out}
         for cam in cams.to(ws.device).split(batch):
+            extra = {} if body is None else {"body": body.select(torch.zeros(len(cam), dtype=torch.long))}
             r = G.synthesis(w[None].expand(len(cam), -1, -1), cam, planes=planes.expand(len(cam), *planes.shape[1:]),
-                            noise_mode="const", deterministic=True, chunk=chunk)
+                            noise_mode="const", deterministic=True, chunk=chunk, **extra)
             for k in out:
                 per_view[k].append(r[k])
         for k in out:
@@ -38,16 +41,20 @@ def render_views(G, ws: torch.Tensor, cams: torch.Tensor, chunk: int | None = No
 
 @torch.no_grad()
 def density_grid(G, planes: torch.Tensor, resolution: int = 256, chunk: int = 1 << 20, trim: bool = True,
-                 progress: bool = False) -> Grid:
-    """Raw sigma of one latent's planes [1, K, 3, C, H, W] on a resolution^3 grid over the preset's box."""
-    fn = lambda pts: G.sample_density(pts, planes=planes)["sigma"]
+                 progress: bool = False, ws: torch.Tensor | None = None, body=None) -> Grid:
+    """Raw sigma of one latent's planes [1, K, 3, C, H, W] on a resolution^3 grid over the preset's box.
+    Pose-conditional generators (ws [1, num_ws, w_dim] and body given): -sdf in world units, positive inside."""
+    if body is None:
+        fn = lambda pts: G.sample_density(pts, planes=planes)["sigma"]
+    else:
+        fn = lambda pts: -G.sample_density(pts, ws=ws, planes=planes, body=body)["sdf"]
     grid = evaluate_grid(fn, resolution, float(G.render_options.box_warp), chunk=chunk, device=planes.device,
                          progress=progress)
-    return trim_border(grid) if trim else grid
+    return trim_border(grid) if trim and body is None else grid  # OP3D's trimming zeroes densities
 
 
 @torch.no_grad()
-def vertex_colors(G, planes: torch.Tensor, verts) -> torch.Tensor:
+def vertex_colors(G, planes: torch.Tensor, verts, ws: torch.Tensor | None = None, body=None) -> torch.Tensor:
     """Decoder colour (first 3 feature channels, [0, 1]) of planes [1, ...] at mesh vertices [V, 3] -> [V, 3]."""
     pts = torch.as_tensor(verts, dtype=torch.float32, device=planes.device)[None]
-    return G.sample_density(pts, planes=planes)["rgb"][0, :, :3].clamp(0, 1)
+    return G.sample_density(pts, ws=ws, planes=planes, body=body)["rgb"][0, :, :3].clamp(0, 1)

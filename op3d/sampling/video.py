@@ -9,9 +9,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from op3d.data.cameras import fov_to_focal, intrinsics, lookat_pose, make_label
+from op3d.data.cameras import intrinsics, lookat_pose, make_label
 from op3d.io.atomic import atomic_path
-from op3d.sampling.views import DEFAULT_FOV, camera_setup
+from op3d.sampling.views import camera_focal, camera_setup
 from op3d.training.report import depth_to_uint8, to_uint8
 
 
@@ -26,18 +26,18 @@ def catmull_rom(keys: torch.Tensor, t: float) -> torch.Tensor:
 
 
 def orbit_label(G, phase: float, yaw_range: float = 0.35, pitch_range: float = 0.25,
-                fov_deg: float = DEFAULT_FOV) -> torch.Tensor:
+                fov_deg: float | None = None) -> torch.Tensor:
     """Camera on EG3D's video orbit at phase in [0, 1): [1, 25]."""
     radius, pivot = camera_setup(G)
     yaw = math.pi / 2 + yaw_range * math.sin(2 * math.pi * phase)
     pitch = math.pi / 2 - 0.05 + pitch_range * math.cos(2 * math.pi * phase)
     return make_label(lookat_pose(torch.tensor([yaw]), torch.tensor([pitch]), radius, pivot),
-                      intrinsics(fov_to_focal(fov_deg)))
+                      intrinsics(camera_focal(G, fov_deg)))
 
 
 @torch.no_grad()
 def render_video(G, ws_grid: torch.Tensor, path: str | os.PathLike, frames_per_key: int = 60, mode: str = "image",
-                 fps: int = 30, fov_deg: float = DEFAULT_FOV, progress: bool = False) -> Path:
+                 fps: int = 30, fov_deg: float | None = None, progress: bool = False) -> Path:
     """ws_grid [keys, H, W, num_ws, w_dim]: every grid cell interpolates through its keys while the camera
     orbits; mode image | raw | depth. Writes an H.264 mp4 atomically."""
     try:

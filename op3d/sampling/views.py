@@ -53,14 +53,21 @@ def camera_setup(G) -> tuple[float, tuple[float, float, float]]:
     return float(rk.get("avg_camera_radius", 2.7)), tuple(float(v) for v in rk.get("avg_camera_pivot", (0, 0, 0)))
 
 
-def view_labels(G, views: list[tuple[float, float]], fov_deg: float = DEFAULT_FOV) -> torch.Tensor:
+def camera_focal(G, fov_deg: float | None = None) -> float:
+    """Normalized focal of a field of view, or without one the preset's (avg_camera_focal, else DEFAULT_FOV)."""
+    if fov_deg is not None:
+        return fov_to_focal(fov_deg)
+    return float(G.rendering_kwargs.get("avg_camera_focal", fov_to_focal(DEFAULT_FOV)))
+
+
+def view_labels(G, views: list[tuple[float, float]], fov_deg: float | None = None) -> torch.Tensor:
     """Cameras around the preset's pivot at (yaw, pitch) offsets from frontal: [V, 25]."""
     radius, pivot = camera_setup(G)
     yaws = torch.tensor([math.pi / 2 + v[0] for v in views])
     pitches = torch.tensor([math.pi / 2 + v[1] for v in views])
-    return make_label(lookat_pose(yaws, pitches, radius, pivot), intrinsics(fov_to_focal(fov_deg)))
+    return make_label(lookat_pose(yaws, pitches, radius, pivot), intrinsics(camera_focal(G, fov_deg)))
 
 
-def conditioning_label(G, fov_deg: float = DEFAULT_FOV) -> torch.Tensor:
+def conditioning_label(G, fov_deg: float | None = None) -> torch.Tensor:
     """The frontal camera the mapping network is conditioned on (as EG3D's sampling scripts do): [1, 25]."""
     return view_labels(G, [(0.0, 0.0)], fov_deg)

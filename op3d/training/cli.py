@@ -20,8 +20,8 @@ def _csv(value: str | None) -> list[str]:
 
 @click.command(context_settings={"show_default": True})
 @click.option("--outdir", required=True, type=click.Path(file_okay=False), help="Where to make the run directory.")
-@click.option("--cfg", type=click.Choice(["ffhq", "afhq", "shhq", "shapenet", "synthetic"]), default=None,
-              help="Rendering preset [default: synthetic without --data, else ffhq].")
+@click.option("--cfg", type=click.Choice(["ffhq", "afhq", "shhq", "shapenet", "synthetic", "body"]), default=None,
+              help="Rendering preset [default: synthetic without --data, body with --conditional, else ffhq].")
 @click.option("--data", type=click.Path(exists=True), default=None,
               help="Dataset zip or folder (EG3D format); omitted = make the built-in synthetic dataset.")
 @click.option("--gpus", type=click.IntRange(min=1), default=1, help="Processes expected (launch >1 with torchrun).")
@@ -34,6 +34,13 @@ def _csv(value: str | None) -> list[str]:
 @click.option("--plane_number", "--plane-number", type=click.IntRange(min=1), default=8, help="K planes per axis.")
 @click.option("--fourier_L", "--fourier-l", "fourier_L", type=click.IntRange(min=0), default=10,
               help="Fourier frequencies of the plane-position encoding.")
+@click.option("--conditional", is_flag=True,
+              help="SMPL-pose-conditional training: the dataset carries poses (docs/conditional_data.md).")
+@click.option("--body-model", "--body_model", default="procedural",
+              help="Body model of the poses: 'procedural' (built in) or an SMPL-layout .pkl / .npz path.")
+@click.option("--eikonal", type=click.FloatRange(min=0), default=1e-3, help="Eikonal weight (--conditional).")
+@click.option("--sdf-prior", "--sdf_prior", type=click.FloatRange(min=0), default=1.0,
+              help="SDF-residual prior weight (--conditional).")
 @click.option("--gen_pose_cond", "--gen-pose-cond", type=bool, default=False, help="Generator pose conditioning.")
 @click.option("--c-scale", "--c_scale", type=click.FloatRange(min=0), default=1.0, help="Scale of the GPC camera.")
 @click.option("--gpc_reg_prob", "--gpc-reg-prob", type=click.FloatRange(min=0, max=1), default=0.5)
@@ -72,7 +79,7 @@ def _csv(value: str | None) -> list[str]:
               help="Images in the generated synthetic dataset (no --data).")
 @click.option("-n", "--dry-run", is_flag=True, help="Print the resolved options and exit.")
 def train(**opts) -> None:
-    """Train an unconditional 3D-aware generator (OrthoPlanes or tri-plane)."""
+    """Train a 3D-aware generator (OrthoPlanes or tri-plane), unconditional or SMPL-pose-conditional."""
     import dataclasses
     import json
 
@@ -87,11 +94,13 @@ def train(**opts) -> None:
                                f"launch with: torchrun --nproc_per_node {opts['gpus']} -m op3d train ...")
     synthetic = opts["data"] is None
     cpu = info.device.type == "cpu"
-    cfg_name = opts["cfg"] or ("synthetic" if synthetic else "ffhq")
+    conditional = opts["conditional"]
+    cfg_name = opts["cfg"] or ("body" if conditional else "synthetic" if synthetic else "ffhq")
     data = opts["data"]
     if synthetic:
-        data = str(Path(opts["outdir"]) / f"synthetic-{opts['synthetic_count']}-64-seed{opts['seed']}.zip")
-    nrr = opts["neural_rendering_resolution_initial"] or (32 if cfg_name == "synthetic" else 64)
+        kind = "synthetic-body" if conditional else "synthetic"
+        data = str(Path(opts["outdir"]) / f"{kind}-{opts['synthetic_count']}-64-seed{opts['seed']}.zip")
+    nrr = opts["neural_rendering_resolution_initial"] or (32 if synthetic else 64)
     batch = opts["batch"] or (4 if cpu else 32)
     loss = LossConfig(
         r1_gamma=opts["gamma"], style_mixing_prob=opts["style_mixing_prob"], blur_init_sigma=10,
@@ -100,28 +109,36 @@ def train(**opts) -> None:
         gpc_reg_fade_kimg=opts["gpc_reg_fade_kimg"], neural_rendering_resolution_initial=nrr,
         neural_rendering_resolution_final=opts["neural_rendering_resolution_final"],
         neural_rendering_resolution_fade_kimg=opts["neural_rendering_resolution_fade_kimg"],
-        density_reg=opts["density_reg"], density_reg_p_dist=opts["density_reg_p_dist"])
+        density_reg=opts["density_reg"], density_reg_p_dist=opts["density_reg_p_dist"],
+        eikonal_weight=opts["eikonal"], sdf_prior_weight=opts["sdf_prior"])
+    reg_on = (opts["eikonal"] + opts["sdf_prior"] if conditional else opts["density_reg"]) > 0
     cfg = TrainConfig(
         outdir=opts["outdir"], data=data, cfg=cfg_name, size=opts["size"] or ("tiny" if synthetic else "full"),
         representation=opts["representation"], plane_number=opts["plane_number"], fourier_L=opts["fourier_L"],
         batch=batch, batch_gpu=opts["batch_gpu"], glr=opts["glr"], dlr=opts["dlr"], map_depth=opts["map_depth"],
         mbstd_group=opts["mbstd_group"], sr_num_fp16_res=opts["sr_num_fp16_res"],
         g_num_fp16_res=opts["g_num_fp16_res"], d_num_fp16_res=opts["d_num_fp16_res"],
-        G_reg_interval=opts["density_reg_every"] if opts["density_reg"] > 0 else None,
+        G_reg_interval=opts["density_reg_every"] if reg_on else None,
         kimg=opts["kimg"] or (2 if synthetic else 25000), tick=opts["tick"] or (0.1 if synthetic else 4),
         snap=opts["snap"] or (5 if synthetic else 50), seed=opts["seed"], mirror=opts["mirror"],
         workers=opts["workers"], gen_pose_cond=opts["gen_pose_cond"], c_scale=opts["c_scale"],
         resume=opts["resume"], metrics=_csv(opts["metrics"]), metrics_num=opts["metrics_num"],
-        detector=opts["detector"], desc=opts["desc"], loss=loss)
+        detector=opts["detector"], desc=opts["desc"], conditional=conditional, body_model=opts["body_model"],
+        loss=loss)
     cfg.validate(info.world_size)
     if opts["dry_run"]:
         click.echo(json.dumps(dataclasses.asdict(cfg), indent=1, default=str))
         return
     if synthetic and not Path(data).exists() and info.is_main:
-        from op3d.data.synthetic import make_synthetic_dataset
-
         click.echo(f"making the built-in synthetic dataset: {data}")
-        make_synthetic_dataset(data, count=opts["synthetic_count"], resolution=64, seed=opts["seed"])
+        if conditional:
+            from op3d.data.synthetic_body import make_body_dataset
+
+            make_body_dataset(data, count=opts["synthetic_count"], resolution=64, seed=opts["seed"])
+        else:
+            from op3d.data.synthetic import make_synthetic_dataset
+
+            make_synthetic_dataset(data, count=opts["synthetic_count"], resolution=64, seed=opts["seed"])
     if info.world_size > 1:
         torch.distributed.barrier()
     if cpu:

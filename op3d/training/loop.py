@@ -13,6 +13,8 @@ import numpy as np
 import torch
 
 from op3d.metrics.run import append_result, check_metric_names, compute_metric
+from op3d.conditioning.posed import body_model_from_spec, check_body_model, condition_dim, pose_bodies
+from op3d.networks.conditional import ConditionalGenerator
 from op3d.networks.discriminator import DualDiscriminator
 from op3d.networks.generator import Generator
 from op3d.presets import discriminator_kwargs, generator_kwargs
@@ -59,6 +61,8 @@ class TrainConfig:
     detector: str | None = None  # Inception file for fid50k_full / kid50k_full
     desc: str | None = None
     deterministic: bool = False  # fixed rendering jitter and constant layer noise (tests, exact comparisons)
+    conditional: bool = False  # SMPL-pose-conditional: the dataset carries poses; G renders posed bodies
+    body_model: str = "procedural"  # 'procedural' or a path to an SMPL-layout .pkl / .npz
     loss: LossConfig = field(default_factory=LossConfig)
 
     def validate(self, world_size: int) -> None:
@@ -70,6 +74,9 @@ class TrainConfig:
         if self.batch_gpu is not None and (self.batch_gpu <= 0 or per_rank % self.batch_gpu):
             raise ValueError(f"--batch-gpu ({self.batch_gpu}) must divide --batch / --gpus ({per_rank})")
         check_metric_names(self.metrics, self.detector)
+        if self.conditional and self.mirror:
+            raise ValueError("--mirror is not supported for pose-conditional training (SMPL mirroring needs joint "
+                             "swaps)")
 
 
 def _new_run_dir(outdir: Path, desc: str) -> Path:
@@ -81,11 +88,21 @@ def _new_run_dir(outdir: Path, desc: str) -> Path:
 
 
 def _open_dataset(cfg: TrainConfig):
+    """The dataset, its camera labels [N, 25] and, for pose-conditional training, its pose parameters [N, 85]."""
     from op3d.data.dataset import ImageDataset
 
-    dataset = ImageDataset(cfg.data, use_labels=True, xflip=cfg.mirror)
+    dataset = ImageDataset(cfg.data, use_labels=True, xflip=cfg.mirror, use_poses=cfg.conditional)
     labels = torch.as_tensor(np.stack([dataset.get_label(i) for i in range(len(dataset))]), dtype=torch.float32)
-    return dataset, labels
+    poses = None
+    if cfg.conditional:
+        check_body_model(dataset, cfg.body_model)
+        poses = torch.as_tensor(dataset.poses, dtype=torch.float32)
+    return dataset, labels, poses
+
+
+def _bodies(G, poses: torch.Tensor | None, device):
+    """PosedBody for pose parameters [B, 85] (None for unconditional training)."""
+    return None if poses is None else pose_bodies(body_model_from_spec(G.body_model, device), poses.to(device))
 
 
 def build_networks(cfg: TrainConfig, resolution: int) -> tuple[Generator, DualDiscriminator]:
@@ -102,7 +119,10 @@ def build_networks(cfg: TrainConfig, resolution: int) -> tuple[Generator, DualDi
                conv_clamp=256 if cfg.g_num_fp16_res > 0 else None)
     dkw = discriminator_kwargs(resolution, cfg.size, mbstd_group=cfg.mbstd_group)
     dkw.update(num_fp16_res=cfg.d_num_fp16_res, conv_clamp=256 if cfg.d_num_fp16_res > 0 else None)
-    G, D = Generator(**gkw), DualDiscriminator(**dkw)
+    if cfg.conditional:
+        gkw["body_model"] = cfg.body_model
+        dkw["c_dim"] = condition_dim()
+    G, D = (ConditionalGenerator if cfg.conditional else Generator)(**gkw), DualDiscriminator(**dkw)
     G.init_kwargs, D.init_kwargs = gkw, dkw
     return G, D
 
@@ -162,11 +182,15 @@ def _set_rng_state(state: dict, device: torch.device) -> None:
 
 
 @torch.no_grad()
-def save_fakes(G_ema, grid_z, grid_c, path: Path, cfg: TrainConfig, cur_nimg: int) -> None:
+def save_fakes(G_ema, grid_z, grid_c, path: Path, cfg: TrainConfig, cur_nimg: int,
+               grid_pose: torch.Tensor | None = None) -> None:
     nrr = neural_rendering_resolution(cfg.loss, cur_nimg)
     images, raws, depths = [], [], []
-    for z, c in zip(grid_z.split(8), grid_c.split(8)):
-        out = G_ema(z, c, noise_mode="const", neural_rendering_resolution=nrr, deterministic=True)
+    for i in range(0, len(grid_z), 8):
+        z, c = grid_z[i:i + 8], grid_c[i:i + 8]
+        body = _bodies(G_ema, None if grid_pose is None else grid_pose[i:i + 8], z.device)
+        extra = {} if body is None else {"body": body}
+        out = G_ema(z, c, noise_mode="const", neural_rendering_resolution=nrr, deterministic=True, **extra)
         images.append(out["image"])
         raws.append(torch.nn.functional.interpolate(out["image_raw"], size=out["image"].shape[-1], mode="nearest"))
         depths.append(torch.nn.functional.interpolate(out["image_depth"], size=out["image"].shape[-1],
@@ -199,7 +223,7 @@ def training_loop(cfg: TrainConfig, dist_info: DistInfo | None = None, max_steps
         torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick the fastest convolutions
     cfg.validate(info.world_size)
     batch_gpu = cfg.batch_gpu or cfg.batch // info.world_size
-    dataset, labels = _open_dataset(cfg)
+    dataset, labels, poses = _open_dataset(cfg)
     resolution = dataset.resolution
 
     state = None
@@ -254,11 +278,13 @@ def training_loop(cfg: TrainConfig, dist_info: DistInfo | None = None, max_steps
     grid_n = min(16, len(dataset))
     gg = torch.Generator().manual_seed(cfg.seed + 123)
     grid_z = torch.randn(grid_n, G.z_dim, generator=gg).to(device)
-    grid_c = labels[torch.randint(len(labels), (grid_n,), generator=gg)].to(device)
+    grid_idx = torch.randint(len(labels), (grid_n,), generator=gg)
+    grid_c = labels[grid_idx].to(device)
+    grid_pose = None if poses is None else poses[grid_idx]
     if info.is_main and state is None:
         reals = torch.stack([dataset[i][0] for i in range(grid_n)]).float() / 127.5 - 1
         save_grid(to_uint8(reals), run_dir / "reals.png", min(grid_n, 8))
-        save_fakes(G_ema, grid_z, grid_c, run_dir / "fakes_init.png", cfg, cur_nimg)
+        save_fakes(G_ema, grid_z, grid_c, run_dir / "fakes_init.png", cfg, cur_nimg, grid_pose)
 
     progress = _progress_bar(cfg, cur_nimg, enabled=log and info.is_main)
     tick_start_nimg, tick_start_time, start_time = cur_nimg, time.time(), time.time()
@@ -268,22 +294,26 @@ def training_loop(cfg: TrainConfig, dist_info: DistInfo | None = None, max_steps
     per_rank = cfg.batch // info.world_size
     lo, hi = info.rank * per_rank, (info.rank + 1) * per_rank
     while True:
-        real_img, real_c = next(loader)
-        real_img = (real_img.to(device).float() / 127.5 - 1).split(batch_gpu)
-        real_c = real_c.to(device).float().split(batch_gpu)
-        # Full-batch draws on every rank (identical streams), then this rank's slice.
+        real = next(loader)
+        real_img = (real[0].to(device).float() / 127.5 - 1).split(batch_gpu)
+        real_c = real[1].to(device).float().split(batch_gpu)
+        real_pose = real[2].split(batch_gpu) if cfg.conditional else [None] * len(real_c)
+        # Full-batch draws on every rank (identical streams), then this rank's slice. A generated sample takes
+        # the camera (and pose) of one random dataset image.
         all_z = torch.randn(len(phases), cfg.batch, G.z_dim)[:, lo:hi].to(device)
-        all_c = labels[torch.randint(len(labels), (len(phases) * cfg.batch,))].view(len(phases), cfg.batch, -1)
-        all_c = all_c[:, lo:hi].to(device)
+        all_idx = torch.randint(len(labels), (len(phases) * cfg.batch,)).view(len(phases), cfg.batch)[:, lo:hi]
         G.neural_rendering_resolution = neural_rendering_resolution(cfg.loss, cur_nimg)
-        for (name, module, opt, interval), zs, cs in zip(phases, all_z, all_c):
+        for (name, module, opt, interval), zs, idx in zip(phases, all_z, all_idx):
             if batch_idx % interval:
                 continue
             module.requires_grad_(True)
             opt.zero_grad(set_to_none=True)
-            for ri, rc, z, c in zip(real_img, real_c, zs.split(batch_gpu), cs.split(batch_gpu)):
-                stats = loss.accumulate_gradients(name, ri, rc, z, c, gain=interval, cur_nimg=cur_nimg,
-                                                  noise_mode=noise_mode)
+            for ri, rc, rp, z, i in zip(real_img, real_c, real_pose, zs.split(batch_gpu), idx.split(batch_gpu)):
+                gen_pose = None if poses is None else poses[i]
+                stats = loss.accumulate_gradients(name, ri, rc, z, labels[i].to(device), gain=interval,
+                                                  cur_nimg=cur_nimg, noise_mode=noise_mode,
+                                                  real_body=_bodies(G, rp, device), gen_body=_bodies(G, gen_pose,
+                                                                                                     device))
                 for k, v in stats.items():
                     sums.setdefault(k, []).append(v)
             module.requires_grad_(False)
@@ -320,7 +350,7 @@ def training_loop(cfg: TrainConfig, dist_info: DistInfo | None = None, max_steps
             if info.is_main:
                 stamp = f"{cur_nimg // 1000:06d}" if cur_nimg % 1000 == 0 else f"{cur_nimg:09d}img"
                 write_snapshot(run_dir, f"network-snapshot-{stamp}", G, D, G_ema, state_dict)
-                save_fakes(G_ema, grid_z, grid_c, run_dir / f"fakes{stamp}.png", cfg, cur_nimg)
+                save_fakes(G_ema, grid_z, grid_c, run_dir / f"fakes{stamp}.png", cfg, cur_nimg, grid_pose)
                 for metric in cfg.metrics:
                     record = compute_metric(metric, G_ema, dataset, cfg.metrics_num, cfg.seed, device,
                                             cfg.detector, Path(cfg.outdir) / "metric-cache")

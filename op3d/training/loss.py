@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from op3d.conditioning.posed import pose_condition
 from op3d.networks.discriminator import resize_raw
 from op3d.ops.upfirdn2d import upfirdn2d
 
@@ -27,6 +28,10 @@ class LossConfig:
     density_reg: float = 0.25
     density_reg_p_dist: float = 0.004
     density_reg_points: int = 1000
+    # Pose-conditional generators: the Greg phase applies these instead of the density regularizer.
+    eikonal_weight: float = 1e-3  # (|grad sdf| - 1)^2 (OP3D's weight; it squared each component instead)
+    sdf_prior_weight: float = 1.0  # residual^2: keep the surface near the body mesh
+    sdf_reg_points: int = 1000  # per body: half uniform in the box, half near the surface
 
 
 def fade(cur_nimg: int, fade_kimg: float) -> float:
@@ -99,18 +104,21 @@ class GANLoss:
                 ws = torch.cat([ws[:, :cutoff], other[:, cutoff:]], dim=1)
         return ws
 
-    def run_G(self, z: torch.Tensor, c: torch.Tensor, cur_nimg: int, update_emas: bool = False) -> dict:
+    def run_G(self, z: torch.Tensor, c: torch.Tensor, cur_nimg: int, update_emas: bool = False,
+              body=None) -> dict:
         prob = swapping_prob(self.cfg, cur_nimg)
         draw = self._rand(c.shape[0], 1, device=c.device) if prob is not None else None
         ws = self.mapping(z, conditioning_cameras(c, prob, draw), update_emas)
         nrr = neural_rendering_resolution(self.cfg, cur_nimg)
-        return self.G.synthesis(ws, c, neural_rendering_resolution=nrr, noise_mode=self.noise_mode)
+        extra = {} if body is None else {"body": body}
+        return self.G.synthesis(ws, c, neural_rendering_resolution=nrr, noise_mode=self.noise_mode, **extra)
 
-    def run_D(self, img: dict, c: torch.Tensor, cur_nimg: int) -> torch.Tensor:
+    def run_D(self, img: dict, c: torch.Tensor, cur_nimg: int, body=None) -> torch.Tensor:
+        """D's label is the camera, or for pose-conditional training camera + betas + joint angles."""
         sigma = blur_sigma(self.cfg, cur_nimg)
         if sigma > 0:
             img = dict(img, image=gaussian_blur(img["image"], sigma))
-        return self.D(img, c)
+        return self.D(img, c if body is None else pose_condition(c, body))
 
     def density_reg(self, z: torch.Tensor, c: torch.Tensor, cur_nimg: int) -> torch.Tensor:
         prob = swapping_prob(self.cfg, cur_nimg)
@@ -122,31 +130,57 @@ class GANLoss:
         sigma = self.G.sample_density(torch.cat([initial, perturbed], dim=1), ws, noise_mode=self.noise_mode)["sigma"]
         return F.l1_loss(sigma[:, :n], sigma[:, n:]) * self.cfg.density_reg
 
+    def sdf_reg(self, z: torch.Tensor, c: torch.Tensor, body, cur_nimg: int) -> dict[str, torch.Tensor]:
+        """Eikonal and SDF-prior terms of a pose-conditional G at random points around the bodies: half uniform
+        in the rendering box, half posed vertices + N(0, 3 cm). Needs second derivatives through the sampler."""
+        prob = swapping_prob(self.cfg, cur_nimg)
+        draw = self._rand(c.shape[0], 1, device=c.device) if prob is not None else None
+        ws = self.mapping(z, conditioning_cameras(c, prob, draw))
+        n = self.cfg.sdf_reg_points // 2
+        half = self.G.render_options.box_warp / 2
+        uniform = (self._rand(ws.shape[0], n, 3, device=ws.device) * 2 - 1) * half
+        V = body.vertices.shape[1]
+        pick = torch.randint(V, (ws.shape[0], n), generator=self.generator).to(ws.device)
+        near = torch.gather(body.vertices.to(ws.dtype), 1, pick[..., None].expand(-1, -1, 3))
+        near = near + self._randn_like(near) * 0.03
+        points = torch.cat([uniform, near], dim=1).requires_grad_(True)
+        out = self.G.sample_density(points, ws, body=body, noise_mode=self.noise_mode)
+        grad, = torch.autograd.grad(out["sdf"].sum(), points, create_graph=True)
+        return {"eikonal": (grad.norm(dim=-1) - 1).square().mean(), "sdf_prior": out["residual"].square().mean()}
+
     def accumulate_gradients(self, phase: str, real_img: torch.Tensor, real_c: torch.Tensor, gen_z: torch.Tensor,
-                             gen_c: torch.Tensor, gain: float, cur_nimg: int, noise_mode: str = "random"
-                             ) -> dict[str, float]:
-        """real_img in [-1, 1] [B, 3, R, R]; real_c, gen_c [B, 25]; gen_z [B, z_dim]. Returns logged scalars."""
+                             gen_c: torch.Tensor, gain: float, cur_nimg: int, noise_mode: str = "random",
+                             real_body=None, gen_body=None) -> dict[str, float]:
+        """real_img in [-1, 1] [B, 3, R, R]; real_c, gen_c [B, 25]; gen_z [B, z_dim]; for pose-conditional
+        training the posed bodies of the real and generated samples (PosedBody). Returns logged scalars."""
         self.noise_mode = noise_mode
         stats: dict[str, float] = {}
+        conditional = gen_body is not None
+        reg_weight = (self.cfg.eikonal_weight + self.cfg.sdf_prior_weight) if conditional else self.cfg.density_reg
         do_Gmain = phase in ("Gmain", "Gboth")
-        do_Greg = phase in ("Greg", "Gboth") and self.cfg.density_reg > 0
+        do_Greg = phase in ("Greg", "Gboth") and reg_weight > 0
         do_Dmain = phase in ("Dmain", "Dboth")
         do_Dr1 = phase in ("Dreg", "Dboth") and self.cfg.r1_gamma > 0
         if do_Gmain:
-            gen = self.run_G(gen_z, gen_c, cur_nimg)
-            logits = self.run_D(gen, gen_c, cur_nimg)
+            gen = self.run_G(gen_z, gen_c, cur_nimg, body=gen_body)
+            logits = self.run_D(gen, gen_c, cur_nimg, body=gen_body)
             loss = F.softplus(-logits)
             loss.mean().mul(gain).backward()
             stats["Loss/G/loss"] = float(loss.mean().detach())
             stats["Loss/scores/fake"] = float(logits.mean().detach())
-        if do_Greg:
+        if do_Greg and conditional:
+            terms = self.sdf_reg(gen_z, gen_c, gen_body, cur_nimg)
+            loss = terms["eikonal"] * self.cfg.eikonal_weight + terms["sdf_prior"] * self.cfg.sdf_prior_weight
+            loss.mul(gain).backward()
+            stats.update({f"Loss/G/{k}": float(v.detach()) for k, v in terms.items()})
+        elif do_Greg:
             loss = self.density_reg(gen_z, gen_c, cur_nimg)
             loss.mul(gain).backward()
             stats["Loss/G/density_reg"] = float(loss.detach())
         if do_Dmain:
             with torch.no_grad():
-                gen = self.run_G(gen_z, gen_c, cur_nimg, update_emas=True)  # tracks w_avg, as in StyleGAN2
-            logits = self.run_D(gen, gen_c, cur_nimg)
+                gen = self.run_G(gen_z, gen_c, cur_nimg, update_emas=True, body=gen_body)  # tracks w_avg
+            logits = self.run_D(gen, gen_c, cur_nimg, body=gen_body)
             loss = F.softplus(logits)
             loss.mean().mul(gain).backward()
             stats["Loss/D/loss_fake"] = float(loss.mean().detach())
@@ -154,7 +188,7 @@ class GANLoss:
             nrr = neural_rendering_resolution(self.cfg, cur_nimg)
             image = real_img.detach().requires_grad_(do_Dr1)
             raw = resize_raw(real_img, nrr).detach().requires_grad_(do_Dr1)
-            logits = self.run_D({"image": image, "image_raw": raw}, real_c, cur_nimg)
+            logits = self.run_D({"image": image, "image_raw": raw}, real_c, cur_nimg, body=real_body)
             total = torch.zeros((), device=real_img.device)
             if do_Dmain:
                 loss_real = F.softplus(-logits)
