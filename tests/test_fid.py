@@ -26,6 +26,37 @@ def test_detector_file_round_trip(tmp_path):
     assert sum(p.numel() for p in loaded.parameters()) == 21_785_568
 
 
+class NvidiaStyleDetector(torch.nn.Module):
+    """A stand-in with the calling convention of NVIDIA's TorchScript detector: (uint8 images, return_features)."""
+
+    def __init__(self, features: torch.nn.Module):
+        super().__init__()
+        self.layers = features
+        self.output = torch.nn.Linear(2048, 1008)
+
+    def forward(self, img: torch.Tensor, return_features: bool = False) -> torch.Tensor:
+        features = self.layers(img)
+        if return_features:
+            return features
+        return self.output(features)
+
+
+def test_torchscript_and_state_dict_detectors_give_identical_features(tmp_path):
+    torch.manual_seed(1)
+    net = InceptionFeatures().eval()
+    torch.save(net.state_dict(), tmp_path / "weights.pth")
+    images = torch.randint(0, 256, (2, 3, 40, 40), dtype=torch.uint8)
+    traced = torch.jit.trace(net, images)
+    torch.jit.save(torch.jit.script(NvidiaStyleDetector(traced)), str(tmp_path / "inception-2015-12-05.pt"))
+    from_pth, from_pt = load_detector(tmp_path / "weights.pth"), load_detector(tmp_path / "inception-2015-12-05.pt")
+    other = torch.randint(0, 256, (3, 3, 64, 64), dtype=torch.uint8)  # not the tracing input
+    with torch.no_grad():
+        torch.testing.assert_close(from_pt(other), from_pth(other), rtol=0, atol=1e-5)
+    (tmp_path / "broken.pt").write_bytes(b"not a zip")
+    with pytest.raises(ValueError, match="not a readable TorchScript"):
+        load_detector(tmp_path / "broken.pt")
+
+
 def test_detector_errors(tmp_path, monkeypatch):
     monkeypatch.delenv("OP3D_INCEPTION", raising=False)
     with pytest.raises(FileNotFoundError, match="pt_inception-2015-12-05"):
@@ -34,7 +65,7 @@ def test_detector_errors(tmp_path, monkeypatch):
         load_detector(tmp_path / "missing.pth")
     pkl = tmp_path / "inception-2015-12-05.pkl"
     pkl.write_bytes(b"x")
-    with pytest.raises(ValueError, match="not supported yet"):
+    with pytest.raises(ValueError, match="pkl is not supported"):
         load_detector(pkl)
     wrong = tmp_path / "wrong.pth"
     torch.save({"conv.weight": torch.zeros(1)}, wrong)

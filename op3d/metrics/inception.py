@@ -152,8 +152,29 @@ class InceptionFeatures(nn.Module):
         return x.mean(dim=(2, 3))
 
 
-def load_detector(path: str | os.PathLike | None = None, device="cpu") -> InceptionFeatures:
-    """The detector from a local .pth state dict (path, or the OP3D_INCEPTION environment variable)."""
+class TorchScriptDetector(nn.Module):
+    """NVIDIA's TorchScript detector (stylegan2-ada-pytorch's inception-2015-12-05.pt), run as its own program
+    with NVIDIA's calling convention: module(uint8 images [B, 3, H, W], return_features=True) -> [B, 2048]."""
+
+    def __init__(self, module: torch.jit.ScriptModule):
+        super().__init__()
+        self.module = module
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.module(images, return_features=True)
+
+
+def _load_torchscript(path: Path, device) -> TorchScriptDetector:
+    try:
+        module = torch.jit.load(str(path), map_location="cpu")
+    except Exception as e:
+        raise ValueError(f"{path}: not a readable TorchScript detector ({str(e).splitlines()[0][:100]})") from None
+    return TorchScriptDetector(module).eval().requires_grad_(False).to(device)
+
+
+def load_detector(path: str | os.PathLike | None = None, device="cpu") -> nn.Module:
+    """The detector from a local file (path, or the OP3D_INCEPTION environment variable): the .pth state dict
+    (this pure-PyTorch network) or NVIDIA's TorchScript .pt (run as is)."""
     path = path or os.environ.get(ENV_VAR)
     if not path:
         raise FileNotFoundError(f"FID/KID need the Inception detector {SOURCE}; download it once and pass "
@@ -162,7 +183,10 @@ def load_detector(path: str | os.PathLike | None = None, device="cpu") -> Incept
     if not path.is_file():
         raise FileNotFoundError(f"{path}: Inception detector not found; it should be {SOURCE}")
     if path.suffix == ".pkl":
-        raise ValueError(f"{path}: NVIDIA's TorchScript inception-2015-12-05.pkl is not supported yet; use {SOURCE}")
+        raise ValueError(f"{path}: NVIDIA's pickled inception-2015-12-05.pkl is not supported; use {SOURCE} or "
+                         "stylegan2-ada-pytorch's TorchScript inception-2015-12-05.pt")
+    if path.suffix == ".pt":
+        return _load_torchscript(path, device)
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:
