@@ -150,6 +150,8 @@ def load_body_model(path: str | os.PathLike, dtype: torch.dtype = torch.float32)
 
 
 # Rest joint positions of the procedural body (metres, y up), loosely SMPL's T-pose.
+NUM_BETAS_DEFAULT = 10
+
 _JOINTS = np.array([
     [0, 0, 0], [0.06, -0.09, 0], [-0.06, -0.09, 0], [0, 0.11, -0.02], [0.11, -0.48, 0], [-0.11, -0.48, 0],
     [0, 0.24, -0.01], [0.1, -0.88, -0.04], [-0.1, -0.88, -0.04], [0, 0.29, 0.01], [0.12, -0.93, 0.1],
@@ -180,7 +182,7 @@ def _uv_sphere(center, radii, n_lat: int = 6, n_lon: int = 8) -> tuple[np.ndarra
     return np.asarray(verts) + np.asarray(center), np.asarray(faces, dtype=np.int64)
 
 
-def procedural_body(num_betas: int = 4, seed: int = 0, dtype: torch.dtype = torch.float32) -> BodyModel:
+def procedural_body(num_betas: int = NUM_BETAS_DEFAULT, seed: int = 0, dtype: torch.dtype = torch.float32) -> BodyModel:
     """A body in SMPL layout built from one ellipsoid per bone (24 joints, SMPL's tree): skinning weights fall
     off with distance to the joints, the joint regressor averages each part's vertices, a few smooth shape
     directions (height, girth, limb length, ...) and small pose correctives. Deterministic per seed."""
@@ -219,3 +221,41 @@ def procedural_body(num_betas: int = 4, seed: int = 0, dtype: torch.dtype = torc
     t = lambda a: torch.as_tensor(a, dtype=dtype)  # noqa: E731
     return BodyModel(t(v_template), torch.as_tensor(faces), t(shapedirs), t(posedirs), t(J_regressor),
                      torch.as_tensor(SMPL_PARENTS), t(weights))
+
+
+# Per-image pose parameters (the pose-conditional dataset format): betas | 24 axis-angle rotations | translation.
+NUM_BETAS = 10
+POSE_PARAMS_DIM = NUM_BETAS + 72 + 3
+
+
+def split_pose_params(params: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """[..., 85] -> betas [..., 10], pose [..., 24, 3] (axis-angle, root first), transl [..., 3]."""
+    if params.shape[-1] != POSE_PARAMS_DIM:
+        raise ValueError(f"pose parameters must have {POSE_PARAMS_DIM} values, got {params.shape[-1]}")
+    lead = params.shape[:-1]
+    return params[..., :NUM_BETAS], params[..., NUM_BETAS:NUM_BETAS + 72].reshape(*lead, 24, 3), params[..., -3:]
+
+
+def join_pose_params(betas: torch.Tensor, pose: torch.Tensor, transl: torch.Tensor) -> torch.Tensor:
+    """The inverse of split_pose_params: betas [..., 10], pose [..., 24, 3], transl [..., 3] -> [..., 85]."""
+    return torch.cat([betas, pose.reshape(*pose.shape[:-2], 72), transl], dim=-1)
+
+
+# Plausible joint ranges (radians) per SMPL joint for random poses: (axis, low, high) triples.
+_POSE_RANGES = {
+    1: [(0, -0.9, 0.4), (2, 0.0, 0.3)], 2: [(0, -0.9, 0.4), (2, -0.3, 0.0)],  # hips: swing fore/aft, outwards
+    4: [(0, 0.0, 1.2)], 5: [(0, 0.0, 1.2)],  # knees bend backwards only
+    3: [(0, -0.2, 0.3)], 6: [(0, -0.1, 0.2)], 9: [(0, -0.1, 0.2)],  # spine
+    12: [(0, -0.3, 0.3), (1, -0.4, 0.4)], 15: [(0, -0.2, 0.2)],  # neck, head
+    16: [(2, -1.2, 0.3), (1, -0.5, 0.5)], 17: [(2, -0.3, 1.2), (1, -0.5, 0.5)],  # shoulders: arms down .. raised
+    18: [(1, -1.5, 0.0)], 19: [(1, 0.0, 1.5)],  # elbows bend one way
+}
+
+
+def random_body_poses(n: int, generator: torch.Generator) -> torch.Tensor:
+    """n plausible random poses [n, 24, 3] (axis-angle; root identity: the caller adds the global rotation)."""
+    pose = torch.zeros(n, 24, 3, dtype=torch.float64)
+    for joint, ranges in _POSE_RANGES.items():
+        for axis, lo, hi in ranges:
+            pose[:, joint, axis] = lo + (hi - lo) * torch.rand(n, generator=generator, dtype=torch.float64)
+    return pose.float()

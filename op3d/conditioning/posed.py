@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 
-from op3d.conditioning.body_model import BodyModel, lbs
+from op3d.conditioning.body_model import BodyModel, lbs, split_pose_params
 
 CAMERA_DIM = 25
 
@@ -65,8 +65,6 @@ def _translate(T: torch.Tensor, transl: torch.Tensor) -> torch.Tensor:
 
 def pose_bodies(model: BodyModel, params: torch.Tensor) -> PosedBody:
     """Pose parameters [B, 85] (betas 10 | pose 72 axis-angle | transl 3) -> PosedBody in world coordinates."""
-    from op3d.conditioning.body_model import split_pose_params  # TODO(lead): top-level import
-
     betas, pose, transl = split_pose_params(params.to(model.v_template.dtype))
     out = lbs(model, betas, pose, transl)
     return PosedBody(vertices=out["vertices"], faces=model.faces,

@@ -19,6 +19,7 @@ from op3d.data.cameras import flip_label
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 LABEL_DIM = 25
+POSE_DIM = 85  # op3d.conditioning.body_model.POSE_PARAMS_DIM
 
 
 class DatasetError(ValueError):
@@ -60,13 +61,14 @@ class _Source:
 
 
 class ImageDataset(torch.utils.data.Dataset):
-    """dataset[i] -> (uint8 image [3, R, R], float32 camera label [25]).
+    """dataset[i] -> (uint8 image [3, R, R], float32 camera label [25]) or, with use_poses, also the image's
+    pose parameters [85] (betas 10 | axis-angle pose 72 | transl 3; docs/conditional_data.md).
 
     xflip doubles the length; items past the original count are mirrored images with flipped cameras.
     """
 
     def __init__(self, path: str | os.PathLike, use_labels: bool = True, xflip: bool = False,
-                 max_size: int | None = None, check_images: bool = True):
+                 max_size: int | None = None, check_images: bool = True, use_poses: bool = False):
         self.path = Path(path)
         self.source = _Source(self.path)
         self.image_names = [n for n in self.source.names if n.lower().endswith(IMAGE_EXTENSIONS)]
@@ -74,44 +76,64 @@ class ImageDataset(torch.utils.data.Dataset):
             self.image_names = self.image_names[:max_size]
         if not self.image_names:
             raise DatasetError(f"{self.path}: no images found (expected {', '.join(IMAGE_EXTENSIONS)})")
-        self.labels = self._read_labels() if use_labels else np.zeros((len(self.image_names), 0), np.float32)
+        meta = self._read_meta() if (use_labels or use_poses) else {}
+        self.labels = (self._read_table(meta, "labels", LABEL_DIM, "cam2world 16 + intrinsics 9") if use_labels
+                       else np.zeros((len(self.image_names), 0), np.float32))
+        self.has_poses = "poses" in meta
+        self.body_model = meta.get("body_model")
+        self.poses = None
+        if use_poses:
+            if xflip:
+                raise DatasetError(f"{self.path}: mirroring pose-conditional datasets is not supported (SMPL "
+                                   "mirroring needs left/right joint swaps)")
+            if not self.has_poses:
+                raise DatasetError(f"{self.path}/dataset.json: no \"poses\" (pose-conditional training needs them; "
+                                   "see docs/conditional_data.md)")
+            self.poses = self._read_table(meta, "poses", POSE_DIM, "betas 10 + pose 72 + transl 3")
         self.resolution = self._check_images() if check_images else self._image_size(self.image_names[0])[0]
         self.xflip = xflip
 
     # ---------------------------------------------------------------------------------------------
-    def _read_labels(self) -> np.ndarray:
+    def _read_meta(self) -> dict:
         if "dataset.json" not in self.source.names:
             raise DatasetError(f"{self.path}: missing dataset.json with camera labels")
         try:
             meta = json.loads(self.source.read("dataset.json"))
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
             raise DatasetError(f"{self.path}/dataset.json: invalid JSON ({e})") from None
-        entries = meta.get("labels") if isinstance(meta, dict) else None
-        if not isinstance(entries, list):
+        if not isinstance(meta, dict):
             raise DatasetError(f"{self.path}/dataset.json: expected {{\"labels\": [[name, [25 floats]], ...]}}")
+        return meta
+
+    def _read_table(self, meta: dict, key: str, dim: int, layout: str) -> np.ndarray:
+        """meta[key] = [[image name, [dim floats]], ...], one per image -> float32 [N, dim] in image order."""
+        entries = meta.get(key)
+        if not isinstance(entries, list):
+            raise DatasetError(f"{self.path}/dataset.json: expected {{\"{key}\": [[name, [{dim} floats]], ...]}}")
         table: dict[str, object] = {}
         for entry in entries:
             if not (isinstance(entry, (list, tuple)) and len(entry) == 2 and isinstance(entry[0], str)):
                 raise DatasetError(f"{self.path}/dataset.json: malformed entry {str(entry)[:80]}")
             table[entry[0].replace("\\", "/")] = entry[1]
+        what = key[:-1]
         missing = [n for n in self.image_names if n not in table]
         if missing:
-            raise DatasetError(f"{self.path}/dataset.json: no label for {len(missing)} image(s), e.g. {missing[0]}")
-        extra = sorted(set(table) - set(self.image_names))
+            raise DatasetError(f"{self.path}/dataset.json: no {what} for {len(missing)} image(s), e.g. {missing[0]}")
+        extra = sorted(set(table) - set(self.source.names))
         if extra:
-            raise DatasetError(f"{self.path}/dataset.json: {len(extra)} label(s) without an image, e.g. {extra[0]}")
+            raise DatasetError(f"{self.path}/dataset.json: {len(extra)} {what}(s) without an image, e.g. {extra[0]}")
         labels = []
         for name in self.image_names:
             value = table[name]
             try:
                 arr = np.asarray(value, dtype=np.float64).reshape(-1)
             except (TypeError, ValueError):
-                raise DatasetError(f"{self.path}/dataset.json: label of {name} is not numeric") from None
-            if arr.shape[0] != LABEL_DIM:
-                raise DatasetError(f"{self.path}/dataset.json: label of {name} has {arr.shape[0]} values, "
-                                   f"expected {LABEL_DIM} (cam2world 16 + intrinsics 9)")
+                raise DatasetError(f"{self.path}/dataset.json: {what} of {name} is not numeric") from None
+            if arr.shape[0] != dim:
+                raise DatasetError(f"{self.path}/dataset.json: {what} of {name} has {arr.shape[0]} values, "
+                                   f"expected {dim} ({layout})")
             if not np.isfinite(arr).all():
-                raise DatasetError(f"{self.path}/dataset.json: label of {name} contains NaN or inf")
+                raise DatasetError(f"{self.path}/dataset.json: {what} of {name} contains NaN or inf")
             labels.append(arr)
         return np.stack(labels).astype(np.float32)
 
@@ -153,6 +175,12 @@ class ImageDataset(torch.utils.data.Dataset):
             label = flip_label(torch.from_numpy(label)).numpy()
         return label
 
+    def get_pose(self, index: int) -> np.ndarray:
+        """Pose parameters [85] of image `index % N` (needs use_poses)."""
+        if self.poses is None:
+            raise DatasetError(f"{self.path}: opened without poses (use_poses=True)")
+        return self.poses[index % len(self.image_names)]
+
     def get_label_std(self) -> np.ndarray:
         return self.labels.std(0) if len(self.labels) else np.zeros(self.label_dim, np.float32)
 
@@ -168,4 +196,7 @@ class ImageDataset(torch.utils.data.Dataset):
         image = self.load_image(index)
         if index >= len(self.image_names):
             image = image[:, ::-1]
-        return torch.from_numpy(image.transpose(2, 0, 1).copy()), torch.from_numpy(self.get_label(index).copy())
+        item = (torch.from_numpy(image.transpose(2, 0, 1).copy()), torch.from_numpy(self.get_label(index).copy()))
+        if self.poses is not None:
+            item = item + (torch.from_numpy(self.get_pose(index).copy()),)
+        return item
