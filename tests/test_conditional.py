@@ -238,3 +238,36 @@ def test_two_conditional_training_steps_then_sampling_writes_images_and_mrc(tmp_
     # an unconditional request on a conditional network is refused with a one-line error
     code, _, err = run_cli(["sample", "--network", str(snap), "--seeds", "0", "--outdir", str(out)], capsys)
     assert code != 0 and "pose-conditional" in err and "Traceback" not in err
+
+
+def test_pose_file_and_random_poses(tmp_path):
+    import json
+
+    from op3d.conditioning.body_model import random_body_poses, split_pose_params
+    from op3d.conditioning.posed import load_pose_file
+
+    path = tmp_path / "pose.json"
+    path.write_text(json.dumps({"betas": [0.5, -0.2], "pose": [0.1] * 72, "transl": [0, 0.2, 0]}))
+    betas, pose, transl = split_pose_params(load_pose_file(path))
+    assert betas.tolist()[:3] == pytest.approx([0.5, -0.2, 0.0]) and pose.shape == (24, 3)
+    assert transl.tolist() == pytest.approx([0, 0.2, 0])
+    for bad, message in (({"pose": [0.1] * 71}, "71 values"), ({"betas": [1] * 11, "pose": [0] * 72}, "at most 10"),
+                         ([1, 2], "JSON object"), ({"params": [0] * 84}, "84 values")):
+        path.write_text(json.dumps(bad))
+        with pytest.raises(ValueError, match=message):
+            load_pose_file(path)
+    poses = random_body_poses(500, torch.Generator().manual_seed(0))
+    assert poses[:, 0].abs().max() == 0  # the caller sets the global orientation
+    knees = poses[:, [4, 5], 0]
+    assert knees.min() >= 0 and knees.max() <= 1.2 and poses[:, [4, 5], 1:].abs().max() == 0
+
+
+def test_dataset_cli_writes_a_posed_dataset(tmp_path, capsys):
+    from helpers import run_cli
+
+    out = tmp_path / "bodies.zip"
+    code, stdout, err = run_cli(["dataset", "synthetic-body", "--out", str(out), "--count", "3", "--resolution", "16"],
+                                capsys)
+    assert code == 0, err
+    code, stdout, err = run_cli(["dataset", "check", str(out)], capsys)
+    assert code == 0 and "poses 85-d (procedural)" in stdout

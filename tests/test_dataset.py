@@ -108,3 +108,55 @@ def test_dataloader_workers_over_zip(tmp_path):
             for img, lab in zip(images, labels):
                 got[int(torch.nonzero((torch.from_numpy(ds.labels) == lab).all(1))[0])] = img
         assert len(got) == 40 and all(torch.equal(got[i], expected[i]) for i in range(40))
+
+
+def _posed_dataset(tmp_path, poses, extra=None):
+    import json
+
+    from PIL import Image
+
+    root = tmp_path / "posed"
+    root.mkdir()
+    labels = []
+    for name in ("a.png", "b.png"):
+        Image.new("RGB", (8, 8), (255, 255, 255)).save(root / name)
+        labels.append([name, [1.0] * 25])
+    meta = {"labels": labels, "poses": poses, **(extra or {})}
+    (root / "dataset.json").write_text(json.dumps(meta))
+    return root
+
+
+def test_pose_parameters_are_read_in_image_order_and_validated(tmp_path):
+    import pytest
+
+    from op3d.data.dataset import DatasetError, ImageDataset
+
+    good = [["b.png", [2.0] * 85], ["a.png", [1.0] * 85]]
+    root = _posed_dataset(tmp_path, good, {"body_model": "procedural"})
+    ds = ImageDataset(root, use_poses=True)
+    assert ds.has_poses and ds.body_model == "procedural" and ds.poses.shape == (2, 85)
+    image, label, pose = ds[1]
+    assert pose.shape == (85,) and float(pose[0]) == 2.0 and float(ds[0][2][0]) == 1.0
+    assert len(ImageDataset(root)[0]) == 2  # without use_poses: (image, label) as before
+    with pytest.raises(DatasetError, match="mirroring"):
+        ImageDataset(root, use_poses=True, xflip=True)
+    cases = {"no pose for 1": [["a.png", [1.0] * 85]], "has 84 values": [["a.png", [1.0] * 84], ["b.png", [0] * 85]],
+             "NaN or inf": [["a.png", [float("nan")] * 85], ["b.png", [0] * 85]],
+             "not numeric": [["a.png", ["x"] * 85], ["b.png", [0] * 85]],
+             "without an image": [["a.png", [0] * 85], ["b.png", [0] * 85], ["c.png", [0] * 85]]}
+    for i, (message, poses) in enumerate(cases.items()):
+        sub = tmp_path / str(i)
+        sub.mkdir()
+        with pytest.raises(DatasetError, match=message):
+            ImageDataset(_posed_dataset(sub, poses), use_poses=True)
+
+
+def test_unposed_dataset_refuses_use_poses(tmp_path):
+    import pytest
+
+    from op3d.data.dataset import DatasetError, ImageDataset
+
+    root = _posed_dataset(tmp_path, [["a.png", [0] * 85], ["b.png", [0] * 85]])
+    (root / "dataset.json").write_text('{"labels": [["a.png", %s], ["b.png", %s]]}' % ([1.0] * 25, [1.0] * 25))
+    with pytest.raises(DatasetError, match="no .poses."):
+        ImageDataset(root, use_poses=True)

@@ -114,4 +114,6 @@ def summary(dataset: ImageDataset) -> str:
     radius = c[:, [3, 7, 11]].norm(dim=1) if len(c) else torch.zeros(0)
     return (f"{dataset.path}: {len(dataset.image_names)} images, {dataset.resolution}x{dataset.resolution}, "
             f"labels {dataset.label_dim}-d, camera distance {radius.min():.3f}-{radius.max():.3f}, "
-            f"focal {c[:, 16].mean():.4f}")
+            f"focal {c[:, 16].mean():.4f}"
+            + (f", poses {dataset.poses.shape[1]}-d ({dataset.body_model or 'body model unspecified'})"
+               if dataset.poses is not None else ""))

@@ -75,8 +75,8 @@ def _csv(value: str | None) -> list[str]:
 @click.option("--metrics-num", type=click.IntRange(min=2), default=500, help="Fakes per metric evaluation.")
 @click.option("--desc", default=None, help="Run directory name suffix.")
 @click.option("--device", default=None, help="cpu or cuda [default: cuda when available].")
-@click.option("--synthetic-count", type=click.IntRange(min=8), default=1000,
-              help="Images in the generated synthetic dataset (no --data).")
+@click.option("--synthetic-count", type=click.IntRange(min=8), default=None,
+              help="Images in the generated synthetic dataset (no --data) [default: 1000 heads, 200 bodies].")
 @click.option("-n", "--dry-run", is_flag=True, help="Print the resolved options and exit.")
 def train(**opts) -> None:
     """Train a 3D-aware generator (OrthoPlanes or tri-plane), unconditional or SMPL-pose-conditional."""
@@ -95,6 +95,7 @@ def train(**opts) -> None:
     synthetic = opts["data"] is None
     cpu = info.device.type == "cpu"
     conditional = opts["conditional"]
+    opts["synthetic_count"] = opts["synthetic_count"] or (200 if conditional else 1000)
     cfg_name = opts["cfg"] or ("body" if conditional else "synthetic" if synthetic else "ffhq")
     data = opts["data"]
     if synthetic:
@@ -134,7 +135,7 @@ def train(**opts) -> None:
         if conditional:
             from op3d.data.synthetic_body import make_body_dataset
 
-            make_body_dataset(data, count=opts["synthetic_count"], resolution=64, seed=opts["seed"])
+            make_body_dataset(data, count=opts["synthetic_count"], resolution=64, seed=opts["seed"], progress=True)
         else:
             from op3d.data.synthetic import make_synthetic_dataset
 
