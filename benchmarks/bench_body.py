@@ -1,0 +1,130 @@
+"""Inverse LBS + signed distance of many points against an SMPL-sized body mesh (6,890 vertices, 13,776 faces):
+op3d's batched torch path vs point-cloud-utils (a C++ BVH on the CPU; the reference for accuracy and speed).
+
+    python benchmarks/bench_body.py [--device cuda] [--points 1000000] [--subset 20000]
+
+op3d's path is exact brute force (chunked over points, O(P V) nearest vertex + O(P F) distance and winding
+number): on a CPU it is timed on --subset points and extrapolated linearly to --points (marked "extrapolated").
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from op3d.conditioning.body_model import SMPL_PARENTS, skinning_transforms
+from op3d.conditioning.inverse_lbs import inverse_lbs
+from op3d.conditioning.mesh_sdf import mesh_sdf
+
+
+def body_like_mesh(n_lat: int = 85, n_lon: int = 82) -> tuple[torch.Tensor, torch.Tensor]:
+    """A closed, lumpy, elongated UV-sphere mesh with 2 + (n_lat - 1) n_lon = 6890 vertices, 13,776 faces."""
+    verts = [[0.0, 1.0, 0.0]]
+    for i in range(1, n_lat):
+        theta = math.pi * i / n_lat
+        for j in range(n_lon):
+            phi = 2 * math.pi * j / n_lon
+            r = 1 + 0.15 * math.sin(3 * theta) * math.cos(2 * phi)
+            verts.append([0.25 * r * math.sin(theta) * math.cos(phi), math.cos(theta) * 0.85,
+                          0.15 * r * math.sin(theta) * math.sin(phi)])
+    verts.append([0.0, -0.85, 0.0])
+    verts[0][1] = 0.85
+    ring = lambda i, j: 1 + (i - 1) * n_lon + j % n_lon
+    faces = []
+    last = len(verts) - 1
+    for j in range(n_lon):
+        faces += [[0, ring(1, j + 1), ring(1, j)], [last, ring(n_lat - 1, j), ring(n_lat - 1, j + 1)]]
+    for i in range(1, n_lat - 1):
+        for j in range(n_lon):
+            a, b, c, d = ring(i, j), ring(i, j + 1), ring(i + 1, j), ring(i + 1, j + 1)
+            faces += [[a, b, d], [a, d, c]]
+    return torch.tensor(verts, dtype=torch.float32), torch.tensor(faces)
+
+
+def posed(verts: torch.Tensor, seed: int = 0):
+    """Skin the mesh to 24 joints along its axis with smooth weights and random joint rotations."""
+    g = torch.Generator().manual_seed(seed)
+    joints = torch.zeros(1, 24, 3)
+    joints[0, :, 1] = torch.linspace(-0.8, 0.8, 24)
+    d2 = (verts[:, None, 1] - joints[0, None, :, 1]) ** 2
+    weights = torch.softmax(-d2 / 0.005, dim=1)
+    angles = torch.randn(1, 24, 3, generator=g) * 0.05
+    K = torch.zeros(1, 24, 3, 3)
+    K[..., 0, 1], K[..., 0, 2], K[..., 1, 2] = -angles[..., 2], angles[..., 1], -angles[..., 0]
+    rot = torch.matrix_exp(K - K.transpose(-1, -2))
+    _, A = skinning_transforms(rot, joints, torch.tensor(SMPL_PARENTS))
+    T = torch.einsum("vj,bjkl->bvkl", weights, A)
+    v = (T[..., :3, :3] @ verts[None, ..., None]).squeeze(-1) + T[..., :3, 3]
+    return v, T, A[:, 0]
+
+
+def op3d_path(points, verts, faces, T, root):
+    canonical, _ = inverse_lbs(points, verts, T, root, threshold=0.1)
+    return canonical, mesh_sdf(points, verts, faces)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--points", type=int, default=1_000_000)
+    ap.add_argument("--subset", type=int, default=20_000, help="points actually run on the CPU (extrapolated)")
+    ap.add_argument("--out", default=None)
+    args = ap.parse_args()
+    device = torch.device(args.device)
+    rest, faces = body_like_mesh()
+    verts, T, root = posed(rest)
+    g = torch.Generator().manual_seed(1)
+    n = args.points if device.type == "cuda" else min(args.subset, args.points)
+    points = (torch.rand(1, n, 3, generator=g) * 2 - 1) * torch.tensor([0.4, 1.0, 0.3])
+    dv, dT, droot, dp, df = verts.to(device), T.to(device), root.to(device), points.to(device), faces.to(device)
+    op3d_path(dp[:, :1000], dv, df, dT, droot)  # warm-up
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    with torch.no_grad():
+        _, sdf = op3d_path(dp, dv, df, dT, droot)
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    t_op3d = (time.perf_counter() - t0) * args.points / n
+    rows = {"op3d_torch_bruteforce": {"seconds_for_points": t_op3d, "extrapolated": n != args.points,
+                                      "points_run": n}}
+    try:
+        import point_cloud_utils as pcu
+
+        v64, f64, p64 = verts[0].double().numpy(), faces.numpy().astype(np.int32), points[0].double().numpy()
+        t0 = time.perf_counter()
+        ref, _, _ = pcu.signed_distance_to_mesh(p64, v64, f64)
+        t_pcu = (time.perf_counter() - t0) * args.points / n
+        err = np.abs(sdf[0].double().cpu().numpy() - ref)
+        rows["point_cloud_utils_cpu"] = {"seconds_for_points": t_pcu, "extrapolated": n != args.points,
+                                         "points_run": n, "sdf_only": True}
+        rows["agreement"] = {"max_abs_diff_m": float(err.max()),
+                             "sign_agreement": float((np.sign(sdf[0].cpu().numpy()) == np.sign(ref)).mean())}
+    except ImportError:
+        rows["point_cloud_utils_cpu"] = "not installed (pip install point-cloud-utils)"
+    print(f"{'path':<26} {'s per ' + format(args.points, ','):>16}  note")
+    for name, r in rows.items():
+        if isinstance(r, dict) and "seconds_for_points" in r:
+            note = f"extrapolated from {n}" if r["extrapolated"] else ""
+            print(f"{name:<26} {r['seconds_for_points']:>16.2f}  {note}")
+    if isinstance(rows.get("agreement"), dict):
+        print(f"agreement with point-cloud-utils: max |diff| {rows['agreement']['max_abs_diff_m']:.2e} m, "
+              f"signs {100 * rows['agreement']['sign_agreement']:.3f}%")
+    result = {"benchmark": "inverse LBS + mesh SDF", "mesh": {"vertices": len(rest), "faces": len(faces)},
+              "points": args.points, "device": str(device), "torch": torch.__version__,
+              "threads": torch.get_num_threads(), "machine": platform.processor() or platform.machine(),
+              "rows": rows}
+    out = Path(args.out or Path(__file__).parent / "results" / f"body_{device.type}.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=1))
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
