@@ -101,7 +101,7 @@ def train(**opts) -> None:
     if synthetic:
         kind = "synthetic-body" if conditional else "synthetic"
         data = str(Path(opts["outdir"]) / f"{kind}-{opts['synthetic_count']}-64-seed{opts['seed']}.zip")
-    nrr = opts["neural_rendering_resolution_initial"] or (32 if synthetic else 64)
+    nrr = opts["neural_rendering_resolution_initial"] or (64 if not synthetic else 16 if conditional else 32)
     batch = opts["batch"] or (4 if cpu else 32)
     loss = LossConfig(
         r1_gamma=opts["gamma"], style_mixing_prob=opts["style_mixing_prob"], blur_init_sigma=10,
