@@ -38,7 +38,7 @@ def cli() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: user errors (ValueError, FileNotFoundError) print one line and exit 1, no traceback."""
+    """Entry point: user errors (bad values, missing files or optional packages) print one line, exit 1."""
     try:
         cli.main(args=argv, standalone_mode=False)
     except click.exceptions.Abort:
@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as e:
         e.show()
         sys.exit(e.exit_code)
-    except (ValueError, FileNotFoundError, NotADirectoryError, PermissionError, IsADirectoryError) as e:
+    except (ValueError, ImportError, FileNotFoundError, NotADirectoryError, PermissionError, IsADirectoryError) as e:
         msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         click.echo(f"Error: {msg}", err=True)
         sys.exit(1)

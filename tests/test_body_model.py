@@ -83,3 +83,29 @@ def test_chumpy_pickle_and_npz_load(tmp_path):
 def test_missing_body_model_file_names_the_source(tmp_path):
     with pytest.raises(FileNotFoundError, match="smpl.is.tue.mpg.de"):
         load_body_model(tmp_path / "SMPL_NEUTRAL.pkl")
+
+
+def test_procedural_body_is_one_closed_surface_around_its_skeleton():
+    from op3d.conditioning.body_model import _JOINTS, _body_field
+    from op3d.conditioning.mesh_sdf import is_closed_manifold, mesh_sdf
+
+    model = procedural_body(num_betas=10, dtype=torch.float64)
+    v, f = model.v_template, model.faces
+    assert is_closed_manifold(f)
+    assert len(v) - len(f) * 3 // 2 + len(f) == 2  # Euler characteristic of a sphere: one genus-0 surface
+    tri = v[f]
+    volume = (tri[:, 0] * torch.linalg.cross(tri[:, 1], tri[:, 2], dim=-1)).sum() / 6
+    assert 0.03 < volume < 0.12  # outward winding; a plausible human volume in m^3
+    # the mesh SDF agrees in sign with the implicit body it was extracted from, away from the surface
+    g = torch.Generator().manual_seed(0)
+    p = (torch.rand(4000, 3, generator=g, dtype=torch.float64) * 2 - 1) * torch.tensor([1.0, 1.1, 0.35],
+                                                                                         dtype=torch.float64)
+    field = torch.from_numpy(_body_field(p.numpy()))
+    sdf = mesh_sdf(p[None], v[None], f)[0]
+    clear = field.abs() > 0.02
+    assert clear.sum() > 3000 and torch.equal(sdf[clear] < 0, field[clear] < 0)
+    assert (mesh_sdf(torch.from_numpy(_JOINTS)[None], v[None], f) < 0).all()  # every joint is inside
+    # rows of skinning weights and the joint regressor are convex combinations
+    torch.testing.assert_close(model.weights.sum(1), torch.ones(len(v), dtype=torch.float64))
+    torch.testing.assert_close(model.J_regressor.sum(1), torch.ones(24, dtype=torch.float64))
+    assert (model.weights >= 0).all()

@@ -2,7 +2,8 @@
 import torch
 
 from op3d.conditioning.body_model import lbs, procedural_body
-from op3d.conditioning.inverse_lbs import inverse_lbs, nearest_vertex
+from op3d.conditioning.inverse_lbs import inverse_lbs
+from op3d.conditioning.nearest import nearest_vertex
 
 
 def posed(seed=0):

@@ -1,9 +1,35 @@
-"""Mesh signed distance against analytic boxes and spheres, sign included, and its gradient."""
+"""Mesh signed distance against analytic boxes and spheres, a dense scan + winding number, point-cloud-utils
+(sign included), and its gradient; the exact nearest-vertex search."""
 import numpy as np
+import pytest
 import torch
 
-from op3d.conditioning.body_model import _uv_sphere
-from op3d.conditioning.mesh_sdf import closest_point_on_triangles, mesh_sdf
+from op3d.conditioning.body_model import lbs, procedural_body, random_body_poses
+from op3d.conditioning.mesh_sdf import (closest_point_on_triangles, fast_winding_number, is_closed_manifold, mesh_sdf,
+                                       winding_number)
+from op3d.conditioning.nearest import build_clusters, nearest_vertex
+
+
+def uv_sphere(center, radius, n_lat, n_lon):
+    """A closed, outward-wound UV sphere: vertices [n, 3] float64, faces [m, 3]."""
+    verts = [[0.0, radius, 0.0]]
+    for i in range(1, n_lat):
+        theta = np.pi * i / n_lat
+        for j in range(n_lon):
+            phi = 2 * np.pi * j / n_lon
+            verts.append([radius * np.sin(theta) * np.cos(phi), radius * np.cos(theta),
+                          radius * np.sin(theta) * np.sin(phi)])
+    verts.append([0.0, -radius, 0.0])
+    ring = lambda i, j: 1 + (i - 1) * n_lon + j % n_lon
+    last = len(verts) - 1
+    faces = []
+    for j in range(n_lon):
+        faces += [[0, ring(1, j + 1), ring(1, j)], [last, ring(n_lat - 1, j), ring(n_lat - 1, j + 1)]]
+    for i in range(1, n_lat - 1):
+        for j in range(n_lon):
+            a, b, c, d = ring(i, j), ring(i, j + 1), ring(i + 1, j), ring(i + 1, j + 1)
+            faces += [[a, b, d], [a, d, c]]
+    return torch.tensor(verts, dtype=torch.float64) + torch.tensor(center, dtype=torch.float64), torch.tensor(faces)
 
 
 def box_mesh(h):
@@ -31,9 +57,7 @@ def test_box_sdf_exact_inside_and_outside():
 
 
 def test_sphere_sdf_approximates_analytic_and_gradient_is_unit():
-    v, f = _uv_sphere((0.1, 0, 0), (0.4, 0.4, 0.4), n_lat=24, n_lon=48)
-    v = torch.tensor(v, dtype=torch.float64)
-    f = torch.tensor(f)
+    v, f = uv_sphere((0.1, 0, 0), 0.4, n_lat=24, n_lon=48)
     g = torch.Generator().manual_seed(1)
     p = ((torch.rand(1, 500, 3, generator=g, dtype=torch.float64) * 2 - 1) * 0.8).requires_grad_(True)
     sdf = mesh_sdf(p, v[None], f)
@@ -58,3 +82,100 @@ def test_closest_point_regions_against_dense_sampling():
     dense = torch.cdist(pts, samples).min(dim=1).values
     exact = (pts - q).norm(dim=-1)
     assert (exact <= dense + 1e-12).all() and (dense - exact).max() < 0.03
+
+
+def lumpy_sphere(seed, n_lat=20, n_lon=32):
+    """A random closed star-shaped mesh (a UV sphere with a random smooth radius), float64."""
+    v, f = uv_sphere((0, 0, 0), 1.0, n_lat, n_lon)
+    g = torch.Generator().manual_seed(seed)
+    k = torch.randn(4, 3, generator=g, dtype=torch.float64)
+    phase = torch.rand(4, generator=g, dtype=torch.float64) * 6.28
+    bumps = sum(0.08 * torch.sin(v @ k[i] * 2 + phase[i]) for i in range(4))
+    scale = torch.tensor([0.5, 0.8, 0.35], dtype=torch.float64) * (1 + torch.rand(3, generator=g, dtype=torch.float64))
+    return v * (1 + bumps[:, None]) * scale, f
+
+
+def posed_procedural_body(seed):
+    model = procedural_body(num_betas=10, dtype=torch.float64)
+    g = torch.Generator().manual_seed(seed)
+    pose = random_body_poses(1, g).double()
+    betas = torch.randn(1, 10, generator=g, dtype=torch.float64) * 0.5
+    return lbs(model, betas, pose)["vertices"][0], model.faces
+
+
+def probe_points(verts, n, seed):
+    """Half uniform in the mesh's padded bounding box, half within a few cm of random vertices."""
+    g = torch.Generator().manual_seed(seed)
+    lo, hi = verts.min(0).values - 0.2, verts.max(0).values + 0.2
+    uniform = lo + (hi - lo) * torch.rand(n // 2, 3, generator=g, dtype=torch.float64)
+    near = verts[torch.randint(len(verts), (n - n // 2,), generator=g)]
+    near = near + torch.randn(len(near), 3, generator=g, dtype=torch.float64) * 0.03
+    return torch.cat([uniform, near])
+
+
+@pytest.mark.parametrize("mesh", ["lumpy0", "lumpy1", "body"])
+def test_cluster_search_and_fast_winding_equal_the_dense_reference(mesh):
+    v, f = posed_procedural_body(3) if mesh == "body" else lumpy_sphere(int(mesh[-1]))
+    p = probe_points(v, 3000, 7)
+    fast = mesh_sdf(p[None], v[None], f)  # cluster search + one-level fast winding number
+    ref = mesh_sdf(p[None], v[None], f, method="brute")  # dense scan + exact winding number
+    torch.testing.assert_close(fast.abs(), ref.abs(), rtol=0, atol=1e-12)
+    assert torch.equal(fast < 0, ref < 0)
+    assert (ref < 0).float().mean() > 0.1 and (ref > 0).float().mean() > 0.1
+    tri = v[f]
+    fast_w = fast_winding_number(p, tri, build_clusters(tri, 8))
+    exact_w = winding_number(p, tri[:, 0], tri[:, 1], tri[:, 2])
+    assert (fast_w - exact_w).abs().max() < 0.05  # far clusters' dipoles: a small error, far from the 1/2 cut
+
+
+@pytest.mark.parametrize("mesh", ["lumpy0", "rest_body"])
+def test_pseudonormal_sign_equals_winding_sign_without_self_intersections(mesh):
+    if mesh == "rest_body":
+        model = procedural_body(num_betas=10, dtype=torch.float64)
+        v, f = model.v_template, model.faces
+    else:
+        v, f = lumpy_sphere(0)
+    p = probe_points(v, 3000, 11)[None]
+    pseudo = mesh_sdf(p, v[None], f, sign="pseudonormal")
+    wind = mesh_sdf(p, v[None], f, method="brute")
+    assert torch.equal(pseudo, wind)
+
+
+@pytest.mark.parametrize("mesh", ["lumpy2", "body"])
+def test_signed_distance_matches_point_cloud_utils(mesh):
+    pcu = pytest.importorskip("point_cloud_utils")
+    v, f = posed_procedural_body(4) if mesh == "body" else lumpy_sphere(int(mesh[-1]))
+    p = probe_points(v, 4000, 8)
+    ours = mesh_sdf(p[None], v[None], f)[0].numpy()
+    ref, fid, bary = pcu.signed_distance_to_mesh(p.numpy(), v.numpy(), f.numpy().astype(np.int32))
+    assert np.array_equal(ours < 0, ref < 0)
+    # point-cloud-utils' distance value is off by up to ~1 mm on some points, but the closest point it reports
+    # (face + barycentric coordinates) is exact: ours is the distance to that point
+    q = (bary[:, :, None] * v.numpy()[f.numpy()[fid]]).sum(1)
+    np.testing.assert_allclose(np.abs(ours), np.linalg.norm(p.numpy() - q, axis=1), rtol=0, atol=1e-10)
+    assert np.abs(np.abs(ours) - np.abs(ref)).max() < 3e-3
+
+
+def test_closed_manifold_detection():
+    v, f = box_mesh((0.3, 0.5, 0.2))
+    assert is_closed_manifold(f)
+    assert not is_closed_manifold(f[1:])  # a hole
+    flipped = f.clone()
+    flipped[0] = flipped[0].flip(0)
+    assert not is_closed_manifold(flipped)  # inconsistent winding
+    with pytest.raises(ValueError, match="closed"):
+        mesh_sdf(torch.zeros(1, 1, 3, dtype=torch.float64), v[None], f[1:], sign="pseudonormal")
+    p = torch.tensor([[[0.0, 0.0, 0.0], [1.0, 0.0, 0.0]]], dtype=torch.float64)
+    # with a hole the winding number still signs points well away from it
+    assert (mesh_sdf(p, v[None], f[1:]) * torch.tensor([-1, 1])).gt(0).all()
+
+
+def test_nearest_vertex_equals_a_dense_scan():
+    v, _ = posed_procedural_body(5)
+    p = probe_points(v, 3000, 9)
+    idx, dist = nearest_vertex(p[None], v[None])
+    dense = (p[:, None] - v[None]).norm(dim=-1)
+    torch.testing.assert_close(dist[0], dense.min(1).values, rtol=0, atol=1e-12)
+    torch.testing.assert_close(dense[torch.arange(len(p)), idx[0]], dist[0], rtol=0, atol=1e-12)
+    _, dist_ref = nearest_vertex(p[None], v[None], method="brute")
+    torch.testing.assert_close(dist_ref, dist, rtol=0, atol=1e-12)

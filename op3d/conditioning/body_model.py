@@ -5,7 +5,6 @@ Shapes: V vertices, F faces, J joints (24 for SMPL), S shape coefficients, P = 9
 """
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -160,64 +159,93 @@ _JOINTS = np.array([
     [-0.68, 0.45, -0.03], [0.76, 0.44, -0.04], [-0.76, 0.44, -0.04]], dtype=np.float64)
 
 
-def _uv_sphere(center, radii, n_lat: int = 6, n_lon: int = 8) -> tuple[np.ndarray, np.ndarray]:
-    """A closed ellipsoid mesh: vertices [n, 3], outward faces [m, 3]."""
-    verts = [[0, radii[1], 0]]
-    for i in range(1, n_lat):
-        theta = math.pi * i / n_lat
-        for j in range(n_lon):
-            phi = 2 * math.pi * j / n_lon
-            verts.append([radii[0] * math.sin(theta) * math.cos(phi), radii[1] * math.cos(theta),
-                          radii[2] * math.sin(theta) * math.sin(phi)])
-    verts.append([0, -radii[1], 0])
-    faces = []
-    ring = lambda i, j: 1 + (i - 1) * n_lon + j % n_lon  # noqa: E731
-    for j in range(n_lon):
-        faces.append([0, ring(1, j + 1), ring(1, j)])
-        faces.append([len(verts) - 1, ring(n_lat - 1, j), ring(n_lat - 1, j + 1)])
-    for i in range(1, n_lat - 1):
-        for j in range(n_lon):
-            a, b, c, d = ring(i, j), ring(i, j + 1), ring(i + 1, j), ring(i + 1, j + 1)
-            faces += [[a, b, d], [a, d, c]]
-    return np.asarray(verts) + np.asarray(center), np.asarray(faces, dtype=np.int64)
+# The procedural body's bones: (joint, end point, radius at the joint, radius at the end). A joint's bone runs
+# to its child (its rotation moves that segment, as in SMPL); leaf bones extend past the joint; extra rows widen
+# the hips and shoulders.
+def _bones() -> list[tuple[int, np.ndarray, float, float]]:
+    J = _JOINTS
+    return [(0, J[3], 0.12, 0.12), (0, J[1], 0.1, 0.09), (0, J[2], 0.1, 0.09), (3, J[6], 0.12, 0.12),
+            (6, J[9], 0.12, 0.13), (9, J[12], 0.1, 0.06), (9, J[13], 0.09, 0.07), (9, J[14], 0.09, 0.07),
+            (1, J[4], 0.08, 0.055), (2, J[5], 0.08, 0.055), (4, J[7], 0.055, 0.045), (5, J[8], 0.055, 0.045),
+            (7, J[10], 0.045, 0.04), (8, J[11], 0.045, 0.04), (10, J[10] + [0, 0, 0.06], 0.04, 0.035),
+            (11, J[11] + [0, 0, 0.06], 0.04, 0.035), (12, J[15], 0.055, 0.055),
+            (15, J[15] + [0, 0.14, 0.01], 0.1, 0.09), (13, J[16], 0.07, 0.065), (14, J[17], 0.07, 0.065),
+            (16, J[18], 0.06, 0.045), (17, J[19], 0.06, 0.045), (18, J[20], 0.045, 0.038),
+            (19, J[21], 0.045, 0.038), (20, J[22], 0.038, 0.035), (21, J[23], 0.038, 0.035),
+            (22, J[22] + [0.09, 0, 0], 0.04, 0.03), (23, J[23] - [0.09, 0, 0], 0.04, 0.03)]
 
 
-def procedural_body(num_betas: int = NUM_BETAS_DEFAULT, seed: int = 0, dtype: torch.dtype = torch.float32) -> BodyModel:
-    """A body in SMPL layout built from one ellipsoid per bone (24 joints, SMPL's tree): skinning weights fall
-    off with distance to the joints, the joint regressor averages each part's vertices, a few smooth shape
-    directions (height, girth, limb length, ...) and small pose correctives. Deterministic per seed."""
+def _segment_distance(x: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distance [N] from points x [N, 3] to the segment a-b and the position t [N] in [0, 1] along it."""
+    ab = b - a
+    t = np.clip(((x - a) @ ab) / max(float(ab @ ab), 1e-12), 0.0, 1.0)
+    return np.linalg.norm(x - (a + t[:, None] * ab), axis=1), t
+
+
+def _body_field(x: np.ndarray, blend: float = 0.03) -> np.ndarray:
+    """Implicit body [N]: smooth union (polynomial smooth minimum) of tapered capsules, negative inside."""
+    out = None
+    for j, end, r0, r1 in _bones():
+        d, t = _segment_distance(x, _JOINTS[j], np.asarray(end, dtype=np.float64))
+        f = d - (r0 + (r1 - r0) * t)
+        if out is None:
+            out = f
+        else:
+            h = np.clip(0.5 + 0.5 * (f - out) / blend, 0.0, 1.0)
+            out = f * (1 - h) + out * h - blend * h * (1 - h)
+    return out
+
+
+def _surface(spacing: float) -> tuple[np.ndarray, np.ndarray]:
+    """Marching cubes of the implicit body: a closed, consistently outward-wound manifold (vertices, faces)."""
+    try:
+        from skimage.measure import marching_cubes
+    except ImportError as e:
+        raise ImportError("the procedural body needs scikit-image: pip install 'op3d[body]'") from e
+    lo, hi = np.array([-1.0, -1.1, -0.3]), np.array([1.0, 0.9, 0.35])
+    axes = [np.arange(lo[i], hi[i] + spacing, spacing) for i in range(3)]
+    grid = np.stack(np.meshgrid(*axes, indexing="ij"), -1)
+    field = _body_field(grid.reshape(-1, 3)).reshape(grid.shape[:3])
+    verts, faces, _, _ = marching_cubes(field, level=0.0, spacing=(spacing,) * 3)
+    verts = verts + lo
+    tri = verts[faces]
+    volume = np.einsum("fi,fi->f", tri[:, 0], np.cross(tri[:, 1], tri[:, 2])).sum() / 6
+    return verts, (faces if volume > 0 else faces[:, ::-1]).astype(np.int64)
+
+
+def procedural_body(num_betas: int = NUM_BETAS_DEFAULT, seed: int = 0, dtype: torch.dtype = torch.float32,
+                    spacing: float = 0.03) -> BodyModel:
+    """A body in SMPL layout (24 joints, SMPL's tree): one closed surface (marching cubes of a smooth union of
+    tapered capsules, `spacing` metres apart), skinning weights falling off with distance to each joint's bone,
+    a joint regressor averaging the vertices nearest each joint, shape directions (height, girth, smooth random
+    local girths) and small smooth pose correctives. Deterministic per seed."""
     rng = np.random.default_rng(seed)
-    parts_v, parts_f, owner, offset = [], [], [], 0
-    for j, p in enumerate(SMPL_PARENTS):
-        a = _JOINTS[j]
-        b = _JOINTS[j] if p < 0 else _JOINTS[p]
-        center = (a + b) / 2 if p >= 0 else a
-        length = float(np.linalg.norm(a - b)) if p >= 0 else 0.1
-        thick = 0.11 if j in (0, 3, 6, 9) else (0.09 if j in (12, 15) else 0.05)
-        v, f = _uv_sphere(center, (thick, max(length / 2 + 0.03, thick), thick))
-        parts_v.append(v)
-        parts_f.append(f + offset)
-        owner += [j] * len(v)
-        offset += len(v)
-    v_template = np.concatenate(parts_v)
-    faces = np.concatenate(parts_f)
-    owner = np.asarray(owner)
+    v_template, faces = _surface(spacing)
     V, J = len(v_template), len(SMPL_PARENTS)
-    J_regressor = np.zeros((J, V))
-    for j in range(J):
-        J_regressor[j, owner == j] = 1.0 / (owner == j).sum()
-    joints = J_regressor @ v_template
-    d2 = ((v_template[:, None] - joints[None]) ** 2).sum(-1)
-    weights = np.exp(-d2 / 0.01)
-    weights[np.arange(V), owner] += 1.0  # each part follows its own joint most
+    dist = np.full((V, J), np.inf)
+    radial = np.zeros((V, 3))
+    best = np.full(V, np.inf)
+    for j, end, _, _ in _bones():
+        a, b = _JOINTS[j], np.asarray(end, dtype=np.float64)
+        d, t = _segment_distance(v_template, a, b)
+        dist[:, j] = np.minimum(dist[:, j], d)
+        closer = d < best
+        radial[closer] = (v_template - (a + t[:, None] * (b - a)))[closer]
+        best = np.minimum(best, d)
+    weights = np.exp(-(dist - dist.min(1, keepdims=True)) / 0.015)
+    weights[weights < 1e-3] = 0
     weights /= weights.sum(1, keepdims=True)
+    J_regressor = np.zeros((J, V))
+    near = np.argsort(np.linalg.norm(v_template[None] - _JOINTS[:, None], axis=2), axis=1)[:, :20]
+    np.put_along_axis(J_regressor, near, 1.0 / 20, axis=1)
     y = v_template[:, 1:2]
     dirs = [np.concatenate([np.zeros_like(y), y, np.zeros_like(y)], 1),  # height
-            np.concatenate([v_template[:, :1], np.zeros_like(y), v_template[:, 2:]], 1) * 0.3]  # girth
-    while len(dirs) < num_betas:
-        dirs.append(rng.normal(size=(V, 3)) * 0.005)
+            radial * 0.3]  # girth
+    while len(dirs) < num_betas:  # smooth local girths
+        dirs.append(radial * (weights @ rng.normal(size=J))[:, None] * 0.3)
     shapedirs = np.stack(dirs[:num_betas], axis=-1)  # [V, 3, S]
-    posedirs = rng.normal(size=(9 * (J - 1), V * 3)) * 1e-3
+    corrective = weights @ rng.normal(size=(J, 9 * (J - 1))) * 0.02  # [V, P]
+    posedirs = (radial[None] * corrective.T[..., None]).reshape(9 * (J - 1), V * 3)
     t = lambda a: torch.as_tensor(a, dtype=dtype)  # noqa: E731
     return BodyModel(t(v_template), torch.as_tensor(faces), t(shapedirs), t(posedirs), t(J_regressor),
                      torch.as_tensor(SMPL_PARENTS), t(weights))

@@ -7,28 +7,21 @@ from __future__ import annotations
 
 import torch
 
-
-def nearest_vertex(points: torch.Tensor, verts: torch.Tensor, chunk: int = 16384) -> tuple[torch.Tensor, torch.Tensor]:
-    """Brute-force nearest neighbour, chunked: points [B, P, 3], verts [B, V, 3] -> index [B, P], distance [B, P]."""
-    idx, dist = [], []
-    for s in range(0, points.shape[1], chunk):
-        d = torch.cdist(points[:, s:s + chunk], verts)  # [B, p, V]
-        m = d.min(dim=2)
-        idx.append(m.indices)
-        dist.append(m.values)
-    return torch.cat(idx, 1), torch.cat(dist, 1)
+from op3d.conditioning.nearest import nearest_vertex
 
 
 def inverse_lbs(points: torch.Tensor, posed_verts: torch.Tensor, vertex_transforms: torch.Tensor,
-                root_transform: torch.Tensor, threshold: float = 0.1) -> tuple[torch.Tensor, torch.Tensor]:
+                root_transform: torch.Tensor, threshold: float = 0.1,
+                method: str = "clusters") -> tuple[torch.Tensor, torch.Tensor]:
     """points [B, P, 3]; posed_verts [B, V, 3]; vertex_transforms [B, V, 4, 4] (the blended T of lbs());
     root_transform [B, 4, 4]. Returns canonical points [B, P, 3] and the nearest-vertex distance [B, P].
 
     The inverse of each vertex's blended transform is exact for the skinned vertices themselves (they map back
-    to their rest positions including shape and pose correctives' rest-space offsets).
+    to their rest positions including shape and pose correctives' rest-space offsets). method: the nearest-vertex
+    search ("clusters" | "brute", same answer).
     """
     with torch.no_grad():
-        idx, dist = nearest_vertex(points, posed_verts)
+        idx, dist = nearest_vertex(points, posed_verts, method)
     inv_T = torch.linalg.inv(vertex_transforms)  # [B, V, 4, 4]
     chosen = torch.gather(inv_T, 1, idx[..., None, None].expand(-1, -1, 4, 4))  # [B, P, 4, 4]
     root_inv = torch.linalg.inv(root_transform)[:, None].expand_as(chosen)

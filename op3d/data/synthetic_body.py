@@ -16,6 +16,7 @@ import zipfile
 import torch
 from PIL import Image
 
+from op3d.conditioning.nearest import build_clusters
 from op3d.conditioning.body_model import BodyModel, join_pose_params, lbs, procedural_body, random_body_poses
 from op3d.data.cameras import intrinsics, lookat_pose, make_label
 from op3d.data.synthetic import _zipinfo
@@ -27,28 +28,59 @@ BODY_FOCAL = 1.75  # normalized: about 2.3 m visible at the camera radius
 LIGHT = (0.3, 0.6, 0.75)
 
 
+def _ray_triangle(o: torch.Tensor, d: torch.Tensor, tri: torch.Tensor) -> torch.Tensor:
+    """Moller-Trumbore: rays o, d [Q, 3] against triangles tri [Q, G, 3, 3] -> hit distance t [Q, G] (inf on a
+    miss)."""
+    a, e1, e2 = tri[..., 0, :], tri[..., 1, :] - tri[..., 0, :], tri[..., 2, :] - tri[..., 0, :]
+    o, d = o[:, None].expand_as(a), d[:, None].expand_as(a)
+    h = torch.linalg.cross(d, e2, dim=-1)
+    det = (e1 * h).sum(-1)
+    valid = det.abs() > 1e-12
+    inv = 1 / torch.where(valid, det, torch.ones_like(det))
+    sv = o - a
+    u = (sv * h).sum(-1) * inv
+    q = torch.linalg.cross(sv, e1, dim=-1)
+    v = (d * q).sum(-1) * inv
+    t = (e2 * q).sum(-1) * inv
+    ok = valid & (u >= 0) & (v >= 0) & (u + v <= 1) & (t > 0)
+    return torch.where(ok, t, torch.full_like(t, math.inf))
+
+
 def ray_mesh_hits(origins: torch.Tensor, dirs: torch.Tensor, verts: torch.Tensor, faces: torch.Tensor,
-                  chunk: int = 1024) -> tuple[torch.Tensor, torch.Tensor]:
-    """Nearest hit of rays [R, 3] on a triangle mesh (Moller-Trumbore): distance t [R] (inf on a miss) and the
-    hit face index [R] (-1 on a miss)."""
-    tri = verts[faces]
-    a, e1, e2 = tri[:, 0], tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]  # [F, 3]
-    ts, idx = [], []
-    for s in range(0, len(origins), chunk):
-        o, d = origins[s:s + chunk, None], dirs[s:s + chunk, None]  # [r, 1, 3]
-        h = torch.linalg.cross(d.expand(-1, len(a), -1), e2[None].expand(len(o), -1, -1), dim=-1)
-        det = (e1[None] * h).sum(-1)  # [r, F]
-        inv = 1 / torch.where(det.abs() > 1e-12, det, torch.ones_like(det))
-        sv = o - a[None]
-        u = (sv * h).sum(-1) * inv
-        q = torch.linalg.cross(sv, e1[None].expand_as(sv), dim=-1)
-        v = (d * q).sum(-1) * inv
-        t = (e2[None] * q).sum(-1) * inv
-        ok = (det.abs() > 1e-12) & (u >= 0) & (v >= 0) & (u + v <= 1) & (t > 0)
-        best = torch.where(ok, t, torch.full_like(t, math.inf)).min(dim=1)
-        ts.append(best.values)
-        idx.append(torch.where(torch.isfinite(best.values), best.indices, torch.full_like(best.indices, -1)))
-    return torch.cat(ts), torch.cat(idx)
+                  method: str = "clusters", chunk: int = 1 << 20) -> tuple[torch.Tensor, torch.Tensor]:
+    """Nearest hit of rays [R, 3] (unit directions) on a triangle mesh: distance t [R] (inf on a miss) and the hit
+    face index [R] (-1 on a miss). method "clusters" tests only the faces of the face clusters
+    (`op3d.conditioning.nearest`) whose bounding sphere the ray meets; "brute" tests every face."""
+    tri = verts[faces]  # [F, 3, 3]
+    R = len(origins)
+    if method == "brute":
+        every = torch.arange(len(tri)).expand(R, -1)
+        pairs = torch.arange(R), every
+    elif method == "clusters":
+        cl = build_clusters(tri, 8)
+        rays, clusters = [], []
+        for s in range(0, R, 4096):
+            rel = cl.center[None] - origins[s:s + 4096, None]  # [r, C, 3]
+            along = (rel * dirs[s:s + 4096, None]).sum(-1)
+            miss2 = rel.square().sum(-1) - along.square()  # squared distance of the centre from the ray's line
+            hit = (miss2 <= cl.radius.square() * (1 + 1e-5) + 1e-12) & (along + cl.radius > 0)
+            ray, cluster = torch.nonzero(hit, as_tuple=True)
+            rays.append(ray + s)
+            clusters.append(cluster)
+        pairs = torch.cat(rays), cl.members[torch.cat(clusters)]
+    else:
+        raise ValueError(f"unknown ray casting method {method!r} (clusters | brute)")
+    t_best = torch.full((R,), math.inf, dtype=verts.dtype)
+    face = torch.full((R,), -1, dtype=torch.long)
+    ray, members = pairs
+    step = max(1, chunk // members.shape[1])
+    for s in range(0, len(ray), step):
+        r, m = ray[s:s + step], members[s:s + step]
+        t, arg = _ray_triangle(origins[r], dirs[r], tri[m]).min(1)
+        t_best = t_best.scatter_reduce(0, r, t, reduce="amin")
+        win = torch.isfinite(t) & (t <= t_best[r])
+        face[r[win]] = torch.gather(m, 1, arg[:, None])[win, 0]
+    return t_best, face
 
 
 def part_colors(model: BodyModel) -> torch.Tensor:

@@ -43,7 +43,7 @@ def render_video(G, ws_grid: torch.Tensor, path: str | os.PathLike, frames_per_k
     try:
         import imageio.v2 as imageio
     except ImportError:
-        raise RuntimeError("videos need imageio and imageio-ffmpeg: pip install 'op3d[video]'") from None
+        raise ImportError("videos need imageio and imageio-ffmpeg: pip install 'op3d[video]'") from None
     if mode not in ("image", "raw", "depth"):
         raise ValueError(f"--mode must be image, raw or depth, got {mode!r}")
     keys, H, W = ws_grid.shape[:3]

@@ -23,7 +23,7 @@ def write_mrc(grid: Grid, path: str | os.PathLike) -> Path:
     try:
         import mrcfile
     except ImportError:
-        raise RuntimeError("writing .mrc needs the mrcfile package: pip install 'op3d[shapes]'") from None
+        raise ImportError("writing .mrc needs the mrcfile package: pip install 'op3d[shapes]'") from None
 
     def write(tmp: str) -> None:
         with mrcfile.new(tmp, overwrite=True) as mrc:
@@ -49,7 +49,7 @@ def extract_mesh(grid: Grid, level: float) -> tuple[np.ndarray, np.ndarray]:
     try:
         from skimage.measure import marching_cubes
     except ImportError:
-        raise RuntimeError("meshes need scikit-image: pip install 'op3d[shapes]'") from None
+        raise ImportError("meshes need scikit-image: pip install 'op3d[shapes]'") from None
     lo, hi = float(grid.values.min()), float(grid.values.max())
     if not lo < level < hi:
         raise ValueError(f"mesh level {level} is outside the density range [{lo:.3g}, {hi:.3g}]; choose another "
