@@ -51,6 +51,27 @@ def axis_angle_to_matrix(rotvec: torch.Tensor) -> torch.Tensor:
     return eye + s * K + (1 - c) * (K @ K)
 
 
+def matrix_to_axis_angle(R: torch.Tensor) -> torch.Tensor:
+    """Rotation matrices [..., 3, 3] -> axis-angle [..., 3] (angle in [0, pi]), through the quaternion built
+    from the largest of its four components (Shepperd): accurate at every angle, pi included."""
+    m = R
+    tr = m[..., 0, 0] + m[..., 1, 1] + m[..., 2, 2]
+    diag = torch.stack([1 + tr, 1 + 2 * m[..., 0, 0] - tr, 1 + 2 * m[..., 1, 1] - tr, 1 + 2 * m[..., 2, 2] - tr], -1)
+    k = diag.argmax(-1, keepdim=True)  # [..., 1]: which of w, x, y, z is largest
+    big = diag.clamp_min(0).sqrt().gather(-1, k) / 2  # [..., 1]
+    s1, s2, s3 = m[..., 2, 1] - m[..., 1, 2], m[..., 0, 2] - m[..., 2, 0], m[..., 1, 0] - m[..., 0, 1]
+    a1, a2, a3 = m[..., 0, 1] + m[..., 1, 0], m[..., 0, 2] + m[..., 2, 0], m[..., 1, 2] + m[..., 2, 1]
+    # 4 x (the quaternion times its largest component), for each choice of that component
+    cand = torch.stack([torch.stack([diag[..., 0], s1, s2, s3], -1), torch.stack([s1, diag[..., 1], a1, a2], -1),
+                        torch.stack([s2, a1, diag[..., 2], a3], -1), torch.stack([s3, a2, a3, diag[..., 3]], -1)], -2)
+    q = cand.gather(-2, k[..., None].expand(*k.shape[:-1], 1, 4)).squeeze(-2) / (4 * big)
+    q = q * torch.where(q[..., :1] < 0, -1.0, 1.0)  # w >= 0: the angle is in [0, pi]
+    vec_norm = q[..., 1:].norm(dim=-1, keepdim=True)
+    angle = 2 * torch.atan2(vec_norm, q[..., :1])
+    scale = torch.where(vec_norm > 1e-12, angle / vec_norm.clamp_min(1e-12), 2 / q[..., :1].clamp_min(1e-12))
+    return q[..., 1:] * scale
+
+
 def skinning_transforms(rot: torch.Tensor, joints: torch.Tensor, parents: torch.Tensor
                         ) -> tuple[torch.Tensor, torch.Tensor]:
     """Forward kinematics. rot [B, J, 3, 3] local rotations, joints [B, J, 3] rest joints ->
@@ -239,10 +260,10 @@ def procedural_body(num_betas: int = NUM_BETAS_DEFAULT, seed: int = 0, dtype: to
     near = np.argsort(np.linalg.norm(v_template[None] - _JOINTS[:, None], axis=2), axis=1)[:, :20]
     np.put_along_axis(J_regressor, near, 1.0 / 20, axis=1)
     y = v_template[:, 1:2]
-    dirs = [np.concatenate([np.zeros_like(y), y, np.zeros_like(y)], 1),  # height
-            radial * 0.3]  # girth
-    while len(dirs) < num_betas:  # smooth local girths
-        dirs.append(radial * (weights @ rng.normal(size=J))[:, None] * 0.3)
+    # per unit coefficient (SMPL's betas are roughly standard normal): 6% height, 15% girth, ~10% local girths
+    dirs = [np.concatenate([np.zeros_like(y), y * 0.06, np.zeros_like(y)], 1), radial * 0.15]
+    while len(dirs) < num_betas:
+        dirs.append(radial * (weights @ rng.normal(size=J))[:, None] * 0.1)
     shapedirs = np.stack(dirs[:num_betas], axis=-1)  # [V, 3, S]
     corrective = weights @ rng.normal(size=(J, 9 * (J - 1))) * 0.02  # [V, P]
     posedirs = (radial[None] * corrective.T[..., None]).reshape(9 * (J - 1), V * 3)

@@ -51,6 +51,28 @@ def synthetic_body(out: str, count: int, resolution: int, seed: int) -> None:
 
 
 @dataset.command()
+@click.argument("images", type=click.Path(exists=True, file_okay=False))
+@click.argument("pare_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="Output zip.")
+@click.option("--resolution", type=click.IntRange(min=4), required=True)
+@click.option("--body-model", required=True,
+              help="SMPL model file the poses were estimated with (.pkl/.npz), or 'procedural'.")
+@click.option("--fov-deg", type=float, default=12.0, show_default=True,
+              help="Field of view of the perspective camera that replaces PARE's weak-perspective one.")
+@click.option("--person", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Which person of each PARE file (files with several people).")
+def pare(images: str, pare_dir: str, out: str, resolution: int, body_model: str, fov_deg: float,
+         person: int) -> None:
+    """Images + PARE outputs (PARE_DIR/<image stem>.pkl) -> a pose-conditional dataset (cameras + SMPL poses)."""
+    from op3d.conditioning.pare import import_pare
+    from op3d.data.dataset import ImageDataset
+    from op3d.data.pack import summary
+
+    import_pare(images, pare_dir, out, resolution, body_model, fov_deg, person)
+    click.echo(summary(ImageDataset(out, use_poses=True)))
+
+
+@dataset.command()
 @click.argument("path", type=click.Path(exists=True))
 def check(path: str) -> None:
     """Validate a dataset and print a summary."""

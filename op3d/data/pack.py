@@ -66,17 +66,22 @@ def _square(im: Image.Image, crop: str, name: str) -> Image.Image:
     return im.crop((left, top, left + s, top + s))
 
 
-def pack_dataset(source_dir: str | os.PathLike, camera_file: str | os.PathLike, out_zip: str | os.PathLike,
-                 resolution: int, crop: str = "center") -> Path:
-    source_dir, camera_file, out_zip = Path(source_dir), Path(camera_file), Path(out_zip)
-    if resolution < 4 or resolution & (resolution - 1):
-        raise DatasetError(f"--resolution must be a power of two, got {resolution}")
+def list_images(source_dir: Path) -> list[str]:
+    """Relative POSIX names of the images under source_dir, sorted (a one-line error if there are none)."""
     if not source_dir.is_dir():
         raise DatasetError(f"{source_dir}: not a folder of images")
     images = sorted(p.relative_to(source_dir).as_posix() for p in source_dir.rglob("*")
                     if p.suffix.lower() in IMAGE_EXTENSIONS)
     if not images:
         raise DatasetError(f"{source_dir}: no images found")
+    return images
+
+
+def pack_dataset(source_dir: str | os.PathLike, camera_file: str | os.PathLike, out_zip: str | os.PathLike,
+                 resolution: int, crop: str = "center") -> Path:
+    source_dir, camera_file = Path(source_dir), Path(camera_file)
+    check_resolution(resolution)
+    images = list_images(source_dir)
     cameras = read_cameras(camera_file)
     missing = [n for n in images if n not in cameras]
     if missing:
@@ -84,7 +89,25 @@ def pack_dataset(source_dir: str | os.PathLike, camera_file: str | os.PathLike, 
     extra = sorted(set(cameras) - set(images))
     if extra:
         raise DatasetError(f"{camera_file}: {len(extra)} camera(s) without an image, e.g. {extra[0]}")
-    labels = []
+    for name in images:
+        label = np.asarray(cameras[name], dtype=np.float64)
+        if label.shape != (25,) or not np.isfinite(label).all():
+            raise DatasetError(f"{camera_file}: camera of {name} must be 25 finite numbers")
+    return write_dataset(source_dir, images, cameras, out_zip, resolution, crop)
+
+
+def check_resolution(resolution: int) -> None:
+    if resolution < 4 or resolution & (resolution - 1):
+        raise DatasetError(f"--resolution must be a power of two, got {resolution}")
+
+
+def write_dataset(source_dir: Path, images: list[str], cameras: dict, out_zip: str | os.PathLike, resolution: int,
+                  crop: str = "center", poses: dict | None = None, body_model: str | None = None) -> Path:
+    """Square-crop and resize source_dir/name for each name in images into a dataset zip with its camera (and
+    pose parameters, with the body-model spec, when given); written atomically and validated before it replaces
+    anything."""
+    out_zip = Path(out_zip)
+    labels, pose_rows = [], []
     with atomic_path(out_zip) as tmp:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as z:
             for i, name in enumerate(images):
@@ -100,12 +123,14 @@ def pack_dataset(source_dir: str | os.PathLike, camera_file: str | os.PathLike, 
                 buf = io.BytesIO()
                 im.save(buf, format="png")
                 z.writestr(arcname, buf.getvalue())
-                label = np.asarray(cameras[name], dtype=np.float64)
-                if label.shape != (25,) or not np.isfinite(label).all():
-                    raise DatasetError(f"{camera_file}: camera of {name} must be 25 finite numbers")
-                labels.append([arcname, label.tolist()])
-            z.writestr("dataset.json", json.dumps({"labels": labels}))
-        ImageDataset(tmp)  # validate what was written before it replaces anything
+                labels.append([arcname, [float(v) for v in cameras[name]]])
+                if poses is not None:
+                    pose_rows.append([arcname, [float(v) for v in poses[name]]])
+            meta = {"labels": labels}
+            if poses is not None:
+                meta.update(poses=pose_rows, body_model=body_model)
+            z.writestr("dataset.json", json.dumps(meta))
+        ImageDataset(tmp, use_poses=poses is not None)  # validate what was written before it replaces anything
     return out_zip
 
 

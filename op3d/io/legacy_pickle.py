@@ -493,3 +493,42 @@ def load_snapshot(path: str | os.PathLike) -> dict[str, Any]:
         if not is_module_record(value):
             raise LegacyPickleError(f"{os.fspath(path)}: {key} is not a saved module (a {type(value).__name__})")
     return found
+
+
+# Globals a joblib pickle of numpy data (e.g. PARE's per-image outputs) may name; anything else is refused.
+_JOBLIB_GLOBALS = {("joblib.numpy_pickle", "NumpyArrayWrapper"), ("numpy", "ndarray"), ("numpy", "dtype"),
+                   ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+                   ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
+                   ("collections", "OrderedDict")}
+
+
+def read_joblib_pickle(path: str | os.PathLike) -> Any:
+    """Load a joblib.dump file of plain data and numpy arrays (any joblib compression) with joblib's own reader
+    restricted to an allowlist of globals: a file naming anything else is refused (one-line LegacyPickleError)
+    instead of running it. Needs joblib (pip install 'op3d[body]')."""
+    try:
+        from joblib import numpy_pickle as jp
+    except ImportError:
+        raise ImportError("reading joblib pickles (PARE outputs) needs joblib: pip install 'op3d[body]'") from None
+    name = os.fspath(path)
+
+    class Restricted(jp.NumpyUnpickler):
+        def find_class(self, module: str, cls: str) -> Any:
+            if (module, cls) not in _JOBLIB_GLOBALS:
+                raise LegacyPickleError(f"refusing to load {module}.{cls} (only numpy data is read)")
+            return super().find_class(module, cls)
+
+    try:
+        with open(name, "rb") as f, jp._validate_fileobject_and_memmap(f, name, None) as (fobj, _):
+            if isinstance(fobj, str):
+                raise LegacyPickleError("a joblib < 0.10 pickle (not supported)")
+            return Restricted(name, fobj, ensure_native_byte_order=True).load()
+    except FileNotFoundError:
+        msg = "no such file"
+    except LegacyPickleError as e:
+        msg = str(e)
+    except EOFError:
+        msg = "the file is truncated"
+    except Exception as e:  # malformed or hostile input
+        msg = f"not a readable joblib pickle ({type(e).__name__}: {_one_line(e)})"
+    raise LegacyPickleError(_one_line(f"{name}: {msg}")) from None
