@@ -58,7 +58,7 @@ def build_clusters(corners: torch.Tensor, size: int = 32) -> Clusters:
 
 
 def nearest_element(points: torch.Tensor, clusters: Clusters, element_d2: ElementDistance, seeds: int = 2,
-                    chunk: int = 1 << 20) -> tuple[torch.Tensor, torch.Tensor]:
+                    chunk: int = 1 << 21) -> tuple[torch.Tensor, torch.Tensor]:
     """points [P, 3] -> index [P] of the nearest element and its squared distance [P] (exact; detached).
 
     chunk bounds the number of (point, element) distances evaluated at once.
