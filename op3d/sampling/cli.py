@@ -13,6 +13,21 @@ def _device(name: str | None):
     return torch.device(name or ("cuda" if torch.cuda.is_available() else "cpu"))
 
 
+def pose_options(command):
+    """--pose-id / --pose / --data / --body-model: the body a pose-conditional network renders."""
+    options = [click.option("--pose-id", type=click.IntRange(min=0), default=None,
+                            help="Pose-conditional networks: the pose of image N of --data"),
+               click.option("--pose", "pose_file", type=click.Path(exists=True, dir_okay=False), default=None,
+                            help="Pose-conditional networks: a pose JSON file (docs/conditional.md)"),
+               click.option("--data", type=click.Path(exists=True), default=None,
+                            help="Pose-conditional dataset (--pose-id)"),
+               click.option("--body-model", default=None,
+                            help="Body model of the pose [default: the one the network used]")]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 def _sampling_body(G, pose_id, pose_file, data, body_model, device):
     """The PosedBody (batch 1) a pose-conditional network renders, or None for unconditional networks."""
     conditional = hasattr(G, "body_model")
@@ -59,12 +74,7 @@ def _sampling_body(G, pose_id, pose_file, data, body_model, device):
 @click.option("--mesh-level", type=float, default=10.0, help="Density level of the mesh surface (ply/obj)")
 @click.option("--shape-colors/--no-shape-colors", default=True, help="Vertex colours from the decoder (ply/obj)")
 @click.option("--chunk", type=click.IntRange(min=256), default=None, help="Rays per rendering pass (memory)")
-@click.option("--pose-id", type=click.IntRange(min=0), default=None,
-              help="Pose-conditional networks: the pose of image N of --data")
-@click.option("--pose", "pose_file", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="Pose-conditional networks: a pose JSON file (docs/conditional_data.md)")
-@click.option("--data", type=click.Path(exists=True), default=None, help="Pose-conditional dataset (--pose-id)")
-@click.option("--body-model", default=None, help="Body model of the pose [default: the one the network used]")
+@pose_options
 @click.option("--device", default=None)
 def sample(network, seeds, truncation_psi, truncation_cutoff, outdir, views, fov_deg, depth, grid, shapes, shape_res,
            shape_format, mesh_level, shape_colors, chunk, pose_id, pose_file, data, body_model, device) -> None:
@@ -126,10 +136,11 @@ def sample(network, seeds, truncation_psi, truncation_cutoff, outdir, views, fov
 @click.option("--fov-deg", type=click.FloatRange(min=1, max=179), default=None,
               help="Field of view [default: the preset's, 18.837 for faces]")
 @click.option("--output", required=True, type=click.Path(dir_okay=False), help="Output .mp4")
+@pose_options
 @click.option("--device", default=None)
 def video(network, seeds, grid_shape, truncation_psi, truncation_cutoff, w_frames, mode, fps, fov_deg, output,
-          device) -> None:
-    """Orbit video interpolating between seeds, in a WxH grid."""
+          pose_id, pose_file, data, body_model, device) -> None:
+    """Orbit video interpolating between seeds, in a WxH grid (pose-conditional networks: in the given pose)."""
     import op3d
     from op3d.sampling.render import seed_ws
     from op3d.sampling.video import render_video
@@ -145,7 +156,9 @@ def video(network, seeds, grid_shape, truncation_psi, truncation_cutoff, w_frame
                                  param_hint="--seeds")
     dev = _device(device)
     G = op3d.load(network, device=dev)
+    body = _sampling_body(G, pose_id, pose_file, data, body_model, dev)
     ws = seed_ws(G, seed_list, truncation_psi, truncation_cutoff, fov_deg, device=dev)
     ws = ws.reshape(len(seed_list) // (W * H), H, W, *ws.shape[1:])
-    path = render_video(G, ws, output, frames_per_key=w_frames, mode=mode, fps=fps, fov_deg=fov_deg, progress=True)
+    path = render_video(G, ws, output, frames_per_key=w_frames, mode=mode, fps=fps, fov_deg=fov_deg, progress=True,
+                        body=body)
     click.echo(f"wrote {path}")

@@ -37,9 +37,10 @@ def orbit_label(G, phase: float, yaw_range: float = 0.35, pitch_range: float = 0
 
 @torch.no_grad()
 def render_video(G, ws_grid: torch.Tensor, path: str | os.PathLike, frames_per_key: int = 60, mode: str = "image",
-                 fps: int = 30, fov_deg: float | None = None, progress: bool = False) -> Path:
+                 fps: int = 30, fov_deg: float | None = None, progress: bool = False, body=None) -> Path:
     """ws_grid [keys, H, W, num_ws, w_dim]: every grid cell interpolates through its keys while the camera
-    orbits; mode image | raw | depth. Writes an H.264 mp4 atomically."""
+    orbits; mode image | raw | depth; body: the PosedBody (batch 1) every cell of a pose-conditional network
+    renders. Writes an H.264 mp4 atomically."""
     try:
         import imageio.v2 as imageio
     except ImportError:
@@ -48,6 +49,7 @@ def render_video(G, ws_grid: torch.Tensor, path: str | os.PathLike, frames_per_k
         raise ValueError(f"--mode must be image, raw or depth, got {mode!r}")
     keys, H, W = ws_grid.shape[:3]
     total = keys * frames_per_key
+    cells = None if body is None else body.select(torch.zeros(H * W, dtype=torch.long, device=ws_grid.device))
     path = Path(path)
     frames = range(total)
     if progress:
@@ -63,7 +65,8 @@ def render_video(G, ws_grid: torch.Tensor, path: str | os.PathLike, frames_per_k
             for f in frames:
                 c = orbit_label(G, f / total, fov_deg=fov_deg).to(ws_grid.device)
                 ws = catmull_rom(ws_grid, f / frames_per_key).reshape(H * W, *ws_grid.shape[3:])
-                out = G.synthesis(ws, c.expand(H * W, -1), noise_mode="const", deterministic=True)
+                kwargs = {} if cells is None else {"body": cells}
+                out = G.synthesis(ws, c.expand(H * W, -1), noise_mode="const", deterministic=True, **kwargs)
                 key = {"image": "image", "raw": "image_raw", "depth": "image_depth"}[mode]
                 frame = F.interpolate(out[key], size=out["image"].shape[-2:], mode="nearest")  # raw/depth upscaled
                 img = depth_to_uint8(frame) if mode == "depth" else to_uint8(frame)
