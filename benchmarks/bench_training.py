@@ -1,8 +1,12 @@
 """Training speed and memory per configuration: sec/kimg and peak GPU memory of the full G+D step
 (lazy R1 and density regularization included), on the built-in synthetic data at the requested resolution.
+--conditional: the SMPL-pose-conditional step on the built-in posed bodies (inverse LBS, mesh SDF, lazy eikonal
+and SDF prior instead of the density regularizer), preset "body".
 
     python benchmarks/bench_training.py --device cuda --resolution 512 --batch 4 --steps 12 \
         --out benchmarks/results/training_cuda.json
+    python benchmarks/bench_training.py --device cuda --conditional --resolution 64 --nrr 32 --batch 32 \
+        --cases orthoplanes:8 --out benchmarks/results/training_conditional_cuda.json
 """
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from pathlib import Path
 import torch
 
 from op3d.data.synthetic import make_synthetic_dataset
+from op3d.data.synthetic_body import make_body_dataset
 from op3d.training.distributed import DistInfo
 from op3d.training.loop import TrainConfig, training_loop
 from op3d.training.loss import LossConfig
@@ -29,17 +34,19 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--steps", type=int, default=12, help="timed steps (after 4 warm-up steps)")
     ap.add_argument("--cases", default="triplane:1,orthoplanes:4,orthoplanes:8,orthoplanes:12")
+    ap.add_argument("--conditional", action="store_true", help="pose-conditional training (preset body)")
     ap.add_argument("--fp32", action="store_true", help="no fp16 layers (default: the original's SR 4, D 4)")
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
     device = torch.device(args.device)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        data = make_synthetic_dataset(Path(tmp) / "data.zip", max(2 * args.batch, 16), args.resolution, seed=0,
-                                      progress=False)
+        make = make_body_dataset if args.conditional else make_synthetic_dataset
+        data = make(Path(tmp) / "data.zip", max(2 * args.batch, 16), args.resolution, seed=0, progress=False)
         for case in args.cases.split(","):
             rep, K = case.split(":")
-            cfg = TrainConfig(outdir=str(Path(tmp) / "runs"), data=str(data), cfg=args.cfg, size=args.size,
+            cfg = TrainConfig(outdir=str(Path(tmp) / "runs"), data=str(data), size=args.size,
+                              cfg="body" if args.conditional else args.cfg, conditional=args.conditional,
                               representation=rep, plane_number=int(K), fourier_L=10, batch=args.batch,
                               workers=2, kimg=1e9, tick=1e9, snap=10 ** 6,
                               sr_num_fp16_res=0 if args.fp32 else 4, d_num_fp16_res=0 if args.fp32 else 4,
@@ -50,8 +57,9 @@ def main() -> None:
                 torch.cuda.synchronize()
                 torch.cuda.reset_peak_memory_stats()
             result = training_loop(cfg, info, max_steps=args.steps, log=False)
-            row = {"representation": rep, "K": int(K), "resolution": args.resolution, "nrr": args.nrr,
-                   "batch": args.batch, "size": args.size, "fp16_sr_d": not args.fp32,
+            row = {"conditional": args.conditional, "representation": rep, "K": int(K),
+                   "resolution": args.resolution, "nrr": args.nrr, "batch": args.batch,
+                   "size": args.size, "fp16_sr_d": not args.fp32,
                    "sec_per_kimg": result["stats"]["Timing/sec_per_kimg"]}  # steps only, not the run's set-up
             if device.type == "cuda":
                 row["peak_mem_gib"] = torch.cuda.max_memory_allocated() / 2 ** 30

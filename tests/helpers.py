@@ -1,10 +1,15 @@
 """Small builders shared by the tests."""
 import math
 
+import pytest
 import torch
 
 from op3d.networks.generator import Generator
 from op3d.presets import generator_kwargs
+
+
+# Tests of the CUDA paths run against the same CPU references; CI has no GPU, so they run on a GPU machine.
+DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA"))]
 
 
 def tiny_generator_kwargs(representation="orthoplanes", K=4, L=2, **overrides):

@@ -5,6 +5,7 @@ import math
 import pytest
 import numpy as np
 import torch
+from helpers import DEVICES
 
 from op3d.conditioning.body_model import lbs, procedural_body
 from op3d.conditioning.inverse_lbs import normalize_canonical
@@ -119,13 +120,15 @@ def ray_cast_depth(origins, dirs, verts, faces):
     return torch.where(hit, t, torch.full_like(t, math.inf)).min(dim=1).values
 
 
-def test_cluster_ray_casting_equals_a_dense_ray_cast():
+@pytest.mark.parametrize("device", DEVICES)
+def test_cluster_ray_casting_equals_a_dense_ray_cast(device):
     from op3d.data.synthetic_body import ray_mesh_hits
 
     body = pose_bodies(procedural_body(num_betas=10, dtype=torch.float64), params_for(1, seed=4, scale=0.3))
     c = make_label(lookat_pose(torch.tensor([1.2]), torch.tensor([1.4]), 4.0), intrinsics(1.75)).double()
     origins, dirs = rays_from_cameras(c, 64)
-    t, face = ray_mesh_hits(origins[0], dirs[0], body.vertices[0], body.faces)
+    t, face = (x.cpu() for x in ray_mesh_hits(origins[0].to(device), dirs[0].to(device),
+                                              body.vertices[0].to(device), body.faces.to(device)))
     ref = ray_cast_depth(origins[0], dirs[0], body.vertices[0], body.faces)
     assert torch.isfinite(ref).sum() > 200 and torch.equal(torch.isfinite(t), torch.isfinite(ref))
     hit = torch.isfinite(ref)
@@ -133,7 +136,8 @@ def test_cluster_ray_casting_equals_a_dense_ray_cast():
     assert (face[hit] >= 0).all() and (face[~hit] == -1).all()
 
 
-def test_render_matches_ray_casting_of_the_posed_mesh():
+@pytest.mark.parametrize("device", DEVICES)
+def test_render_matches_ray_casting_of_the_posed_mesh(device):
     G = tiny_conditional(nrr=16, samples=64, beta_init=0.004)
     zero_residual_and_offset(G)
     model = procedural_body(num_betas=10)
@@ -141,7 +145,8 @@ def test_render_matches_ray_casting_of_the_posed_mesh():
     c = make_label(lookat_pose(torch.tensor([math.pi / 2]), torch.tensor([math.pi / 2]), 4.0), intrinsics(1.75))
     z = torch.randn(1, G.z_dim)
     with torch.no_grad():
-        out = G(z, c, body=body, deterministic=True, noise_mode="const")
+        out = G.to(device)(z.to(device), c.to(device), body=body.to(device), deterministic=True, noise_mode="const")
+    out = {k: v.cpu() for k, v in out.items()}
     origins, dirs = rays_from_cameras(c, 16)
     t = ray_cast_depth(origins[0], dirs[0], body.vertices[0], body.faces).reshape(16, 16)
     depth = out["image_depth"][0, 0].double()
@@ -158,16 +163,18 @@ def test_render_matches_ray_casting_of_the_posed_mesh():
     assert (out["image_raw"][0][:, far] - 1).abs().max() < 1e-3
 
 
-def test_eikonal_gradients_match_finite_differences():
-    G = tiny_conditional(samples=4).double()
+@pytest.mark.parametrize("device", DEVICES)
+def test_eikonal_gradients_match_finite_differences(device):
+    G = tiny_conditional(samples=4).double().to(device)
     body = pose_bodies(procedural_body(num_betas=10, dtype=torch.float64), params_for(1, seed=3,
                                                                                       dtype=torch.float64))
-    z = torch.randn(1, G.z_dim, dtype=torch.float64)
+    body = body.to(device)
+    z = torch.randn(1, G.z_dim, dtype=torch.float64).to(device)
     g = torch.Generator().manual_seed(4)
-    pts = (torch.rand(1, 40, 3, generator=g, dtype=torch.float64) * 1.6 - 0.8)
+    pts = (torch.rand(1, 40, 3, generator=g, dtype=torch.float64) * 1.6 - 0.8).to(device)
 
     def eikonal():
-        ws = G.mapping(z, torch.zeros(1, 25, dtype=torch.float64))
+        ws = G.mapping(z, torch.zeros(1, 25, dtype=torch.float64, device=device))
         p = pts.clone().requires_grad_(True)
         sdf = G.sample_density(p, ws, body=body, noise_mode="const")["sdf"]
         grad, = torch.autograd.grad(sdf.sum(), p, create_graph=True)
@@ -193,14 +200,16 @@ def test_eikonal_gradients_match_finite_differences():
     assert float(G.backbone.synthesis.b4.conv1.weight.grad.abs().sum()) > 0  # reaches the plane backbone
 
 
-def test_conditional_generator_and_discriminator_backward():
-    G = tiny_conditional().train()
+@pytest.mark.parametrize("device", DEVICES)
+def test_conditional_generator_and_discriminator_backward(device):
+    G = tiny_conditional().train().to(device)
     dkw = discriminator_kwargs(32, "tiny")
     dkw["c_dim"] = condition_dim()
-    D = DualDiscriminator(**dkw)
-    body = pose_bodies(procedural_body(num_betas=10), params_for(2, seed=5))
-    c = make_label(lookat_pose(torch.full((2,), math.pi / 2), torch.full((2,), math.pi / 2), 4.0), intrinsics(1.75))
-    out = G(torch.randn(2, G.z_dim), c, body=body)
+    D = DualDiscriminator(**dkw).to(device)
+    body = pose_bodies(procedural_body(num_betas=10), params_for(2, seed=5)).to(device)
+    c = make_label(lookat_pose(torch.full((2,), math.pi / 2), torch.full((2,), math.pi / 2), 4.0),
+                   intrinsics(1.75)).to(device)
+    out = G(torch.randn(2, G.z_dim, device=device), c, body=body)
     logits = D(out, pose_condition(c, body))
     logits.sum().backward()
     for name in ("deformation.net_c.0.weight", "density.beta", "backbone.synthesis.b4.conv1.weight",

@@ -5,7 +5,7 @@ import time
 import numpy as np
 import pytest
 import torch
-from helpers import lookat_labels, tiny_generator, tiny_generator_kwargs
+from helpers import DEVICES, lookat_labels, tiny_generator, tiny_generator_kwargs
 
 from op3d.io.checkpoint import load_pretrained, save_pretrained
 from op3d.networks.generator import Generator
@@ -114,9 +114,12 @@ def _rel(a, b):
     return ((a - b).norm() / b.norm()).item()
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("name", ["op3d_K4_L6", "eg3d_triplane"])
-def test_parity_with_original_generator_fixtures(fixtures_dir, name):
+def test_parity_with_original_generator_fixtures(fixtures_dir, name, device, monkeypatch):
     """Data-only fixtures of the original generators (../shared/fixtures; skipped when absent)."""
+    monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", False)  # float32 convolutions, as the fixtures
+    monkeypatch.setattr(torch.backends.cuda.matmul, "allow_tf32", False)
     folder = fixtures_dir / name
     kw = json.loads((folder / "init_kwargs.json").read_text())
     cls = kw.pop("class_name")
@@ -124,12 +127,14 @@ def test_parity_with_original_generator_fixtures(fixtures_dir, name):
                   legacy_axes=True, **kw).eval()
     sd = {k: torch.from_numpy(v) for k, v in np.load(folder / "state_dict.npz").items() if k != "dataset_label_std"}
     G.load_state_dict(sd)
+    G.to(device)
     o = np.load(folder / "outputs.npz")
-    z, c = torch.from_numpy(o["z"]), torch.from_numpy(o["c"])
+    z, c = torch.from_numpy(o["z"]).to(device), torch.from_numpy(o["c"]).to(device)
     with torch.no_grad():
         ws = G.mapping(z, c)
         out = G.synthesis(ws, c, neural_rendering_resolution=32, noise_mode="const", deterministic=True)
-        dens = G.sample_density(torch.from_numpy(o["points"]), ws, noise_mode="const")
+        dens = G.sample_density(torch.from_numpy(o["points"]).to(device), ws, noise_mode="const")
+    ws, out, dens = ws.cpu(), {k: v.cpu() for k, v in out.items()}, {k: v.cpu() for k, v in dens.items()}
     assert _rel(ws, o["ws"]) < 1e-6
     for key in ("image", "image_raw", "image_depth"):
         assert _rel(out[key], o[key]) < 1e-4, key

@@ -1,5 +1,7 @@
 """Inverse LBS maps skinned vertices back to their canonical positions; far points follow the root."""
+import pytest
 import torch
+from helpers import DEVICES
 
 from op3d.conditioning.body_model import lbs, procedural_body
 from op3d.conditioning.inverse_lbs import inverse_lbs
@@ -14,9 +16,11 @@ def posed(seed=0):
     return model, betas, lbs(model, betas, pose)
 
 
-def test_skinned_vertices_map_back_to_rest_positions():
+@pytest.mark.parametrize("device", DEVICES)
+def test_skinned_vertices_map_back_to_rest_positions(device):
     model, betas, out = posed()
-    canonical, dist = inverse_lbs(out["vertices"], out["vertices"], out["T"], out["transforms"][:, 0])
+    args = (out["vertices"], out["vertices"], out["T"], out["transforms"][:, 0])
+    canonical, dist = (t.cpu() for t in inverse_lbs(*(a.to(device) for a in args)))
     # rest positions of each vertex: the shaped template plus its pose corrective, before skinning
     v_shaped = model.v_template + torch.einsum("bs,vcs->bvc", betas, model.shapedirs)
     eye = torch.eye(3, dtype=torch.float64)

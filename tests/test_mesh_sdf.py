@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from helpers import DEVICES
 
 from op3d.conditioning.body_model import lbs, procedural_body, random_body_poses
 from op3d.conditioning.mesh_sdf import (closest_point_on_triangles, fast_winding_number, is_closed_manifold, mesh_sdf,
@@ -113,12 +114,14 @@ def probe_points(verts, n, seed):
     return torch.cat([uniform, near])
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("mesh", ["lumpy0", "lumpy1", "body"])
-def test_cluster_search_and_fast_winding_equal_the_dense_reference(mesh):
+def test_cluster_search_and_fast_winding_equal_the_dense_reference(mesh, device):
     v, f = posed_procedural_body(3) if mesh == "body" else lumpy_sphere(int(mesh[-1]))
     p = probe_points(v, 3000, 7)
-    fast = mesh_sdf(p[None], v[None], f)  # cluster search + one-level fast winding number
-    ref = mesh_sdf(p[None], v[None], f, method="brute")  # dense scan + exact winding number
+    # cluster search + one-level fast winding number (on the device) vs dense scan + exact winding number (CPU)
+    fast = mesh_sdf(p[None].to(device), v[None].to(device), f.to(device)).cpu()
+    ref = mesh_sdf(p[None], v[None], f, method="brute")
     torch.testing.assert_close(fast.abs(), ref.abs(), rtol=0, atol=1e-12)
     assert torch.equal(fast < 0, ref < 0)
     assert (ref < 0).float().mean() > 0.1 and (ref > 0).float().mean() > 0.1
@@ -170,10 +173,11 @@ def test_closed_manifold_detection():
     assert (mesh_sdf(p, v[None], f[1:]) * torch.tensor([-1, 1])).gt(0).all()
 
 
-def test_nearest_vertex_equals_a_dense_scan():
+@pytest.mark.parametrize("device", DEVICES)
+def test_nearest_vertex_equals_a_dense_scan(device):
     v, _ = posed_procedural_body(5)
     p = probe_points(v, 3000, 9)
-    idx, dist = nearest_vertex(p[None], v[None])
+    idx, dist = (t.cpu() for t in nearest_vertex(p[None].to(device), v[None].to(device)))
     dense = (p[:, None] - v[None]).norm(dim=-1)
     torch.testing.assert_close(dist[0], dense.min(1).values, rtol=0, atol=1e-12)
     torch.testing.assert_close(dense[torch.arange(len(p)), idx[0]], dist[0], rtol=0, atol=1e-12)
