@@ -1,6 +1,6 @@
 """Inverse LBS + signed distance of many points against an SMPL-sized body mesh (6,890 vertices, 13,776 faces):
-op3d's batched torch path (exact cluster search for the nearest vertex and face, one-level fast winding number)
-vs the straightforward reference (dense scans: O(P V) nearest vertex, O(P F) distance and exact winding number)
+op3d's batched torch path (exact two-level cluster search for the nearest vertex and face, two-level fast winding
+number) vs the straightforward reference (dense scans: O(P V) nearest vertex, O(P F) distance and exact winding number)
 and point-cloud-utils (a C++ BVH on the CPU), if installed.
 
     python benchmarks/bench_body.py [--device cuda] [--points 1000000] [--subset 4000]

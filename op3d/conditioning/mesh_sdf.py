@@ -2,11 +2,13 @@
 
 Distance: exact point-to-triangle distance (closest point by region tests, Ericson's "Real-Time Collision
 Detection" 5.1.5), minimum over faces - the true distance, not its square. The nearest face is found by the exact
-cluster search of `op3d.conditioning.nearest` (or a dense scan, the reference). Sign, for closed manifold meshes
-(every edge shared by two consistently wound faces, e.g. SMPL's): the angle-weighted pseudo-normal of the
-closest feature (face, edge or vertex; Baerentzen & Aanaes 2005), exact for a mesh without self-intersections.
-Otherwise, or on request: the generalized winding number (sum of the faces' solid angles / 4 pi; about 1 inside
-a closed mesh, 0 outside), robust to self-intersections and holes but O(P F).
+two-level cluster search of `op3d.conditioning.nearest` (or a dense scan, the reference).
+Sign, by default: the generalized winding number (sum of the faces' solid angles / 4 pi; about 1 inside a closed
+mesh, 0 outside), robust to self-intersections and holes, evaluated with a two-level fast winding number (or
+exactly, O(P F), by the reference); points outside the mesh's bounding box are outside without it (exact for
+closed meshes). On request, for closed manifold meshes (every edge shared by two consistently wound faces, e.g.
+SMPL's): the angle-weighted pseudo-normal of the closest feature (face, edge or vertex; Baerentzen & Aanaes
+2005), exact only for a mesh without self-intersections.
 """
 from __future__ import annotations
 
@@ -21,39 +23,39 @@ from op3d.conditioning.nearest import Clusters, ElementDistance, build_clusters,
 INTERIOR, EDGE_AB, EDGE_BC, EDGE_CA, CORNER_A, CORNER_B, CORNER_C = range(7)
 
 
+def triangle_regions(d1: torch.Tensor, d2: torch.Tensor, aa: torch.Tensor, cc: torch.Tensor,
+                     ac_ab: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Closest point a + v ab + w ac of triangles to points, from d1 = ab.ap, d2 = ac.ap, aa = |ab|^2,
+    cc = |ac|^2, ac_ab = ab.ac (all broadcast together) -> v, w and the closest feature's code (long)."""
+    d3, d4, d5, d6 = d1 - aa, d2 - ac_ab, d1 - ac_ab, d2 - cc  # ab.bp, ac.bp, ab.cp, ac.cp
+    va, vb, vc = d3 * d6 - d5 * d4, d5 * d2 - d1 * d6, d1 * d4 - d3 * d2
+    eps = 1e-20
+    denom = (va + vb + vc).clamp_min(eps)  # the face interior by default
+    v, w = vb / denom, vc / denom
+    code = torch.full(v.shape, INTERIOR, dtype=torch.long, device=v.device)
+    t_bc = (d4 - d3) / ((d4 - d3) + (d5 - d6)).clamp_min(eps)
+    zero, one = torch.zeros_like(v), torch.ones_like(v)
+    # edges, then corners (in reverse order of precedence, so the earlier region tests win)
+    regions = (((va <= 0) & (d4 - d3 >= 0) & (d5 - d6 >= 0), 1 - t_bc, t_bc, EDGE_BC),
+               ((vb <= 0) & (d2 >= 0) & (d6 <= 0), zero, d2 / (d2 - d6).clamp_min(eps), EDGE_CA),
+               ((vc <= 0) & (d1 >= 0) & (d3 <= 0), d1 / (d1 - d3).clamp_min(eps), zero, EDGE_AB),
+               ((d6 >= 0) & (d5 <= d6), zero, one, CORNER_C),
+               ((d3 >= 0) & (d4 <= d3), one, zero, CORNER_B),
+               ((d1 <= 0) & (d2 <= 0), zero, zero, CORNER_A))
+    for mask, v_region, w_region, feature in regions:
+        v, w = torch.where(mask, v_region, v), torch.where(mask, w_region, w)
+        code = torch.where(mask, feature, code)
+    return v, w, code
+
+
 def closest_point_and_feature(p: torch.Tensor, a: torch.Tensor, b: torch.Tensor,
                               c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """p [..., 3] and triangle corners a, b, c broadcastable to it -> closest points on the triangles [..., 3] and
     the closest feature's code [...] (long; INTERIOR, EDGE_AB, ..., CORNER_C)."""
     ab, ac, ap = b - a, c - a, p - a
-    d1, d2 = (ab * ap).sum(-1), (ac * ap).sum(-1)
-    bp = p - b
-    d3, d4 = (ab * bp).sum(-1), (ac * bp).sum(-1)
-    cp = p - c
-    d5, d6 = (ab * cp).sum(-1), (ac * cp).sum(-1)
-    vc = d1 * d4 - d3 * d2
-    vb = d5 * d2 - d1 * d6
-    va = d3 * d6 - d5 * d4
-    eps = 1e-20
-    # interior of the face by default
-    denom = (va + vb + vc).clamp_min(eps)
-    v, w = vb / denom, vc / denom
-    out = a + ab * v.unsqueeze(-1) + ac * w.unsqueeze(-1)
-    code = torch.full(out.shape[:-1], INTERIOR, dtype=torch.long, device=out.device)
-    # edges, then corners (checked in reverse order of precedence, so the earlier region tests win)
-    t_bc = ((d4 - d3) / ((d4 - d3) + (d5 - d6)).clamp_min(eps)).unsqueeze(-1)
-    t_ac = (d2 / (d2 - d6).clamp_min(eps)).unsqueeze(-1)
-    t_ab = (d1 / (d1 - d3).clamp_min(eps)).unsqueeze(-1)
-    regions = (((va <= 0) & (d4 - d3 >= 0) & (d5 - d6 >= 0), b + (c - b) * t_bc, EDGE_BC),
-               ((vb <= 0) & (d2 >= 0) & (d6 <= 0), a + ac * t_ac, EDGE_CA),
-               ((vc <= 0) & (d1 >= 0) & (d3 <= 0), a + ab * t_ab, EDGE_AB),
-               ((d6 >= 0) & (d5 <= d6), c.expand_as(out), CORNER_C),
-               ((d3 >= 0) & (d4 <= d3), b.expand_as(out), CORNER_B),
-               ((d1 <= 0) & (d2 <= 0), a.expand_as(out), CORNER_A))
-    for mask, point, feature in regions:
-        out = torch.where(mask.unsqueeze(-1), point, out)
-        code = torch.where(mask, feature, code)
-    return out, code
+    v, w, code = triangle_regions((ab * ap).sum(-1), (ac * ap).sum(-1), ab.square().sum(-1), ac.square().sum(-1),
+                                  (ab * ac).sum(-1))
+    return a + ab * v.unsqueeze(-1) + ac * w.unsqueeze(-1), code
 
 
 def closest_point_on_triangles(p: torch.Tensor, a: torch.Tensor, b: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
@@ -76,32 +78,56 @@ def winding_number(points: torch.Tensor, a: torch.Tensor, b: torch.Tensor, c: to
     return solid_angles(points[:, None], a[None], b[None], c[None]).sum(-1)
 
 
+def _dipoles(tri: torch.Tensor, faces: torch.Tensor,
+             valid: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Far-field terms of sets of faces (indices faces [K, n] into tri [F, 3, 3], valid [K, n]): the summed area
+    vectors A [K, 3], the area-weighted centroids c [K, 3], and radii [K] around c containing every corner."""
+    area = 0.5 * torch.linalg.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0], dim=-1)[faces]
+    area = area * valid[..., None].to(tri.dtype)
+    weight = area.norm(dim=-1)  # [K, n]
+    centroid = (tri.mean(1)[faces] * weight[..., None]).sum(1) / weight.sum(1, keepdim=True).clamp_min(1e-30)
+    radius = (tri[faces] - centroid[:, None, None]).norm(dim=-1).amax((1, 2))
+    return area.sum(1), centroid, radius
+
+
+def _dipole(A: torch.Tensor, rel: torch.Tensor, dist: torch.Tensor) -> torch.Tensor:
+    """Winding-number dipole term A . (c - p) / (4 pi |c - p|^3), rel = c - p, dist = |c - p|."""
+    return (A * rel).sum(-1) / (4 * math.pi * dist.clamp_min(1e-30) ** 3)
+
+
 def fast_winding_number(points: torch.Tensor, tri: torch.Tensor, clusters: Clusters, beta: float = 2.0,
                         chunk: int = 1 << 20) -> torch.Tensor:
-    """Winding number of points [P, 3] w.r.t. triangles tri [F, 3, 3] grouped in clusters (Barill et al. 2018,
-    one level): exact solid angles for clusters closer than beta x their radius, each farther cluster's dipole
-    term A . (c - p) / (4 pi |c - p|^3) (A: the sum of its faces' area vectors, c: their area-weighted centroid).
+    """Winding number of points [P, 3] w.r.t. triangles tri [F, 3, 3] grouped in two-level clusters (Barill et
+    al. 2018, two levels): a group of clusters farther than beta x its radius contributes its dipole term; in a
+    nearer group, each cluster farther than beta x its radius contributes its own dipole, the faces of the
+    others their exact solid angles. (A: summed area vectors, c: area-weighted centroids.)
     """
-    members, valid = clusters.members, clusters.valid.to(tri.dtype)
-    area = 0.5 * torch.linalg.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0], dim=-1)[members] * valid[..., None]
-    A = area.sum(1)  # [C, 3]
-    weight = area.norm(dim=-1)  # [C, G]
-    centroid = (tri.mean(1)[members] * weight[..., None]).sum(1) / weight.sum(1, keepdim=True).clamp_min(1e-30)
-    radius = (tri[members] - centroid[:, None, None]).norm(dim=-1).amax((1, 2))  # [C]
+    cl, gr = clusters, clusters.groups
+    S, H = gr.members.shape
+    G = cl.members.shape[1]
+    A_c, c_c, r_c = _dipoles(tri, cl.members, cl.valid)
+    group_valid = gr.valid[..., None] & cl.valid[gr.members]  # [S, H, G]
+    A_g, c_g, r_g = _dipoles(tri, cl.members[gr.members].reshape(S, H * G), group_valid.reshape(S, H * G))
     out = []
-    G = members.shape[1]
-    for p in points.split(max(1, chunk // len(members))):
-        rel = centroid[None] - p[:, None]  # [p, C, 3]
+    for p in points.split(max(1, chunk // S)):
+        rel = c_g[None] - p[:, None]  # [p, S, 3]
         dist = rel.norm(dim=-1)
-        near = dist < beta * radius
-        dipole = (A[None] * rel).sum(-1) / (4 * math.pi * dist.clamp_min(1e-30) ** 3)
-        w = torch.where(near, torch.zeros_like(dipole), dipole).sum(1)
-        pt, cl = torch.nonzero(near, as_tuple=True)
-        for s in range(0, len(pt), max(1, chunk // G)):
-            ps, cs = pt[s:s + chunk // G], cl[s:s + chunk // G]
-            t = tri[members[cs]]  # [M, G, 3, 3]
-            exact = (solid_angles(p[ps, None], t[..., 0, :], t[..., 1, :], t[..., 2, :]) * valid[cs]).sum(1)
-            w = w.index_add(0, ps, exact)
+        near = dist < beta * r_g
+        w = torch.where(near, 0, _dipole(A_g, rel, dist)).sum(1)
+        pt, g = torch.nonzero(near, as_tuple=True)
+        for s in range(0, len(pt), max(1, chunk // H)):  # clusters of the near groups
+            ps, cs, ok = pt[s:s + chunk // H], gr.members[g[s:s + chunk // H]], gr.valid[g[s:s + chunk // H]]
+            rel = c_c[cs] - p[ps, None]  # [M, H, 3]
+            dist = rel.norm(dim=-1)
+            near_c = dist < beta * r_c[cs]
+            w = w.index_add(0, ps, torch.where(near_c | ~ok, 0, _dipole(A_c[cs], rel, dist)).sum(1))
+            m, k = torch.nonzero(near_c & ok, as_tuple=True)
+            pe, ce = ps[m], cs[m, k]
+            for e in range(0, len(pe), max(1, chunk // G)):  # faces of the near clusters
+                pf, cf = pe[e:e + chunk // G], ce[e:e + chunk // G]
+                t = tri[cl.members[cf]]  # [Q, G, 3, 3]
+                exact = solid_angles(p[pf, None], t[..., 0, :], t[..., 1, :], t[..., 2, :]) * cl.valid[cf]
+                w = w.index_add(0, pf, exact.sum(1))
         out.append(w)
     return torch.cat(out)
 
@@ -137,11 +163,20 @@ def face_pseudonormals(verts: torch.Tensor, faces: torch.Tensor) -> torch.Tensor
 
 
 def triangle_distance(tri: torch.Tensor) -> ElementDistance:
-    """Squared distances to triangles tri [F, 3, 3] (elements are faces)."""
+    """Squared distances to triangles tri [F, 3, 3] (elements are faces): |ap - v ab - w ac|^2 expanded in dot
+    products, so a (point, face) pair costs two 3-vector dot products and scalar work."""
+    a, ab, ac = tri[:, 0], tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]
+    aa, cc, ac_ab = ab.square().sum(-1), ac.square().sum(-1), (ab * ac).sum(-1)
+    packed = torch.cat([a, ab, ac, aa[:, None], cc[:, None], ac_ab[:, None]], dim=1)  # [F, 12]: one gather
+
     def d2(p: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
-        t = tri[idx].to(p.dtype)  # [Q, G, 3, 3]
-        q = closest_point_on_triangles(p[:, None], t[..., 0, :], t[..., 1, :], t[..., 2, :])
-        return (p[:, None] - q).square().sum(-1)
+        t = packed[idx].to(p.dtype)  # [Q, G, 12]
+        ap = p[:, None] - t[..., 0:3]
+        d1, d2_ = (t[..., 3:6] * ap).sum(-1), (t[..., 6:9] * ap).sum(-1)
+        aa, cc, ac_ab = t[..., 9], t[..., 10], t[..., 11]
+        v, w, _ = triangle_regions(d1, d2_, aa, cc, ac_ab)
+        dist2 = ap.square().sum(-1) - 2 * (v * d1 + w * d2_) + v * v * aa + 2 * v * w * ac_ab + w * w * cc
+        return dist2.clamp_min(0)
     return d2
 
 
@@ -158,7 +193,7 @@ def nearest_face(points: torch.Tensor, tri: torch.Tensor, clusters: Clusters | N
 
 
 def mesh_sdf(points: torch.Tensor, verts: torch.Tensor, faces: torch.Tensor, chunk: int = 4096,
-             method: str = "clusters", sign: str = "winding", cluster_size: int = 8) -> torch.Tensor:
+             method: str = "clusters", sign: str = "winding", cluster_size: int = 4) -> torch.Tensor:
     """Signed distance (negative inside) of points [B, P, 3] to meshes verts [B, V, 3] with faces [F, 3].
 
     Returns [B, P]. Differentiable in the points (and vertices) through the closest points.
@@ -184,8 +219,10 @@ def mesh_sdf(points: torch.Tensor, verts: torch.Tensor, faces: torch.Tensor, chu
             p0, t0 = p.detach(), tri.detach()
             if sign == "pseudonormal":
                 inside = ((p0 - q.detach()) * face_pseudonormals(v.detach(), faces)[idx, code]).sum(-1) < 0
-            elif clusters is not None:
-                inside = fast_winding_number(p0, t0, clusters) > 0.5
+            elif clusters is not None:  # outside the mesh's box, the winding number of a closed mesh is 0
+                lo, hi = t0.reshape(-1, 3).amin(0), t0.reshape(-1, 3).amax(0)
+                inside = ((p0 >= lo) & (p0 <= hi)).all(-1)
+                inside[inside.clone()] = fast_winding_number(p0[inside], t0, clusters) > 0.5
             else:
                 a, b, c = t0.unbind(1)
                 inside = torch.cat([winding_number(s, a, b, c) > 0.5 for s in p0.split(max(1, chunk * 256 // len(t0)))])

@@ -54,8 +54,8 @@ def ray_mesh_hits(origins: torch.Tensor, dirs: torch.Tensor, verts: torch.Tensor
     tri = verts[faces]  # [F, 3, 3]
     R = len(origins)
     if method == "brute":
-        every = torch.arange(len(tri)).expand(R, -1)
-        pairs = torch.arange(R), every
+        every = torch.arange(len(tri), device=tri.device).expand(R, -1)
+        pairs = torch.arange(R, device=tri.device), every
     elif method == "clusters":
         cl = build_clusters(tri, 8)
         rays, clusters = [], []
@@ -70,8 +70,8 @@ def ray_mesh_hits(origins: torch.Tensor, dirs: torch.Tensor, verts: torch.Tensor
         pairs = torch.cat(rays), cl.members[torch.cat(clusters)]
     else:
         raise ValueError(f"unknown ray casting method {method!r} (clusters | brute)")
-    t_best = torch.full((R,), math.inf, dtype=verts.dtype)
-    face = torch.full((R,), -1, dtype=torch.long)
+    t_best = torch.full((R,), math.inf, dtype=verts.dtype, device=verts.device)
+    face = torch.full((R,), -1, dtype=torch.long, device=verts.device)
     ray, members = pairs
     step = max(1, chunk // members.shape[1])
     for s in range(0, len(ray), step):
@@ -100,10 +100,10 @@ def render_body(verts: torch.Tensor, faces: torch.Tensor, colors: torch.Tensor, 
                                                                dim=-1), dim=-1)
     hit = face >= 0
     n = normals[face.clamp_min(0)]
-    light = torch.nn.functional.normalize(torch.tensor(LIGHT, dtype=verts.dtype), dim=0)
+    light = torch.nn.functional.normalize(torch.tensor(LIGHT, dtype=verts.dtype, device=verts.device), dim=0)
     shade = 0.35 + 0.65 * (n * light).sum(-1).abs()
     rgb = torch.where(hit[:, None], colors[face.clamp_min(0)].to(verts.dtype) * shade[:, None],
-                      torch.ones(len(t), 3, dtype=verts.dtype))
+                      torch.ones(len(t), 3, dtype=verts.dtype, device=verts.device))
     return (rgb.reshape(resolution, resolution, 3) * 255).round().clamp(0, 255).to(torch.uint8)
 
 
