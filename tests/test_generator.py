@@ -118,8 +118,9 @@ def _rel(a, b):
 @pytest.mark.parametrize("name", ["op3d_K4_L6", "eg3d_triplane"])
 def test_parity_with_original_generator_fixtures(fixtures_dir, name, device, monkeypatch):
     """Data-only fixtures of the original generators (../shared/fixtures; skipped when absent)."""
-    monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", False)  # float32 convolutions, as the fixtures
-    monkeypatch.setattr(torch.backends.cuda.matmul, "allow_tf32", False)
+    if device == "cuda":  # float32 convolutions and matrix products, as the fixtures
+        monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", False)
+        assert torch.get_float32_matmul_precision() == "highest"
     folder = fixtures_dir / name
     kw = json.loads((folder / "init_kwargs.json").read_text())
     cls = kw.pop("class_name")

@@ -18,7 +18,6 @@ import torch
 
 from op3d.conditioning.nearest import Clusters, ElementDistance, build_clusters, nearest_element
 
-
 # Closest-feature codes of `closest_point_and_feature`: 0 face interior, 1-3 edges ab, bc, ca, 4-6 corners a, b, c.
 INTERIOR, EDGE_AB, EDGE_BC, EDGE_CA, CORNER_A, CORNER_B, CORNER_C = range(7)
 

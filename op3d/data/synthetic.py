@@ -21,6 +21,7 @@ from PIL import Image
 
 from op3d.data.cameras import FFHQ_FOCAL, intrinsics, lookat_pose, make_label
 from op3d.io.atomic import atomic_path
+from op3d.progress import with_progress
 from op3d.rendering.rays import rays_from_cameras
 
 RADIUS = 2.7
@@ -147,13 +148,7 @@ def make_synthetic_dataset(out_zip: str | os.PathLike, count: int, resolution: i
         raise ValueError(f"--resolution must be a power of two >= 8, got {resolution}")
     out_zip = Path(out_zip)
     starts = range(0, count, batch)
-    if progress:
-        try:
-            from tqdm import tqdm
-
-            starts = tqdm(starts, desc="synthetic", unit="batch", leave=False)
-        except ImportError:
-            pass
+    starts = with_progress(starts, progress, "synthetic", "batch")
     labels_json = []
     with atomic_path(out_zip) as tmp, zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as z:
         for s in starts:

@@ -16,11 +16,12 @@ import zipfile
 import torch
 from PIL import Image
 
-from op3d.conditioning.nearest import build_clusters
 from op3d.conditioning.body_model import BodyModel, join_pose_params, lbs, procedural_body, random_body_poses
+from op3d.conditioning.nearest import build_clusters
 from op3d.data.cameras import intrinsics, lookat_pose, make_label
 from op3d.data.synthetic import _zipinfo
 from op3d.io.atomic import atomic_path
+from op3d.progress import with_progress
 from op3d.rendering.rays import rays_from_cameras
 
 BODY_CAMERA_RADIUS = 4.0
@@ -130,13 +131,7 @@ def make_body_dataset(out_zip: str | os.PathLike, count: int, resolution: int = 
     model = procedural_body(num_betas=10)
     colors = part_colors(model)
     items = range(count)
-    if progress:
-        try:
-            from tqdm import tqdm
-
-            items = tqdm(items, desc="synthetic bodies", unit="img", leave=False)
-        except ImportError:
-            pass
+    items = with_progress(items, progress, "synthetic bodies", "img")
     labels_json, poses_json = [], []
     with atomic_path(out_zip) as tmp, zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as z:
         for i in items:

@@ -11,6 +11,7 @@ import torch.nn.functional as F
 
 from op3d.data.cameras import intrinsics, lookat_pose, make_label
 from op3d.io.atomic import atomic_path
+from op3d.progress import with_progress
 from op3d.sampling.views import camera_focal, camera_setup
 from op3d.training.report import depth_to_uint8, to_uint8
 
@@ -52,13 +53,7 @@ def render_video(G, ws_grid: torch.Tensor, path: str | os.PathLike, frames_per_k
     cells = None if body is None else body.select(torch.zeros(H * W, dtype=torch.long, device=ws_grid.device))
     path = Path(path)
     frames = range(total)
-    if progress:
-        try:
-            from tqdm import tqdm
-
-            frames = tqdm(frames, desc="video", unit="frame", leave=False)
-        except ImportError:
-            pass
+    frames = with_progress(frames, progress, "video", "frame")
     with atomic_path(path.with_suffix(".mp4")) as tmp:
         writer = imageio.get_writer(tmp, fps=fps, codec="libx264", quality=8, macro_block_size=1)
         try:

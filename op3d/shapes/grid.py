@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from op3d.progress import with_progress
+
 
 @dataclass
 class Grid:
@@ -35,13 +37,7 @@ def evaluate_grid(fn: Callable[[torch.Tensor], torch.Tensor], resolution: int, c
     points, origin, voxel = grid_points(resolution, cube_length, center)
     out = np.empty(points.shape[0], dtype=np.float32)
     starts = range(0, points.shape[0], chunk)
-    if progress:
-        try:
-            from tqdm import tqdm
-
-            starts = tqdm(starts, desc="density grid", unit="chunk", leave=False)
-        except ImportError:
-            pass
+    starts = with_progress(starts, progress, "density grid", "chunk")
     with torch.no_grad():
         for s in starts:
             values = fn(points[s:s + chunk].unsqueeze(0).to(device))

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from op3d.metrics.run import append_result, check_metric_names, compute_metric
 from op3d.conditioning.posed import body_model_from_spec, check_body_model, condition_dim, pose_bodies
+from op3d.metrics.run import append_result, check_metric_names, compute_metric
 from op3d.networks.conditional import ConditionalGenerator
 from op3d.networks.discriminator import DualDiscriminator
 from op3d.networks.generator import Generator
