@@ -269,9 +269,8 @@ def training_loop(cfg: TrainConfig, dist_info: DistInfo | None = None, max_steps
                                               num_workers=cfg.workers, pin_memory=device.type == "cuda",
                                               persistent_workers=cfg.workers > 0,
                                               generator=torch.Generator().manual_seed(cfg.seed)))  # not the global RNG
-    loss = GANLoss(G, D, cfg.loss)
+    loss = GANLoss(G, D, cfg.loss, noise_mode="const" if cfg.deterministic else "random")
     G.deterministic = cfg.deterministic
-    noise_mode = "const" if cfg.deterministic else "random"
     phases = _phases(G, D, opt_G, opt_D, cfg)
     ema_kimg = cfg.ema_kimg if cfg.ema_kimg is not None else cfg.batch * 10 / 32
 
@@ -311,7 +310,7 @@ def training_loop(cfg: TrainConfig, dist_info: DistInfo | None = None, max_steps
             for ri, rc, rp, z, i in zip(real_img, real_c, real_pose, zs.split(batch_gpu), idx.split(batch_gpu)):
                 gen_pose = None if poses is None else poses[i]
                 stats = loss.accumulate_gradients(name, ri, rc, z, labels[i].to(device), gain=interval,
-                                                  cur_nimg=cur_nimg, noise_mode=noise_mode,
+                                                  cur_nimg=cur_nimg,
                                                   real_body=_bodies(G, rp, device), gen_body=_bodies(G, gen_pose,
                                                                                                      device))
                 for k, v in stats.items():

@@ -82,10 +82,10 @@ class GANLoss:
     `generator` so a run is reproducible and resumable.
     """
 
-    def __init__(self, G, D, cfg: LossConfig, generator: torch.Generator | None = None):
+    def __init__(self, G, D, cfg: LossConfig, generator: torch.Generator | None = None, noise_mode: str = "random"):
         self.G, self.D, self.cfg = G, D, cfg
         self.generator = generator
-        self.noise_mode = "random"
+        self.noise_mode = noise_mode  # of G's per-layer noise: "random", or "const" for deterministic runs
 
     def _rand(self, *shape, device) -> torch.Tensor:
         return torch.rand(shape, generator=self.generator, device="cpu").to(device)
@@ -149,11 +149,10 @@ class GANLoss:
         return {"eikonal": (grad.norm(dim=-1) - 1).square().mean(), "sdf_prior": out["residual"].square().mean()}
 
     def accumulate_gradients(self, phase: str, real_img: torch.Tensor, real_c: torch.Tensor, gen_z: torch.Tensor,
-                             gen_c: torch.Tensor, gain: float, cur_nimg: int, noise_mode: str = "random",
-                             real_body=None, gen_body=None) -> dict[str, float]:
+                             gen_c: torch.Tensor, gain: float, cur_nimg: int, real_body=None,
+                             gen_body=None) -> dict[str, float]:
         """real_img in [-1, 1] [B, 3, R, R]; real_c, gen_c [B, 25]; gen_z [B, z_dim]; for pose-conditional
         training the posed bodies of the real and generated samples (PosedBody). Returns logged scalars."""
-        self.noise_mode = noise_mode
         stats: dict[str, float] = {}
         conditional = gen_body is not None
         reg_weight = (self.cfg.eikonal_weight + self.cfg.sdf_prior_weight) if conditional else self.cfg.density_reg
