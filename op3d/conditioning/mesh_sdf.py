@@ -219,9 +219,9 @@ def mesh_sdf(points: torch.Tensor, verts: torch.Tensor, faces: torch.Tensor, chu
             if sign == "pseudonormal":
                 inside = ((p0 - q.detach()) * face_pseudonormals(v.detach(), faces)[idx, code]).sum(-1) < 0
             elif clusters is not None:  # outside the mesh's box, the winding number of a closed mesh is 0
-                lo, hi = t0.reshape(-1, 3).amin(0), t0.reshape(-1, 3).amax(0)
-                inside = ((p0 >= lo) & (p0 <= hi)).all(-1)
-                inside[inside.clone()] = fast_winding_number(p0[inside], t0, clusters) > 0.5
+                in_box = ((p0 >= clusters.lo.amin(0)) & (p0 <= clusters.hi.amax(0))).all(-1)
+                inside = torch.zeros_like(in_box)
+                inside[in_box] = fast_winding_number(p0[in_box], t0, clusters) > 0.5
             else:
                 a, b, c = t0.unbind(1)
                 inside = torch.cat([winding_number(s, a, b, c) > 0.5 for s in p0.split(max(1, chunk * 256 // len(t0)))])

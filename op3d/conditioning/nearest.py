@@ -88,12 +88,15 @@ def nearest_element(points: torch.Tensor, clusters: Clusters, element_d2: Elemen
     index = torch.empty(len(points), dtype=torch.long, device=points.device)
     d2 = torch.empty(len(points), dtype=points.dtype, device=points.device)
     step = max(1, chunk // max(S, min(seeds, H) * G))
+    # rounding slack: box distances are compared with element distances computed in the points' precision
+    scale = torch.cat([clusters.lo.abs(), clusters.hi.abs(), points.abs()]).max()
+    slack = 64 * torch.finfo(points.dtype).eps * float(scale)
     for s in range(0, len(points), step):
-        index[s:s + step], d2[s:s + step] = _search(points[s:s + step], clusters, element_d2, seeds, chunk)
+        index[s:s + step], d2[s:s + step] = _search(points[s:s + step], clusters, element_d2, seeds, slack, chunk)
     return index, d2
 
 
-def _search(p: torch.Tensor, cl: Clusters, element_d2: ElementDistance, seeds: int,
+def _search(p: torch.Tensor, cl: Clusters, element_d2: ElementDistance, seeds: int, slack: float,
             chunk: int) -> tuple[torch.Tensor, torch.Tensor]:
     gr = cl.groups
     H, G = gr.members.shape[1], cl.members.shape[1]
@@ -103,8 +106,6 @@ def _search(p: torch.Tensor, cl: Clusters, element_d2: ElementDistance, seeds: i
     cand = cl.members[kids.gather(1, near.indices)].reshape(len(p), -1)
     best_d2, arg = element_d2(p, cand).min(1)
     best = cand.gather(1, arg[:, None])[:, 0]
-    # rounding slack: box distances are compared with element distances computed in p's precision
-    slack = 64 * torch.finfo(p.dtype).eps * float(torch.cat([cl.lo.abs(), cl.hi.abs(), p.abs()]).max())
 
     def within(lower2: torch.Tensor, bound: torch.Tensor) -> torch.Tensor:
         return (lower2.sqrt() - slack).clamp_min(0).square() <= bound
