@@ -109,3 +109,11 @@ def test_procedural_body_is_one_closed_surface_around_its_skeleton():
     torch.testing.assert_close(model.weights.sum(1), torch.ones(len(v), dtype=torch.float64))
     torch.testing.assert_close(model.J_regressor.sum(1), torch.ones(24, dtype=torch.float64))
     assert (model.weights >= 0).all()
+
+
+def test_a_body_model_with_an_open_mesh_is_refused_at_load(tmp_path):
+    model = procedural_body(num_betas=3, seed=2, dtype=torch.float64)
+    arrays = smplx_arrays(model)
+    np.savez(tmp_path / "holey.npz", **dict(arrays, f=arrays["f"][1:]))
+    with pytest.raises(ValueError, match=r"holey.npz: template mesh: the mesh is not closed \(3 open"):
+        load_body_model(tmp_path / "holey.npz")

@@ -5,7 +5,7 @@ from helpers import DEVICES
 
 from op3d.conditioning.body_model import lbs, procedural_body
 from op3d.conditioning.inverse_lbs import inverse_lbs
-from op3d.conditioning.nearest import nearest_vertex
+from op3d.conditioning.mesh_index import nearest_vertex
 
 
 def posed(seed=0):

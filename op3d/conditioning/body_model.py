@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from op3d.conditioning.mesh_index import check_mesh
+
 # SMPL's kinematic tree: parent of each of the 24 joints (pelvis is the root).
 SMPL_PARENTS = (-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17, 18, 19, 20, 21)
 
@@ -165,7 +167,12 @@ def load_body_model(path: str | os.PathLike, dtype: torch.dtype = torch.float32)
     parents = arr["kintree_table"][0].astype(np.int64)
     parents[0] = -1
     t = lambda a: torch.as_tensor(np.asarray(a, dtype=np.float64), dtype=dtype)  # noqa: E731
-    return BodyModel(t(arr["v_template"]), torch.as_tensor(arr["f"].astype(np.int64)), t(arr["shapedirs"]),
+    faces = torch.as_tensor(arr["f"].astype(np.int64))
+    try:  # the mesh signed distance needs a closed mesh: say so at load, naming the file
+        check_mesh(t(arr["v_template"])[None], faces)
+    except ValueError as e:
+        raise ValueError(f"{path}: template mesh: {e}") from None
+    return BodyModel(t(arr["v_template"]), faces, t(arr["shapedirs"]),
                      t(posedirs), t(arr["J_regressor"]), torch.as_tensor(parents), t(arr["weights"]))
 
 

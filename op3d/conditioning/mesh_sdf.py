@@ -1,14 +1,16 @@
 """Signed distance from points to a triangle mesh, batched in torch and differentiable in the points.
 
 Distance: exact point-to-triangle distance (closest point by region tests, Ericson's "Real-Time Collision
-Detection" 5.1.5), minimum over faces - the true distance, not its square. The nearest face is found by the exact
-two-level cluster search of `op3d.conditioning.nearest` (or a dense scan, the reference).
+Detection" 5.1.5), minimum over faces - the true distance, not its square. The nearest face comes from a
+`op3d.conditioning.mesh_index.MeshIndex`: NVIDIA Warp's BVH, the exact two-level cluster search of
+`op3d.conditioning.nearest` (its torch reference twin), or a dense scan (the reference of both).
 Sign, by default: the generalized winding number (sum of the faces' solid angles / 4 pi; about 1 inside a closed
-mesh, 0 outside), robust to self-intersections and holes, evaluated with a two-level fast winding number (or
-exactly, O(P F), by the reference); points outside the mesh's bounding box are outside without it (exact for
-closed meshes). On request, for closed manifold meshes (every edge shared by two consistently wound faces, e.g.
-SMPL's): the angle-weighted pseudo-normal of the closest feature (face, edge or vertex; Baerentzen & Aanaes
-2005), exact only for a mesh without self-intersections.
+mesh, 0 outside), right where a posed mesh passes through itself, evaluated by Warp's or op3d's two-level fast
+winding number (or exactly, O(P F), by the reference); points outside the mesh's bounding box are outside without
+it (exact for closed meshes). Meshes must be closed (`op3d.conditioning.mesh_index.check_mesh`).
+On request, for closed manifold meshes (every edge shared by two consistently wound faces, e.g. SMPL's): the
+angle-weighted pseudo-normal of the closest feature (face, edge or vertex; Baerentzen & Aanaes 2005), exact only
+for a mesh without self-intersections.
 """
 from __future__ import annotations
 
@@ -16,7 +18,8 @@ import math
 
 import torch
 
-from op3d.conditioning.nearest import Clusters, ElementDistance, build_clusters, nearest_element
+from op3d.conditioning.mesh_index import MeshIndex
+from op3d.conditioning.nearest import Clusters, ElementDistance, nearest_element
 
 # Closest-feature codes of `closest_point_and_feature`: 0 face interior, 1-3 edges ab, bc, ca, 4-6 corners a, b, c.
 INTERIOR, EDGE_AB, EDGE_BC, EDGE_CA, CORNER_A, CORNER_B, CORNER_C = range(7)
@@ -145,16 +148,22 @@ def _directed_edges(faces: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return (a * n + b).reshape(-1), (b * n + a).reshape(-1)
 
 
+def faces_across_edges(faces: torch.Tensor) -> torch.Tensor:
+    """[F, 3]: for each face of a closed mesh faces [F, 3], the face across its edges ab, bc, ca (the face that
+    holds the reversed edge; one of them where several do)."""
+    keys, rev = _directed_edges(faces)
+    order = torch.argsort(keys)
+    found = torch.searchsorted(keys[order], rev).clamp_max(len(keys) - 1)
+    return (order[found] // 3).reshape(-1, 3)
+
+
 def face_pseudonormals(verts: torch.Tensor, faces: torch.Tensor) -> torch.Tensor:
     """Angle-weighted pseudo-normals of a closed manifold mesh, per face and closest-feature code: [F, 7, 3]
     (face normal, edges ab, bc, ca, corners a, b, c; unnormalized, for signs only)."""
     tri = verts[faces]  # [F, 3, 3]
     n = torch.linalg.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0], dim=-1)
     n = n / n.norm(dim=-1, keepdim=True).clamp_min(1e-30)
-    keys, rev = _directed_edges(faces)
-    order = torch.argsort(keys)
-    across = order[torch.searchsorted(keys[order], rev)] // 3  # the face across each directed edge
-    edge = n[:, None] + n[across].reshape(-1, 3, 3)  # [F, 3 edges, 3]
+    edge = n[:, None] + n[faces_across_edges(faces)]  # [F, 3 edges, 3]
     e1, e2 = tri.roll(-1, dims=1) - tri, tri.roll(1, dims=1) - tri  # at each corner: to the next, to the previous
     angle = torch.atan2(torch.linalg.cross(e1, e2, dim=-1).norm(dim=-1), (e1 * e2).sum(-1))  # [F, 3]
     vert = torch.zeros_like(verts).index_add_(0, faces.reshape(-1), (angle[..., None] * n[:, None]).reshape(-1, 3))
@@ -191,39 +200,49 @@ def nearest_face(points: torch.Tensor, tri: torch.Tensor, clusters: Clusters | N
     return torch.cat([dense(p).argmin(1) for p in points.split(max(1, chunk * 256 // len(tri)))])
 
 
-def mesh_sdf(points: torch.Tensor, verts: torch.Tensor, faces: torch.Tensor, chunk: int = 4096,
-             method: str = "clusters", sign: str = "winding", cluster_size: int = 4) -> torch.Tensor:
-    """Signed distance (negative inside) of points [B, P, 3] to meshes verts [B, V, 3] with faces [F, 3].
+def inside_by_winding(points: torch.Tensor, tri: torch.Tensor, clusters: Clusters | None = None,
+                      chunk: int = 4096) -> torch.Tensor:
+    """points [P, 3] inside the closed mesh tri [F, 3, 3] (generalized winding number > 1/2) -> [P] bool.
+    With clusters: the two-level fast winding number, and points outside the mesh's box are outside without it
+    (exact for a closed mesh); without: the exact winding number, chunked (the reference)."""
+    points, tri = points.detach(), tri.detach()
+    if clusters is None:
+        a, b, c = tri.unbind(1)
+        return torch.cat([winding_number(s, a, b, c) > 0.5 for s in points.split(max(1, chunk * 256 // len(tri)))])
+    in_box = ((points >= clusters.lo.amin(0)) & (points <= clusters.hi.amax(0))).all(-1)
+    inside = torch.zeros_like(in_box)
+    inside[in_box] = fast_winding_number(points[in_box], tri, clusters) > 0.5
+    return inside
 
-    Returns [B, P]. Differentiable in the points (and vertices) through the closest points.
-    method: "clusters" (cluster search for the nearest face, one-level fast winding number) or "brute" (dense
-    scans, exact winding number: the reference). sign: "winding" (inside where the winding number > 1/2: robust to
-    self-intersections and small holes) or "pseudonormal" (closed manifold meshes only; exact without
-    self-intersections, wrong where a posed mesh passes through itself).
+
+def mesh_sdf(points: torch.Tensor, verts: torch.Tensor, faces: torch.Tensor, method: str = "auto",
+             sign: str = "winding", index: MeshIndex | None = None) -> torch.Tensor:
+    """Signed distance (negative inside, in the units of the vertices) of points [B, P, 3] to closed meshes
+    verts [B, V, 3] with faces [F, 3]. Returns [B, P] in the points' dtype.
+
+    The closest face comes from a MeshIndex (`index`, else one built here with `method`: "auto" | "warp" |
+    "clusters" | "brute", see `op3d.conditioning.mesh_index`); the distance to it is computed here in torch,
+    so it is differentiable in the points and vertices, to any order, whatever found the face.
+    sign: "winding" (inside where the generalized winding number > 1/2: right where a posed mesh passes through
+    itself) or "pseudonormal" (angle-weighted pseudo-normal of the closest feature; closed manifold meshes without
+    self-intersections only).
+    Raises ValueError for a mesh that is not closed, has non-finite vertices or no area (the sign is undefined).
     """
-    if method not in ("clusters", "brute"):
-        raise ValueError(f"unknown mesh_sdf method {method!r} (clusters | brute)")
     if sign not in ("winding", "pseudonormal"):
         raise ValueError(f"unknown sign method {sign!r} (winding | pseudonormal)")
     if sign == "pseudonormal" and not is_closed_manifold(faces):
         raise ValueError("pseudo-normal signs need a closed, consistently wound manifold mesh; use sign='winding'")
-    out = []
-    for p, v in zip(points, verts):
-        tri = v[faces]  # [F, 3, 3]
-        clusters = build_clusters(tri, cluster_size) if method == "clusters" else None
-        idx = nearest_face(p, tri, clusters, chunk)
-        q, code = closest_point_and_feature(p, tri[idx, 0], tri[idx, 1], tri[idx, 2])
-        dist = (p - q).square().sum(-1).clamp_min(1e-18).sqrt()
+    index = index if index is not None else MeshIndex(verts, faces, method)
+    if points.dim() != 3 or points.shape[-1] != 3:
+        raise ValueError(f"points must be [B, P, 3], got {list(points.shape)}")
+    face, inside = index.closest_faces(points, signs=sign == "winding")
+    batch = torch.arange(len(verts), device=face.device)[:, None]
+    tri = verts.to(points.dtype)[batch[..., None], faces[face]]  # [B, P, 3, 3]
+    q, code = closest_point_and_feature(points, tri[..., 0, :], tri[..., 1, :], tri[..., 2, :])
+    dist = (points - q).square().sum(-1).clamp_min(1e-18).sqrt()
+    if sign == "pseudonormal":
         with torch.no_grad():
-            p0, t0 = p.detach(), tri.detach()
-            if sign == "pseudonormal":
-                inside = ((p0 - q.detach()) * face_pseudonormals(v.detach(), faces)[idx, code]).sum(-1) < 0
-            elif clusters is not None:  # outside the mesh's box, the winding number of a closed mesh is 0
-                in_box = ((p0 >= clusters.lo.amin(0)) & (p0 <= clusters.hi.amax(0))).all(-1)
-                inside = torch.zeros_like(in_box)
-                inside[in_box] = fast_winding_number(p0[in_box], t0, clusters) > 0.5
-            else:
-                a, b, c = t0.unbind(1)
-                inside = torch.cat([winding_number(s, a, b, c) > 0.5 for s in p0.split(max(1, chunk * 256 // len(t0)))])
-        out.append(torch.where(inside, -dist, dist))
-    return torch.stack(out)
+            normals = torch.stack([face_pseudonormals(v.detach(), faces) for v in verts])  # [B, F, 7, 3]
+            chosen = normals[batch, face, code]  # [B, P, 3]
+            inside = ((points.detach() - q.detach()) * chosen.to(points.dtype)).sum(-1) < 0
+    return torch.where(inside, -dist, dist)

@@ -130,23 +130,3 @@ def vertex_distance(verts: torch.Tensor) -> ElementDistance:
     """Squared distances to vertices verts [V, 3] (elements are vertices)."""
     return lambda p, idx: (p[:, None] - verts[idx].to(p.dtype)).square().sum(-1)
 
-
-def nearest_vertex(points: torch.Tensor, verts: torch.Tensor, method: str = "clusters",
-                   size: int = 8) -> tuple[torch.Tensor, torch.Tensor]:
-    """points [B, P, 3], verts [B, V, 3] -> nearest vertex index [B, P] and distance [B, P] (exact, detached).
-
-    method: "clusters" (the cluster search) or "brute" (a dense scan, chunked; the reference).
-    """
-    if method not in ("clusters", "brute"):
-        raise ValueError(f"unknown nearest-vertex method {method!r} (clusters | brute)")
-    idx, dist = [], []
-    for p, v in zip(points.detach(), verts.detach()):
-        if method == "clusters":
-            i, d2 = nearest_element(p, build_clusters(v[:, None], size), vertex_distance(v))
-        else:
-            every, step = torch.arange(len(v), device=v.device), max(1, (1 << 22) // len(v))
-            pairs = [vertex_distance(v)(s, every.expand(len(s), -1)).min(1) for s in p.split(step)]
-            d2, i = torch.cat([m.values for m in pairs]), torch.cat([m.indices for m in pairs])
-        idx.append(i)
-        dist.append(d2.sqrt())
-    return torch.stack(idx), torch.stack(dist)

@@ -14,6 +14,7 @@ from pathlib import Path
 import torch
 
 from op3d.conditioning.body_model import BodyModel, lbs, split_pose_params
+from op3d.conditioning.mesh_index import MeshIndex, resolve_method
 
 CAMERA_DIM = 25
 
@@ -34,13 +35,28 @@ class PosedBody:
         return self.vertices.shape[0]
 
     def select(self, index) -> PosedBody:
-        """The bodies at `index` (int, slice or index tensor) along the batch; faces are shared."""
+        """The bodies at `index` (int, slice or index tensor) along the batch; faces and the mesh structures
+        already built for the selected bodies are shared."""
         pick = (lambda t: t[index:index + 1]) if isinstance(index, int) else (lambda t: t[index])
-        return PosedBody(**{f.name: getattr(self, f.name) if f.name == "faces" else pick(getattr(self, f.name))
-                            for f in fields(self)})
+        out = PosedBody(**{f.name: getattr(self, f.name) if f.name == "faces" else pick(getattr(self, f.name))
+                           for f in fields(self)})
+        built = self.__dict__.get("_mesh_index")
+        if built is not None:
+            rows = pick(torch.arange(len(self), device=self.vertices.device))
+            out.__dict__["_mesh_index"] = built.select(rows)
+        return out
 
     def to(self, device) -> PosedBody:
         return PosedBody(**{f.name: getattr(self, f.name).to(device) for f in fields(self)})
+
+    def mesh_index(self) -> MeshIndex:
+        """The bodies' mesh-query structures (`MeshIndex`, method "auto"), validated and built once and then
+        shared by every query on these bodies (render chunks, regularization points, selections)."""
+        built = self.__dict__.get("_mesh_index")
+        if built is None or built.method != resolve_method("auto", self.vertices.device):
+            built = MeshIndex(self.vertices, self.faces)
+            self.__dict__["_mesh_index"] = built
+        return built
 
     def joint_angles(self) -> torch.Tensor:
         """[B, 3 (J - 1)]: x-y-z Euler angles of the non-root joints' local rotations, OP3D's pose features."""

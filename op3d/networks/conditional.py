@@ -100,7 +100,7 @@ class ConditionalGenerator(Generator):
     def canonical_points(self, points: torch.Tensor, ws: torch.Tensor, body: PosedBody) -> torch.Tensor:
         """World points [B, P, 3] -> deformed, normalized canonical points [B, P, 3] (plane coordinates)."""
         canonical, _ = inverse_lbs(points, body.vertices.to(points.dtype), body.vertex_transforms.to(points.dtype),
-                                   body.root_transform.to(points.dtype), self.lbs_threshold)
+                                   body.root_transform.to(points.dtype), self.lbs_threshold, index=body.mesh_index())
         x = normalize_canonical(canonical, self.canonical_scale, self.canonical_offset)
         return x + self.deformation(x, self.deformation_condition(ws, body))
 
@@ -116,7 +116,7 @@ class ConditionalGenerator(Generator):
             x = self.canonical_points(points, ws, body)
             out = self.decoder(self.sample_features(planes, x, chosen, box_warp=2.0))
             with torch.set_grad_enabled(eikonal):
-                base = mesh_sdf(points, body.vertices.to(points.dtype), body.faces).unsqueeze(-1)
+                base = mesh_sdf(points, body.vertices, body.faces, index=body.mesh_index()).unsqueeze(-1)
             residual = out["sigma"]
             sdf = base + self.residual_scale * residual
             return {"rgb": out["rgb"], "sigma": self.density(sdf), "sdf": sdf, "residual": residual}

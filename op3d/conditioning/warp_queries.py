@@ -1,0 +1,163 @@
+"""Mesh queries through NVIDIA Warp (`pip install warp-lang`, in `op3d[body]`): a BVH per mesh, built by Warp on
+the device of the vertices (CPU or CUDA), queried by Warp kernels.
+
+- closest face + generalized-winding-number sign: `wp.mesh_query_point_sign_winding_number` (Warp's fast winding
+  number, Barill et al. 2018, inside where the winding number > 1/2); points outside the mesh's box take the cheaper
+  unsigned query (outside, exactly so for a closed mesh).
+- nearest vertex: the same closest-point query on a mesh of point triangles (i, i, i) (exact: the closest point
+  of a point triangle is its vertex), optionally bounded (inverse LBS only needs vertices within its threshold).
+
+Only indices and signs come from here (float32 inside Warp); distances and their gradients are recomputed in
+torch from the chosen face or vertex (`op3d.conditioning.mesh_sdf`, `op3d.conditioning.inverse_lbs`).
+Warp compiles these kernels on first use per device (about 6 s on a CPU, once) and caches them in
+`warp.config.kernel_cache_dir` (default `~/.cache/warp/<version>`; `WARP_CACHE_PATH` moves it).
+This module imports warp at import time: import it only after `available()` said yes.
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import torch
+import warp as wp
+
+# Warp's `accuracy` (beta of Barill et al.; its expansion is second order): a BVH node farther than beta x its radius
+# contributes its expansion. beta 1 is 1.6x faster than 2 and gave the exact winding sign on all of 360,000 points
+# within 0.5 mm - 5 cm of six posed procedural bodies (a closed mesh's winding number is 0 or 1, far from the 1/2 cut).
+WINDING_ACCURACY = 1.0
+MAX_DISTANCE = 1.0e30  # unbounded query
+
+
+@wp.kernel
+def _closest_face_kernel(mesh: wp.uint64, points: wp.array(dtype=wp.vec3), lo: wp.vec3, hi: wp.vec3,
+                         accuracy: float, face: wp.array(dtype=wp.int32), inside: wp.array(dtype=wp.int32)):
+    i = wp.tid()
+    p = points[i]
+    if p[0] < lo[0] or p[1] < lo[1] or p[2] < lo[2] or p[0] > hi[0] or p[1] > hi[1] or p[2] > hi[2]:
+        # outside the mesh's box: the winding number of a closed mesh is 0 there
+        q = wp.mesh_query_point_no_sign(mesh, p, MAX_DISTANCE)
+        inside[i] = 0
+    else:
+        q = wp.mesh_query_point_sign_winding_number(mesh, p, MAX_DISTANCE, accuracy, 0.5)
+        inside[i] = wp.where(q.sign < 0.0, 1, 0)
+    face[i] = wp.where(q.result, q.face, 0)  # no face only for NaN points: their distance stays NaN in torch
+
+
+@wp.kernel
+def _closest_vertex_kernel(mesh: wp.uint64, points: wp.array(dtype=wp.vec3), max_distance: float,
+                           vertex: wp.array(dtype=wp.int32)):
+    i = wp.tid()
+    q = wp.mesh_query_point_no_sign(mesh, points[i], max_distance)
+    vertex[i] = wp.where(q.result, q.face, -1)
+
+
+wp.set_module_options({"enable_backward": False})  # queries only: no adjoint code to compile
+
+
+@contextlib.contextmanager
+def _quiet_native_stderr():
+    """Warp's native library prints a CUDA-driver warning on machines without one; op3d runs there on the CPU."""
+    try:
+        fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(fd)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), fd)
+        yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+
+
+@functools.lru_cache(maxsize=None)
+def _init() -> None:
+    if wp.config.log_level == wp.LOG_INFO:  # Warp's default prints a banner and every module load
+        wp.config.log_level = wp.LOG_WARNING
+    with _quiet_native_stderr() if not torch.cuda.is_available() else contextlib.nullcontext():
+        wp.init()
+
+
+def cuda_available() -> bool:
+    """Whether Warp found a CUDA driver it can use (Warp wheels need a recent one)."""
+    _init()
+    return wp.is_cuda_available()
+
+
+@functools.lru_cache(maxsize=None)
+def _load(device: str) -> None:
+    _init()
+    wp.load_module(sys.modules[__name__], device=device)  # compile or load from the cache before threads launch
+
+
+@functools.lru_cache(maxsize=None)
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max(1, os.cpu_count() or 1), thread_name_prefix="op3d-warp")
+
+
+def _vec3(t: torch.Tensor) -> wp.array:
+    return wp.from_torch(t.detach().to(torch.float32).contiguous(), dtype=wp.vec3)
+
+
+class WarpMesh:
+    """Warp's BVH of one mesh: verts [V, 3] (any float dtype; Warp works in float32), faces [F, 3] (long),
+    on the device of verts. faces=None indexes the vertices instead (point triangles)."""
+
+    def __init__(self, verts: torch.Tensor, faces: torch.Tensor | None = None):
+        self.device = verts.device
+        _load(self._wp_device())
+        if faces is None:
+            faces = torch.arange(len(verts), device=verts.device)[:, None].expand(-1, 3)
+        self._verts = verts.detach().to(torch.float32, copy=True).contiguous()  # Warp keeps pointers: own copies
+        self._indices = faces.to(device=verts.device, dtype=torch.int32).reshape(-1).contiguous()
+        self.mesh = wp.Mesh(points=wp.from_torch(self._verts, dtype=wp.vec3),
+                            indices=wp.from_torch(self._indices, dtype=wp.int32),
+                            support_winding_number=True, bvh_constructor="sah")
+        self.lo, self.hi = (wp.vec3(*x.tolist()) for x in self._verts.aminmax(dim=0))
+
+    def _wp_device(self) -> str:
+        return "cpu" if self.device.type == "cpu" else f"cuda:{self.device.index or 0}"
+
+    def _launch(self, kernel, points: torch.Tensor, outputs: list[torch.Tensor], *params,
+                per_thread: int = 2048) -> None:
+        """Run kernel over points [P, 3] writing outputs [P] (int32). On the CPU, Warp's launches are serial and
+        release the GIL: split them over torch's threads, at least `per_thread` points each."""
+        pts = points.detach().to(device=self.device, dtype=torch.float32).contiguous()
+        if len(pts) == 0:
+            return
+        if self.device.type == "cuda":
+            stream = wp.stream_from_torch(torch.cuda.current_stream(self.device))
+            wp.launch(kernel, len(pts), inputs=[self.mesh.id, _vec3(pts), *params],
+                      outputs=[wp.from_torch(o) for o in outputs], device=self._wp_device(), stream=stream)
+            return
+        n = max(1, min(torch.get_num_threads(), len(pts) // per_thread))
+        bounds = [len(pts) * k // n for k in range(n + 1)]
+
+        def run(k: int) -> None:
+            s, e = bounds[k], bounds[k + 1]
+            wp.launch(kernel, e - s, inputs=[self.mesh.id, _vec3(pts[s:e]), *params],
+                      outputs=[wp.from_torch(o[s:e]) for o in outputs], device="cpu")
+        if n == 1:
+            run(0)
+        else:
+            list(_pool().map(run, range(n)))
+
+    def closest_face(self, points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """points [P, 3] -> index [P] (long) of the closest face, inside [P] (bool: winding number > 1/2)."""
+        face = torch.empty(len(points), dtype=torch.int32, device=self.device)
+        inside = torch.empty_like(face)
+        self._launch(_closest_face_kernel, points, [face, inside], self.lo, self.hi, WINDING_ACCURACY)
+        return face.long(), inside.bool()
+
+    def closest_vertex(self, points: torch.Tensor, max_distance: float = MAX_DISTANCE) -> torch.Tensor:
+        """points [P, 3] -> index [P] (long) of the nearest vertex (a mesh built without faces), -1 where none is
+        within max_distance (a bounded query stops early: far points cost little)."""
+        vertex = torch.empty(len(points), dtype=torch.int32, device=self.device)
+        self._launch(_closest_vertex_kernel, points, [vertex], float(max_distance), per_thread=16384)
+        return vertex.long()
