@@ -1,13 +1,17 @@
-"""Inverse LBS + signed distance of many points against an SMPL-sized body mesh (6,890 vertices, 13,776 faces):
-op3d's batched torch path (exact two-level cluster search for the nearest vertex and face, two-level fast winding
-number) vs the straightforward reference (dense scans: O(P V) nearest vertex, O(P F) distance and exact winding number)
-and point-cloud-utils (a C++ BVH on the CPU), if installed.
+"""Inverse LBS + signed distance of many points against an SMPL-sized body mesh (6,890 vertices, 13,776 faces),
+the same points for every path:
 
-    python benchmarks/bench_body.py [--device cuda] [--points 1000000] [--subset 4000]
+- op3d (Warp): `MeshIndex` method "warp" (NVIDIA Warp's BVH: closest face + winding-number sign, bounded nearest
+  vertex), distances recomputed in torch; the default when warp-lang is installed.
+- op3d (torch clusters): the reference twin (exact two-level cluster search, two-level fast winding number).
+- dense reference: O(P V) nearest vertex, O(P F) distance and exact winding number (timed on --subset points,
+  extrapolated linearly to --points).
+- point-cloud-utils (libigl's AABB tree + fast winding number, C++) and Warp directly (one kernel, no torch), for
+  the SDF; scipy's cKDTree (all cores) for the nearest vertex.
 
-The reference is timed on --subset points and extrapolated linearly to --points (marked "extrapolated"); op3d's
-path runs on all points. Agreement: op3d vs the reference on the subset (distances, signs), op3d vs
-point-cloud-utils on all points (signs; distances to the closest point point-cloud-utils reports).
+    python benchmarks/bench_body.py [--device cuda] [--points 1000000] [--subset 20000]
+
+Prints a table (seconds per --points points, ratio to the dense reference) and writes JSON.
 """
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ import torch
 
 from op3d.conditioning.body_model import SMPL_PARENTS, skinning_transforms
 from op3d.conditioning.inverse_lbs import inverse_lbs
+from op3d.conditioning.mesh_index import MeshIndex, warp_runs_on
 from op3d.conditioning.mesh_sdf import mesh_sdf
 
 
@@ -68,8 +73,9 @@ def posed(verts: torch.Tensor, seed: int = 0):
 
 
 def body_path(points, verts, faces, T, root, method):
-    canonical, _ = inverse_lbs(points, verts, T, root, threshold=0.1, method=method)
-    return canonical, mesh_sdf(points, verts, faces, method=method)
+    index = MeshIndex(verts, faces, method)
+    canonical, _ = inverse_lbs(points, verts, T, root, threshold=0.1, index=index)
+    return canonical, mesh_sdf(points, verts, faces, index=index)
 
 
 def timed(fn, device) -> tuple[float, object]:
@@ -83,11 +89,38 @@ def timed(fn, device) -> tuple[float, object]:
     return time.perf_counter() - t0, out
 
 
+def warp_direct(points: torch.Tensor, verts: torch.Tensor, faces: torch.Tensor) -> tuple[float, torch.Tensor]:
+    """Warp's own signed-distance query, one launch (single-threaded on the CPU), no torch around it."""
+    import warp as wp
+
+    from op3d.conditioning.warp_queries import _init
+
+    _init()
+
+    @wp.kernel
+    def sdf(mesh: wp.uint64, pts: wp.array(dtype=wp.vec3), out: wp.array(dtype=float)):
+        i = wp.tid()
+        q = wp.mesh_query_point_sign_winding_number(mesh, pts[i], 1.0e30, 2.0, 0.5)
+        out[i] = q.sign * wp.length(pts[i] - wp.mesh_eval_position(mesh, q.face, q.u, q.v))
+
+    device = "cpu" if points.device.type == "cpu" else "cuda:0"
+    mesh = wp.Mesh(points=wp.from_torch(verts.contiguous(), dtype=wp.vec3),
+                   indices=wp.from_torch(faces.to(torch.int32).reshape(-1).contiguous()), support_winding_number=True)
+    pts = wp.from_torch(points.contiguous(), dtype=wp.vec3)
+    out = wp.zeros(len(points), dtype=float, device=device)
+    wp.launch(sdf, 1000, inputs=[mesh.id, pts, out], device=device)  # compile / load
+    wp.synchronize()
+    t0 = time.perf_counter()
+    wp.launch(sdf, len(points), inputs=[mesh.id, pts, out], device=device)
+    wp.synchronize()
+    return time.perf_counter() - t0, wp.to_torch(out)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--points", type=int, default=1_000_000)
-    ap.add_argument("--subset", type=int, default=20_000, help="points actually run on the CPU (extrapolated)")
+    ap.add_argument("--subset", type=int, default=20_000, help="points the dense reference runs on (extrapolated)")
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
     device = torch.device(args.device)
@@ -97,43 +130,74 @@ def main() -> None:
     points = (torch.rand(1, args.points, 3, generator=g) * 2 - 1) * torch.tensor([0.4, 1.0, 0.3])
     n = min(args.subset, args.points)
     dv, dT, droot, dp, df = verts.to(device), T.to(device), root.to(device), points.to(device), faces.to(device)
-    for method in ("clusters", "brute"):  # warm-up
+    methods = ["warp", "clusters"] if warp_runs_on(device) else ["clusters"]
+    for method in methods + ["brute"]:  # warm-up (Warp compiles or loads its kernels here)
         body_path(dp[:, :500], dv, df, dT, droot, method)
-    t_fast, (canon, sdf) = timed(lambda: body_path(dp, dv, df, dT, droot, "clusters"), device)
+    rows, results = {}, {}
+    for method in methods:
+        t, results[method] = timed(lambda: body_path(dp, dv, df, dT, droot, method), device)
+        t_build, index = timed(lambda: MeshIndex(dv, df, method), device)
+        t_build_all, _ = timed(lambda: (index.closest_faces(dp[:, :1]), index.nearest_vertices(dp[:, :1])), device)
+        t_sdf, _ = timed(lambda: mesh_sdf(dp, dv, df, index=index), device)
+        t_vert, _ = timed(lambda: index.nearest_vertices(dp, 0.1), device)
+        rows[f"op3d_{method}"] = {"seconds_for_points": t, "extrapolated": False, "points_run": args.points,
+                                  "sdf_seconds": t_sdf, "nearest_vertex_within_0.1m_seconds": t_vert,
+                                  "index_build_seconds": t_build + t_build_all}
     t_ref, (canon_ref, sdf_ref) = timed(lambda: body_path(dp[:, :n], dv, df, dT, droot, "brute"), device)
-    rows = {"op3d_clusters": {"seconds_for_points": t_fast, "extrapolated": False, "points_run": args.points},
-            "reference_dense": {"seconds_for_points": t_ref * args.points / n, "extrapolated": n != args.points,
-                                "points_run": n}}
-    rows["agreement_with_reference"] = {
-        "max_abs_sdf_diff_m": float((sdf[:, :n] - sdf_ref).abs().max()),
-        "sign_agreement": float(((sdf[:, :n] < 0) == (sdf_ref < 0)).float().mean()),
-        "max_canonical_diff_m": float((canon[:, :n] - canon_ref).abs().max())}
+    rows["reference_dense"] = {"seconds_for_points": t_ref * args.points / n, "extrapolated": n != args.points,
+                               "points_run": n}
+    for method, (canon, sdf) in results.items():
+        rows[f"agreement_{method}_with_reference"] = {
+            "max_abs_sdf_diff_m": float((sdf[:, :n] - sdf_ref).abs().max()),
+            "sign_agreement": float(((sdf[:, :n] < 0) == (sdf_ref < 0)).float().mean()),
+            "max_canonical_diff_m": float((canon[:, :n] - canon_ref).abs().max())}
+    if "warp" in results:
+        t_direct, sdf_direct = warp_direct(dp[0], dv[0], df)
+        rows["warp_direct_1thread"] = {"seconds_for_points": t_direct, "extrapolated": False,
+                                       "points_run": args.points, "sdf_only": True}
+        rows["agreement_warp_direct_with_op3d"] = {
+            "max_abs_sdf_diff_m": float((sdf_direct.cpu() - results["warp"][1][0].cpu()).abs().max())}
+    sdf = results[methods[0]][1]
     try:
         import point_cloud_utils as pcu
 
         v64, f32, p64 = verts[0].double().numpy(), faces.numpy().astype(np.int32), points[0].double().numpy()
         t0 = time.perf_counter()
         ref, fid, bary = pcu.signed_distance_to_mesh(p64, v64, f32)
-        t_pcu = time.perf_counter() - t0
+        rows["point_cloud_utils_cpu"] = {"seconds_for_points": time.perf_counter() - t0, "extrapolated": False,
+                                         "points_run": args.points, "sdf_only": True}
         ours = sdf[0].double().cpu().numpy()
         q = (bary[:, :, None] * v64[f32[fid]]).sum(1)
-        rows["point_cloud_utils_cpu"] = {"seconds_for_points": t_pcu, "extrapolated": False,
-                                         "points_run": args.points, "sdf_only": True}
         rows["agreement_with_point_cloud_utils"] = {
             "sign_agreement": float((np.sign(ours) == np.sign(ref)).mean()),
             "max_abs_diff_to_its_closest_point_m": float(np.abs(np.abs(ours) - np.linalg.norm(p64 - q, axis=1)).max()),
             "max_abs_diff_to_its_distance_value_m": float(np.abs(ours - ref).max())}
     except ImportError:
         rows["point_cloud_utils_cpu"] = "not installed (pip install point-cloud-utils)"
-    print(f"{'path':<26} {'s per ' + format(args.points, ','):>16} {'x reference':>12}  note")
+    try:
+        from scipy.spatial import cKDTree
+
+        v_np, p_np = verts[0].numpy(), points[0].numpy()
+        t0 = time.perf_counter()
+        cKDTree(v_np).query(p_np, workers=-1)
+        rows["scipy_ckdtree_nearest_vertex_cpu"] = {"seconds_for_points": time.perf_counter() - t0,
+                                                    "extrapolated": False, "points_run": args.points,
+                                                    "nearest_vertex_only": True}
+    except ImportError:
+        rows["scipy_ckdtree_nearest_vertex_cpu"] = "not installed (pip install scipy)"
+    print(f"{'path':<34} {'s per ' + format(args.points, ','):>16} {'x reference':>12}  note")
     for name, r in rows.items():
         if isinstance(r, dict) and "seconds_for_points" in r:
-            note = f"extrapolated from {r['points_run']}" if r["extrapolated"] else ""
+            note = f"extrapolated from {r['points_run']}" if r["extrapolated"] else \
+                "SDF only" if r.get("sdf_only") else "nearest vertex only" if r.get("nearest_vertex_only") else ""
+            if "sdf_seconds" in r:
+                note = (f"SDF {r['sdf_seconds']:.2f} s, nearest vertex within 0.1 m "
+                        f"{r['nearest_vertex_within_0.1m_seconds']:.2f} s, build {r['index_build_seconds']:.3f} s")
             ratio = rows["reference_dense"]["seconds_for_points"] / r["seconds_for_points"]
-            print(f"{name:<26} {r['seconds_for_points']:>16.2f} {ratio:>12.1f}  {note}")
-    for key in ("agreement_with_reference", "agreement_with_point_cloud_utils"):
-        if isinstance(rows.get(key), dict):
-            print(key + ": " + ", ".join(f"{k} {v:.3g}" for k, v in rows[key].items()))
+            print(f"{name:<34} {r['seconds_for_points']:>16.2f} {ratio:>12.1f}  {note}")
+    for key, r in rows.items():
+        if key.startswith("agreement") and isinstance(r, dict):
+            print(key + ": " + ", ".join(f"{k} {v:.3g}" for k, v in r.items()))
     result = {"benchmark": "inverse LBS + mesh SDF", "mesh": {"vertices": len(rest), "faces": len(faces)},
               "points": args.points, "device": str(device), "torch": torch.__version__,
               "threads": torch.get_num_threads(), "machine": platform.processor() or platform.machine(),

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import torch
 
+from op3d.conditioning.mesh_index import mesh_query_method, resolve_method
 from op3d.data.synthetic import make_synthetic_dataset
 from op3d.data.synthetic_body import make_body_dataset
 from op3d.training.distributed import DistInfo
@@ -35,6 +36,8 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=12, help="timed steps (after 4 warm-up steps)")
     ap.add_argument("--cases", default="triplane:1,orthoplanes:4,orthoplanes:8,orthoplanes:12")
     ap.add_argument("--conditional", action="store_true", help="pose-conditional training (preset body)")
+    ap.add_argument("--mesh-method", default="auto", choices=["auto", "warp", "clusters"],
+                    help="--conditional: mesh queries through Warp or op3d's torch cluster search (the reference)")
     ap.add_argument("--fp32", action="store_true", help="no fp16 layers (default: the original's SR 4, D 4)")
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
@@ -52,14 +55,16 @@ def main() -> None:
                               sr_num_fp16_res=0 if args.fp32 else 4, d_num_fp16_res=0 if args.fp32 else 4,
                               loss=LossConfig(neural_rendering_resolution_initial=args.nrr))
             info = DistInfo(device=device)
-            training_loop(cfg, info, max_steps=4, log=False)  # warm-up (kernels, allocator)
-            if device.type == "cuda":
-                torch.cuda.synchronize()
-                torch.cuda.reset_peak_memory_stats()
-            result = training_loop(cfg, info, max_steps=args.steps, log=False)
+            with mesh_query_method(args.mesh_method):
+                training_loop(cfg, info, max_steps=4, log=False)  # warm-up (kernels, allocator)
+                if device.type == "cuda":
+                    torch.cuda.synchronize()
+                    torch.cuda.reset_peak_memory_stats()
+                result = training_loop(cfg, info, max_steps=args.steps, log=False)
             row = {"conditional": args.conditional, "representation": rep, "K": int(K),
                    "resolution": args.resolution, "nrr": args.nrr, "batch": args.batch,
                    "size": args.size, "fp16_sr_d": not args.fp32,
+                   "mesh_method": resolve_method(args.mesh_method, device) if args.conditional else None,
                    "sec_per_kimg": result["stats"]["Timing/sec_per_kimg"]}  # steps only, not the run's set-up
             if device.type == "cuda":
                 row["peak_mem_gib"] = torch.cuda.max_memory_allocated() / 2 ** 30

@@ -6,7 +6,8 @@ from helpers import DEVICES
 from test_mesh_sdf import box_mesh, lumpy_sphere, posed_procedural_body, probe_points
 
 from op3d.conditioning import mesh_index
-from op3d.conditioning.mesh_index import MeshIndex, check_mesh, nearest_vertex, open_edges, resolve_method
+from op3d.conditioning.mesh_index import (MeshIndex, check_mesh, mesh_query_method, nearest_vertex, open_edges,
+                                         resolve_method)
 from op3d.conditioning.mesh_sdf import closest_point_on_triangles, mesh_sdf
 from op3d.ops.dispatch import reference_ops
 
@@ -126,9 +127,12 @@ def test_warp_without_a_usable_gpu_falls_back_on_cuda_tensors(monkeypatch):
         resolve_method("warp", "cuda")
 
 
-def test_reference_ops_switch_mesh_queries_to_the_torch_path():
+def test_reference_ops_and_mesh_query_method_choose_the_path():
     with reference_ops():
         assert resolve_method("auto") == "clusters"
+    with mesh_query_method("brute"):
+        assert resolve_method("auto") == "brute" and resolve_method("clusters") == "clusters"
+        assert MeshIndex(*(t[None] if i == 0 else t for i, t in enumerate(box_mesh((1, 1, 1))))).method == "brute"
     assert resolve_method("auto") == ("warp" if mesh_index.warp_available() else "clusters")
     with pytest.raises(ValueError, match="unknown mesh-query method 'bvh'"):
         resolve_method("bvh")

@@ -11,15 +11,18 @@ Methods (the same answers, ties aside):
 - "clusters": op3d's torch two-level cluster search and two-level fast winding number
   (`op3d.conditioning.nearest`, `op3d.conditioning.mesh_sdf`): the reference twin of "warp".
 - "brute": dense scans and the exact winding number, O(P F) (the reference of both, for tests).
-- "auto" (default): "warp" when Warp is installed, else "clusters"; "clusters" inside `op3d.ops.reference_ops()`.
+- "auto" (default): "warp" when Warp is installed (and runs on the meshes' device), else "clusters"; "clusters"
+  inside `op3d.ops.reference_ops()`; whatever `mesh_query_method(...)` names inside that block.
 
 Only indices and signs come from the index; distances (and their gradients) are computed in torch by the callers.
 Shapes: B bodies, P points, V vertices, F faces.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
+import threading
 import warnings
 
 import torch
@@ -53,11 +56,29 @@ def warp_runs_on(device: torch.device | str) -> bool:
     return device.type == "cpu" or cuda_available()
 
 
+_chosen = threading.local()
+
+
+@contextlib.contextmanager
+def mesh_query_method(method: str):
+    """Within the block, "auto" means `method` ("warp" | "clusters" | "brute"), e.g. to time the torch path."""
+    if method not in METHODS:
+        raise ValueError(f"unknown mesh-query method {method!r} ({' | '.join(METHODS)})")
+    previous = getattr(_chosen, "method", "auto")
+    _chosen.method = method
+    try:
+        yield
+    finally:
+        _chosen.method = previous
+
+
 def resolve_method(method: str, device: torch.device | str = "cpu") -> str:
     """'auto' -> 'warp' | 'clusters' for meshes on `device` (see the module docstring; where Warp is installed
     but cannot use the GPU, the torch path runs, with a warning once); other names are checked and returned."""
     if method not in METHODS:
         raise ValueError(f"unknown mesh-query method {method!r} ({' | '.join(METHODS)})")
+    if method == "auto":
+        method = getattr(_chosen, "method", "auto")
     if method == "auto":
         if using_reference() or not warp_available():
             return "clusters"
