@@ -1,0 +1,404 @@
+"""op3d against the original OrthoPlanes code (github.com/OrthoPlanes/op3d): the same weights and inputs, timed in
+alternating fresh subprocesses, with a correctness check per case.
+
+Cases (all by default, `--cases` picks some):
+  g_fwd_bwd  training step: B=2, out = G(z, c); loss = mean(image^2) + mean(image_raw^2); backward (train mode)
+  g_fwd      one image: B=1 under no_grad (eval mode)
+  gridN      raw density on an N^3 grid for one latent (e.g. grid128, grid256), as a shape export does:
+             op3d computes the planes once and calls density_grid; the original does what its gen_samples.py does,
+             G.sample over chunks of 1,000,000 points (rebuilding the planes for every chunk), then flips and pads.
+Every (side, case) runs in its own process, which builds the model, runs one warm-up iteration, times --repeats
+iterations and reports min/median seconds and peak RSS. Sides alternate within a round and swap order on odd
+rounds. Both sides use noise_mode='const' and deterministic ray sampling (stratified jitter 0.5, importance
+u = linspace(0, 1, N)), so the outputs can be compared: relative L2 of the image or of the raw sigma grid (and of
+the parameter gradients for g_fwd_bwd, JSON only).
+
+Weights: the original generator's parameters and floating buffers plus 0.1 * N(0, 1) (seeded), loaded into op3d
+under the original names. The original code is never vendored: clone it and pass its `op3d` folder (it needs
+`pip install requests`; on CPU its CUDA plugins fall back to reference ops):
+
+    git clone https://github.com/OrthoPlanes/op3d /tmp/orig
+    python benchmarks/bench_vs_original.py --original /tmp/orig/op3d [--cases g_fwd_bwd,g_fwd,grid128,grid256]
+        [--rounds 2] [--repeats 3] [--K 8] [--L 10] [--cbase 8192] [--cmax 128] [--resolution 128] [--nrr 32]
+        [--samples 24] [--mapping-layers 2] [--threads N] [--out benchmarks/results/vs_original_cpu.json]
+
+OP3D_ORIGINAL may stand in for --original.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+SIDES = ("original", "op3d")
+DEFAULT_CASES = "g_fwd_bwd,g_fwd,grid128,grid256"
+SR_MODULES = {128: "training.superresolution.SuperresolutionHybrid2X",
+              256: "training.superresolution.SuperresolutionHybrid4X",
+              512: "training.superresolution.SuperresolutionHybrid8XDC"}
+ORIGINAL_GRID_CHUNK = 1_000_000  # gen_samples.py's max_batch
+REL_L2_OK = 1e-4
+# The released FFHQ-style rendering settings (as in the shared parity fixtures); samples and resolution come from flags.
+RENDERING_KWARGS = {"disparity_space_sampling": False, "clamp_mode": "softplus", "c_gen_conditioning_zero": False,
+                    "gpc_reg_prob": 0.5, "c_scale": 1.0, "superresolution_noise_mode": "none", "density_reg": 0.25,
+                    "density_reg_p_dist": 0.004, "reg_type": "l1", "decoder_lr_mul": 1.0, "sr_antialias": True,
+                    "ray_start": 2.25, "ray_end": 3.3, "box_warp": 1, "avg_camera_radius": 2.7,
+                    "avg_camera_pivot": [0, 0, 0.2]}
+
+
+# ---------------------------------------------------------------------------------------------- configuration
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--original", default=os.environ.get("OP3D_ORIGINAL"),
+                    help="the op3d folder of a checkout of github.com/OrthoPlanes/op3d (default: $OP3D_ORIGINAL)")
+    ap.add_argument("--cases", default=DEFAULT_CASES)
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--K", type=int, default=8, help="planes per axis (per_dir_plane_number)")
+    ap.add_argument("--L", type=int, default=10, help="Fourier frequencies (fourier_L)")
+    ap.add_argument("--cbase", type=int, default=8192)
+    ap.add_argument("--cmax", type=int, default=128)
+    ap.add_argument("--resolution", type=int, default=128, choices=sorted(SR_MODULES))
+    ap.add_argument("--nrr", type=int, default=32, help="neural rendering resolution")
+    ap.add_argument("--samples", type=int, default=24, help="uniform = importance samples per ray")
+    ap.add_argument("--mapping-layers", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=torch.get_num_threads())
+    ap.add_argument("--out", default="benchmarks/results/vs_original_cpu.json")
+    # Internal: a child process measuring one (side, case), or preparing the shared weights and inputs.
+    ap.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
+    ap.add_argument("--scratch", help=argparse.SUPPRESS)
+    return ap.parse_args(argv)
+
+
+def config_flags(args: argparse.Namespace) -> list[str]:
+    """The flags that define the model and inputs, passed on to every child so both sides build the same thing."""
+    return ["--original", args.original, "--K", str(args.K), "--L", str(args.L), "--cbase", str(args.cbase),
+            "--cmax", str(args.cmax), "--resolution", str(args.resolution), "--nrr", str(args.nrr),
+            "--samples", str(args.samples), "--mapping-layers", str(args.mapping_layers), "--seed", str(args.seed),
+            "--repeats", str(args.repeats), "--threads", str(args.threads)]
+
+
+def generator_kwargs(args: argparse.Namespace) -> dict:
+    """TriMultiPlaneGenerator's constructor arguments (op3d's Generator takes the same names)."""
+    rendering = dict(RENDERING_KWARGS, image_resolution=args.resolution, depth_resolution=args.samples,
+                     depth_resolution_importance=args.samples, superresolution_module=SR_MODULES[args.resolution])
+    return {"per_dir_plane_number": args.K, "fourier_L": args.L, "z_dim": 512, "w_dim": 512, "c_dim": 25,
+            "img_resolution": args.resolution, "img_channels": 3, "sr_num_fp16_res": 0,
+            "rendering_kwargs": rendering,
+            "sr_kwargs": {"channel_base": args.cbase, "channel_max": args.cmax,
+                          "fused_modconv_default": "inference_only"},
+            "channel_base": args.cbase, "channel_max": args.cmax, "num_fp16_res": 0, "conv_clamp": None,
+            "mapping_kwargs": {"num_layers": args.mapping_layers}, "fused_modconv_default": "inference_only"}
+
+
+def original_dir(args: argparse.Namespace) -> Path:
+    if not args.original:
+        sys.exit("pass --original DIR (or set OP3D_ORIGINAL): the op3d folder of a checkout of "
+                 "github.com/OrthoPlanes/op3d")
+    path = Path(args.original).resolve()
+    if not (path / "training" / "orthoplanes.py").is_file():
+        sys.exit(f"--original {path} has no training/orthoplanes.py; pass the op3d folder inside the checkout")
+    return path
+
+
+# ---------------------------------------------------------------------------------------------- models and inputs
+def import_original(path: Path) -> type:
+    sys.path.insert(0, str(path))  # the original imports its packages (training, torch_utils, dnnlib) top-level
+    from training.orthoplanes import TriMultiPlaneGenerator
+    return TriMultiPlaneGenerator
+
+
+def camera_labels() -> torch.Tensor:
+    """Two FFHQ-like LookAt cameras (yaw +-0.25 rad, radius 2.7, looking at (0, 0, 0.2), focal 4.2647): [2, 25]."""
+    from op3d.data.cameras import intrinsics, lookat_pose, make_label
+    yaw = torch.tensor([math.pi / 2 + 0.25, math.pi / 2 - 0.25])
+    return make_label(lookat_pose(yaw, math.pi / 2, radius=2.7, lookat=(0.0, 0.0, 0.2)), intrinsics())
+
+
+def perturbed_state_dict(G: torch.nn.Module, seed: int) -> dict[str, torch.Tensor]:
+    """Every parameter and floating buffer + 0.1 * N(0, 1), so no bias is zero and no path is trivially linear."""
+    gen = torch.Generator().manual_seed(seed)
+    return {k: v + 0.1 * torch.randn(v.shape, generator=gen) if v.is_floating_point() else v
+            for k, v in G.state_dict().items()}
+
+
+def prepare(args: argparse.Namespace, payload: Path) -> None:
+    """Child job: build the original generator, perturb it and save its state dict with the inputs z, c."""
+    torch.manual_seed(args.seed)
+    G = import_original(original_dir(args))(**generator_kwargs(args))
+    z = torch.randn(2, 512, generator=torch.Generator().manual_seed(args.seed + 1))
+    torch.save({"state_dict": perturbed_state_dict(G, args.seed), "z": z, "c": camera_labels()}, payload)
+
+
+def fix_original_sampling(G: torch.nn.Module) -> None:
+    """Deterministic ray sampling on the original, as op3d's deterministic=True: stratified jitter 0.5 (its
+    sample_stratified draws torch.rand_like) and importance sampling with det=True (u = linspace(0, 1, N))."""
+    renderer = G.renderer
+    stratified, sample_pdf = renderer.sample_stratified, renderer.sample_pdf
+
+    def half_jitter(*a, **kw):
+        rand_like = torch.rand_like
+        torch.rand_like = lambda t, **k: torch.full_like(t, 0.5, **k)
+        try:
+            return stratified(*a, **kw)
+        finally:
+            torch.rand_like = rand_like
+
+    renderer.sample_stratified = half_jitter
+    renderer.sample_pdf = lambda *a, **kw: sample_pdf(*a, **dict(kw, det=True))
+
+
+def build(side: str, args: argparse.Namespace, state_dict: dict[str, torch.Tensor], train: bool) -> torch.nn.Module:
+    kw = generator_kwargs(args)
+    if side == "original":
+        G = import_original(original_dir(args))(**kw)
+        G.load_state_dict(state_dict)
+        fix_original_sampling(G)
+    else:
+        from op3d.networks.generator import Generator
+        G = Generator(representation="orthoplanes", legacy_axes=True, **kw)
+        G.load_state_dict({k: v for k, v in state_dict.items() if k != "dataset_label_std"})
+    return G.train() if train else G.eval().requires_grad_(False)
+
+
+# ---------------------------------------------------------------------------------------------- work items
+def image_step(side: str, G: torch.nn.Module, z: torch.Tensor, c: torch.Tensor, nrr: int,
+               backward: bool) -> Callable[[], torch.Tensor]:
+    """One G(z, c): with backward, a training-style step on mean(image^2) + mean(image_raw^2). Returns the image."""
+    extra = {"deterministic": True} if side == "op3d" else {}  # the original is made deterministic by patching
+
+    def step() -> torch.Tensor:
+        G.zero_grad(set_to_none=True)
+        with torch.set_grad_enabled(backward):
+            out = G(z, c, neural_rendering_resolution=nrr, noise_mode="const", **extra)
+            if backward:
+                (out["image"].square().mean() + out["image_raw"].square().mean()).backward()
+        return out["image"].detach()
+
+    return step
+
+
+def original_grid_step(G: torch.nn.Module, ws: torch.Tensor, c: torch.Tensor, N: int) -> Callable[[], np.ndarray]:
+    """gen_samples.py's shape export at op3d's grid points (same count, order and extent; gen_samples' own points
+    are off the lattice, see `grid_points_note`): G.sample per 1e6-point chunk, then flip and pad."""
+    from op3d.shapes.grid import grid_points
+
+    def step() -> np.ndarray:
+        with torch.no_grad():
+            points = grid_points(N, float(G.rendering_kwargs["box_warp"]))[0].unsqueeze(0)  # [1, P, 3]
+            directions = torch.zeros(1, ORIGINAL_GRID_CHUNK, 3)
+            directions[..., -1] = -1
+            sigma = torch.zeros(1, points.shape[1], 1)
+            for head in range(0, points.shape[1], ORIGINAL_GRID_CHUNK):
+                chunk = points[:, head:head + ORIGINAL_GRID_CHUNK]
+                sigma[:, head:head + ORIGINAL_GRID_CHUNK] = G.sample(
+                    chunk, directions[:, :chunk.shape[1]], ws, c, noise_mode="const")["sigma"]
+        raw = sigma.reshape(N, N, N).numpy()
+        trimmed = np.flip(raw, 0).copy()  # one copy, as op3d's trim_border makes
+        pad = int(30 * N / 256)
+        for axis in range(3):
+            view = np.moveaxis(trimmed, axis, 0)
+            view[:pad], view[-pad:] = -1000, -1000
+        return raw
+
+    return step
+
+
+def op3d_grid_step(G: torch.nn.Module, ws: torch.Tensor, N: int) -> Callable[[], np.ndarray]:
+    """op3d's shape export: planes once, density_grid (chunks of 2^20 points), then the border trimming."""
+    from op3d.sampling.render import density_grid
+    from op3d.shapes.grid import trim_border
+
+    def step() -> np.ndarray:
+        with torch.no_grad():
+            grid = density_grid(G, G.planes(ws, noise_mode="const"), N, trim=False)
+        trim_border(grid)
+        return grid.values
+
+    return step
+
+
+def workload(side: str, case: str, args: argparse.Namespace, payload: dict) -> tuple[torch.nn.Module, Callable]:
+    z, c = payload["z"], payload["c"]
+    train = case == "g_fwd_bwd"
+    G = build(side, args, payload["state_dict"], train)
+    if case in ("g_fwd_bwd", "g_fwd"):
+        B = 2 if train else 1
+        return G, image_step(side, G, z[:B], c[:B], args.nrr, backward=train)
+    N = grid_resolution(case)
+    with torch.no_grad():
+        ws = G.mapping(z[:1], c[:1])
+    return G, original_grid_step(G, ws, c[:1], N) if side == "original" else op3d_grid_step(G, ws, N)
+
+
+def grid_resolution(case: str) -> int:
+    if not (case.startswith("grid") and case[4:].isdigit()):
+        raise ValueError(f"--cases: unknown case {case!r}; use g_fwd_bwd, g_fwd or gridN (e.g. grid128)")
+    return int(case[4:])
+
+
+# ---------------------------------------------------------------------------------------------- child process
+def run_worker(side: str, case: str, args: argparse.Namespace) -> None:
+    """Child job: time one (side, case), save its output for the check, print one JSON line."""
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    payload = torch.load(Path(args.scratch) / "payload.pt", weights_only=True)
+    G, step = workload(side, case, args, payload)
+    del payload
+    step()  # warm-up: allocator, thread pool, lazily built filters
+    times = []
+    for _ in range(args.repeats):
+        t0 = time.perf_counter()
+        result = step()
+        times.append(time.perf_counter() - t0)
+    save_outputs(Path(args.scratch), side, case, G, result)
+    rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    print(json.dumps({"side": side, "case": case, "times_s": times, "min_s": min(times),
+                      "median_s": statistics.median(times), "peak_rss_kib": rss_kib}), flush=True)
+
+
+def save_outputs(scratch: Path, side: str, case: str, G: torch.nn.Module, result) -> None:
+    """The compared output, and for the training step the gradients under the (shared) original names."""
+    np.save(scratch / f"{side}_{case}.npy", np.asarray(result, dtype=np.float32))
+    if case == "g_fwd_bwd":
+        grads = {n: p.grad.numpy() for n, p in G.named_parameters() if p.grad is not None}
+        np.savez(scratch / f"{side}_{case}_grads.npz", **grads)
+
+
+# ---------------------------------------------------------------------------------------------- parent
+def spawn(args: argparse.Namespace, scratch: Path, worker: list[str]) -> str:
+    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads))
+    cmd = [sys.executable, str(Path(__file__).resolve()), *config_flags(args), "--scratch", str(scratch),
+           "--worker", *worker]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        raise RuntimeError(f"worker {' '.join(worker)} failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
+    return proc.stdout
+
+
+def measure(args: argparse.Namespace, scratch: Path, side: str, case: str) -> dict:
+    stdout = spawn(args, scratch, [side, case])
+    # The original prints its own messages; the worker's report is the last line.
+    result = json.loads(stdout.strip().splitlines()[-1])
+    print(f"  {case:10s} {side:8s} median {result['median_s']:8.3f} s  "
+          f"peak RSS {result['peak_rss_kib'] / 2 ** 20:6.2f} GiB", flush=True)
+    return result
+
+
+def rel_l2(a: np.ndarray, b: np.ndarray) -> float:
+    """||a - b|| / ||b|| in float64 (b: the original's output)."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return float(np.linalg.norm(a - b) / np.linalg.norm(b))
+
+
+def check(scratch: Path, case: str) -> dict:
+    """Relative L2 of op3d's output against the original's (and of the gradients for the training step)."""
+    ours, theirs = np.load(scratch / f"op3d_{case}.npy"), np.load(scratch / f"original_{case}.npy")
+    out = {"compared": "image" if case.startswith("g_") else "raw sigma before flip/trim",
+           "rel_l2": rel_l2(ours, theirs)}
+    if case.startswith("grid"):
+        out["points"] = grid_points_note()
+    if case == "g_fwd_bwd":
+        ga, gb = np.load(scratch / f"op3d_{case}_grads.npz"), np.load(scratch / f"original_{case}_grads.npz")
+        names = sorted(set(ga.files) & set(gb.files))
+        out["grad_rel_l2"] = rel_l2(np.concatenate([ga[n].ravel() for n in names]),
+                                    np.concatenate([gb[n].ravel() for n in names]))
+        out["grad_params_compared"], out["grad_params_unmatched"] = len(names), len(set(ga.files) ^ set(gb.files))
+    out["ok"] = out["rel_l2"] < REL_L2_OK
+    return out
+
+
+def grid_points_note() -> str:
+    return ("the original is evaluated at op3d's grid points (x-major lattice over the box_warp cube, the same count "
+            "and order as gen_samples.py's create_samples), because create_samples computes its y and x indices "
+            "with a float division, (i / N) % N, which moves them off the lattice by up to one voxel")
+
+
+def machine() -> dict:
+    model = ""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        model = next((line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
+                      if line.startswith("model name")), "")
+    return {"platform": platform.platform(), "cpu": model or platform.processor(), "cpu_count": os.cpu_count(),
+            "python": platform.python_version()}
+
+
+def summarize(case: str, runs: dict[str, list[dict]], correctness: dict) -> dict:
+    """Median over every timed iteration of every round, peak RSS the largest of the rounds."""
+    row: dict = {"case": case}
+    for side in SIDES:
+        row[f"{side}_median_s"] = statistics.median(t for r in runs[side] for t in r["times_s"])
+        row[f"{side}_min_s"] = min(r["min_s"] for r in runs[side])
+        row[f"{side}_peak_rss_gib"] = max(r["peak_rss_kib"] for r in runs[side]) / 2 ** 20
+    row["speedup"] = row["original_median_s"] / row["op3d_median_s"]
+    row["rss_ratio"] = row["original_peak_rss_gib"] / row["op3d_peak_rss_gib"]
+    row.update(correctness)
+    return row
+
+
+def print_table(rows: list[dict]) -> None:
+    head = (f"{'case':10s} {'original s':>11s} {'op3d s':>9s} {'speed-up':>9s} {'orig RSS GiB':>13s} "
+            f"{'op3d RSS GiB':>13s} {'RSS ratio':>10s} {'rel L2':>9s}")
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        print(f"{r['case']:10s} {r['original_median_s']:11.3f} {r['op3d_median_s']:9.3f} {r['speedup']:8.2f}x "
+              f"{r['original_peak_rss_gib']:13.2f} {r['op3d_peak_rss_gib']:13.2f} {r['rss_ratio']:9.2f}x "
+              f"{r['rel_l2']:9.1e}")
+    print("(medians over all timed iterations; speed-up and RSS ratio are original / op3d)")
+
+
+def main() -> None:
+    args = parse_args()
+    if args.worker:
+        if args.worker == ["prepare"]:
+            prepare(args, Path(args.scratch) / "payload.pt")
+        else:
+            run_worker(*args.worker, args)
+        return
+    original_dir(args)  # fail early with the one-line message
+    cases = [c.strip() for c in args.cases.split(",") if c.strip()]
+    try:  # reject a bad case name before minutes of work
+        for case in cases:
+            if case not in ("g_fwd_bwd", "g_fwd"):
+                grid_resolution(case)
+    except ValueError as err:
+        sys.exit(str(err))
+    with tempfile.TemporaryDirectory(prefix="op3d_vs_original_") as tmp:
+        scratch = Path(tmp)
+        spawn(args, scratch, ["prepare"])
+        runs = {case: {side: [] for side in SIDES} for case in cases}
+        for r in range(args.rounds):
+            print(f"round {r + 1}/{args.rounds}", flush=True)
+            for case in cases:
+                for side in SIDES if r % 2 == 0 else SIDES[::-1]:  # alternate who runs first
+                    runs[case][side].append(measure(args, scratch, side, case))
+        rows = [summarize(case, runs[case], check(scratch, case)) for case in cases]
+    print_table(rows)
+    report = {"benchmark": "op3d vs the original OrthoPlanes generator (same weights, same inputs)",
+              "torch": torch.__version__, "threads": args.threads, "machine": machine(),
+              "config": {k: v for k, v in vars(args).items() if k not in ("worker", "scratch")},
+              "generator_kwargs": generator_kwargs(args),
+              "grid_chunk_points": {"original": ORIGINAL_GRID_CHUNK, "op3d": 1 << 20},
+              "rows": rows, "raw": runs}
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(report, indent=1))
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
