@@ -13,9 +13,9 @@ rounds. Both sides use noise_mode='const' and deterministic ray sampling (strati
 u = linspace(0, 1, N)), so the outputs can be compared: relative L2 of the image or of the raw sigma grid (and of
 the parameter gradients for g_fwd_bwd, JSON only).
 
-Weights: the original generator's parameters and floating buffers plus 0.1 * N(0, 1) (seeded), loaded into op3d
-under the original names. The original code is never vendored: clone it and pass its `op3d` folder (it needs
-`pip install requests`; on CPU its CUDA plugins fall back to reference ops):
+Weights: the original generator's parameters plus 0.1 * N(0, 1) (seeded; buffers such as the resampling filters
+kept), loaded into op3d under the original names. The original code is never vendored: clone it and pass its
+`op3d` folder (it needs `pip install requests`; on CPU its CUDA plugins fall back to reference ops):
 
     git clone https://github.com/OrthoPlanes/op3d /tmp/orig
     python benchmarks/bench_vs_original.py --original /tmp/orig/op3d [--cases g_fwd_bwd,g_fwd,grid128,grid256]
@@ -129,9 +129,11 @@ def camera_labels() -> torch.Tensor:
 
 
 def perturbed_state_dict(G: torch.nn.Module, seed: int) -> dict[str, torch.Tensor]:
-    """Every parameter and floating buffer + 0.1 * N(0, 1), so no bias is zero and no path is trivially linear."""
+    """Every parameter + 0.1 * N(0, 1), so no bias is zero and no path is trivially linear (as the parity fixtures
+    were made). Buffers stay: the resampling filters must remain the [1, 3, 3, 1] filters every real model has."""
     gen = torch.Generator().manual_seed(seed)
-    return {k: v + 0.1 * torch.randn(v.shape, generator=gen) if v.is_floating_point() else v
+    params = dict(G.named_parameters())
+    return {k: v + 0.1 * torch.randn(v.shape, generator=gen) if k in params else v
             for k, v in G.state_dict().items()}
 
 

@@ -83,26 +83,34 @@ def test_upfirdn2d_asymmetric_filter_and_flip():
         torch.testing.assert_close(got, want, rtol=0, atol=1e-12)
 
 
-@pytest.mark.parametrize("H,W", [(7, 6), (1, 1), (16, 16), (31, 33)])
-def test_fast_upsample_matches_naive_forward_and_backward(H, W):
+@pytest.mark.parametrize("with_bias", [False, True])
+@pytest.mark.parametrize("H,W", [(7, 6), (1, 1), (1, 4), (2, 3), (16, 16), (31, 33)])
+def test_fast_upsample_matches_naive_forward_and_backward(H, W, with_bias):
     f = setup_filter([1, 3, 3, 1]).double()
     assert is_bilinear_filter(f) and not is_bilinear_filter(setup_filter([1, 2, 1]))
     x = torch.randn(2, 3, H, W, dtype=torch.float64, requires_grad=True)
-    fast = upsample2d(x, f)
+    bias = torch.randn(3, dtype=torch.float64, requires_grad=True) if with_bias else None
+    fast = upsample2d(x, f, bias=bias)
     with reference_ops():
-        ref = upsample2d(x, f)
-    torch.testing.assert_close(fast, naive_upfirdn2d(x.detach(), f, 2, 1, [2, 1, 2, 1], 4), rtol=0, atol=1e-12)
+        ref = upsample2d(x, f, bias=bias)
+    naive = naive_upfirdn2d(x.detach(), f, 2, 1, [2, 1, 2, 1], 4)
+    if with_bias:
+        naive = naive + bias.detach().reshape(1, -1, 1, 1)
+    torch.testing.assert_close(fast, naive, rtol=0, atol=1e-12)
     gy = torch.randn_like(ref)
-    g_fast, = torch.autograd.grad(fast, x, gy)
-    g_ref, = torch.autograd.grad(ref, x, gy)
-    torch.testing.assert_close(g_fast, g_ref, rtol=0, atol=1e-12)
+    inputs = (x, bias) if with_bias else (x,)
+    for g_fast, g_ref in zip(torch.autograd.grad(fast, inputs, gy), torch.autograd.grad(ref, inputs, gy)):
+        torch.testing.assert_close(g_fast, g_ref, rtol=0, atol=1e-12)
 
 
 def test_resampling_second_order():
     f = setup_filter([1, 3, 3, 1]).double()
     xs = torch.randn(1, 2, 4, 5, dtype=torch.float64, requires_grad=True)
+    bias = torch.randn(2, dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradgradcheck(lambda v: downsample2d(v, f), (xs,))
     assert torch.autograd.gradgradcheck(lambda v: upsample2d(v, f), (xs,))
+    assert torch.autograd.gradcheck(lambda v, b: upsample2d(v, f, bias=b), (xs, bias))
+    assert torch.autograd.gradgradcheck(lambda v, b: upsample2d(v, f, bias=b), (xs, bias))
 
 
 def test_resampling_shapes_and_constant_preservation():

@@ -7,6 +7,7 @@ from torch import nn
 
 from op3d.networks.layers import FullyConnectedLayer, block_dtype
 from op3d.ops.bias_act import ACTIVATIONS, bias_act
+from op3d.ops.dispatch import using_reference
 from op3d.ops.modulated_conv import modulated_conv1x1_multi, modulated_conv2d
 from op3d.ops.upfirdn2d import setup_filter, upsample2d
 from op3d.planes.encoding import plane_head_inputs
@@ -74,14 +75,21 @@ class ToRGBLayer(nn.Module):
         self.bias = nn.Parameter(torch.zeros([out_channels]))
         self.weight_gain = 1 / np.sqrt(in_channels)
 
-    def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-        single = w.ndim == 2
+    def styles(self, w: torch.Tensor) -> torch.Tensor:
+        """w [B, w_dim] or [B, K, w_dim] -> styles [B, K, I] (K = 1 for a single w)."""
         B = w.shape[0]
-        w = w.reshape(B, 1 if single else w.shape[1], w.shape[-1])
-        styles = self.affine(w.reshape(-1, w.shape[-1])).reshape(B, w.shape[1], -1) * self.weight_gain  # [B, K, I]
-        y = modulated_conv1x1_multi(x, self.weight[:, :, 0, 0], styles)  # [B, O, K, H, W]
+        w = w.reshape(B, 1 if w.ndim == 2 else w.shape[1], w.shape[-1])
+        return self.affine(w.reshape(-1, w.shape[-1])).reshape(B, w.shape[1], -1) * self.weight_gain
+
+    def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        y = modulated_conv1x1_multi(x, self.weight[:, :, 0, 0], self.styles(w))  # [B, O, K, H, W]
         y = bias_act(y, self.bias.to(y.dtype), dim=1, clamp=self.conv_clamp)
-        return y.squeeze(2) if single else y
+        return y.squeeze(2) if w.ndim == 2 else y
+
+    def accumulate(self, x: torch.Tensor, w: torch.Tensor, base: torch.Tensor) -> torch.Tensor:
+        """base + (the head without its bias), written into base ([B, O, K, H, W], or [B, O, H, W] for a single w;
+        contiguous): for a skip sum whose upsampling already added the bias (no clamp). Returns base."""
+        return modulated_conv1x1_multi(x, self.weight[:, :, 0, 0], self.styles(w), accumulate=base)
 
 
 class SynthesisBlock(nn.Module):
@@ -145,12 +153,22 @@ class SynthesisBlock(nn.Module):
             x = x.to(dtype=dtype, memory_format=memory_format)
             x = self.conv0(x, ws[:, 0], fused_modconv=fused_modconv, noise_mode=noise_mode)
             x = self.conv1(x, ws[:, 1], fused_modconv=fused_modconv, noise_mode=noise_mode)
+        head = getattr(self, self.head_name)
+        head_w = ws[:, self.num_conv] if head_w is None else head_w
+        img_dtype = torch.promote_types(ws.dtype, torch.float32)
+        if img is not None and self.up > 1 and head.conv_clamp is None and x.dtype == img_dtype \
+                and not using_reference():
+            # skip sum in one pass over the big tensor: upsample(img) + bias, then the head added into it in place
+            shape = img.shape  # [B, (K,) O, r, r] -> [B, O * K, r, r] channels for the upsampling
+            bias = head.bias.to(img.dtype).repeat_interleave(1 if img.ndim == 4 else shape[2])
+            up = upsample2d(img.reshape(shape[0], -1, *shape[-2:]), self.resample_filter, bias=bias)
+            return x, head.accumulate(x, head_w, up.reshape(*shape[:-2], *up.shape[-2:]).contiguous())
         if img is not None and self.up > 1:
             shape = img.shape
             img = upsample2d(img.reshape(-1, *shape[-3:]), self.resample_filter)
             img = img.reshape(*shape[:-2], *img.shape[-2:])
-        y = getattr(self, self.head_name)(x, ws[:, self.num_conv] if head_w is None else head_w)
-        y = y.to(dtype=torch.promote_types(ws.dtype, torch.float32), memory_format=torch.contiguous_format)
+        y = head(x, head_w)
+        y = y.to(dtype=img_dtype, memory_format=torch.contiguous_format)
         img = y if img is None else img + y
         return x, img
 

@@ -113,31 +113,71 @@ def is_bilinear_filter(f: torch.Tensor | None) -> bool:
     return cached[1]
 
 
-def _upsample2x_bilinear(x: torch.Tensor) -> torch.Tensor:
-    """Zero-padded [1, 3, 3, 1] 2x upsampling = bilinear interpolation (align_corners=False) of the input with
-    a one-pixel zero border, cropped: output 2i gets 0.25 x[i-1] + 0.75 x[i], output 2i+1 0.75 x[i] + 0.25 x[i+1]."""
-    y = F.interpolate(F.pad(x, [1, 1, 1, 1]), scale_factor=2, mode="bilinear", align_corners=False)
-    return y[..., 2:-2, 2:-2]
+def _scale_border_(z: torch.Tensor, value: torch.Tensor | None) -> None:
+    """In place on z [N, C, H, W]: border rows, then border columns, z <- 0.75 z + 0.25 value (value [C] or 0).
+    Turns clamped-edge bilinear 2x upsampling (of x + value) into zero-padded [1, 3, 3, 1] upsampling (+ value)."""
+    v = 0 if value is None else 0.25 * value.reshape(-1, 1)
+    for lines in (z[:, :, 0], z[:, :, -1], z[:, :, :, 0], z[:, :, :, -1]):  # [N, C, W] / [N, C, H] views
+        lines.mul_(0.75).add_(v)
+
+
+def _upsample_linear_adjoint(g: torch.Tensor) -> torch.Tensor:
+    """Adjoint of 1-D 2x linear upsampling (align_corners=False, clamped edges) along the last axis of g [N, C, 2n]."""
+    n = g.shape[-1] // 2
+    return torch.ops.aten.upsample_linear1d_backward(g, [2 * n], [g.shape[0], g.shape[1], n], False, 2.0)
+
+
+class _Upsample2x(torch.autograd.Function):
+    """upfirdn2d 2x upsampling with the [1, 3, 3, 1] filter and zero padding, plus an optional bias [C]:
+    bilinear interpolation (align_corners=False) differs from it only on the border rows and columns, which are
+    fixed in place (no padded or cropped copies). x [N, C, h, w] -> [N, C, 2h, 2w].
+
+    Backward: the adjoint of the interpolation (torch's kernel) plus corrections from the border lines of the
+    incoming gradient; written in differentiable ops, so double backward works too.
+    """
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+        ctx.has_bias = bias is not None
+        src = x if bias is None else x + bias.to(x.dtype).reshape(1, -1, 1, 1)  # interpolation keeps constants
+        z = F.interpolate(src, scale_factor=2, mode="bilinear", align_corners=False)
+        _scale_border_(z, None if bias is None else bias.to(z.dtype))
+        return z
+
+    @staticmethod
+    def backward(ctx, g: torch.Tensor):
+        N, C, H, W = g.shape
+        grad = torch.ops.aten.upsample_bilinear2d_backward(g, [H, W], [N, C, H // 2, W // 2], False, 2.0, 2.0)
+        # z = D_r D_c interp(x) with D = 1 - 0.25 on border lines: interp^T((D_r D_c - 1) g) from those lines only
+        grad[:, :, 0] -= 0.25 * _upsample_linear_adjoint(g[:, :, 0])
+        grad[:, :, -1] -= 0.25 * _upsample_linear_adjoint(g[:, :, -1])
+        grad[:, :, :, 0] -= 0.25 * _upsample_linear_adjoint(g[:, :, :, 0])
+        grad[:, :, :, -1] -= 0.25 * _upsample_linear_adjoint(g[:, :, :, -1])
+        for i, j in ((0, 0), (0, -1), (-1, 0), (-1, -1)):
+            grad[:, :, i, j] += 0.0625 * g[:, :, i, j]
+        grad_bias = g.sum((0, 2, 3)) if ctx.has_bias else None  # z = upsample(x) + bias exactly
+        return grad, grad_bias
 
 
 def upsample2d(
     x: torch.Tensor, f: torch.Tensor | None, up: int = 2, padding: Padding = 0, flip_filter: bool = False,
-    gain: float = 1,
+    gain: float = 1, bias: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Upsample by `up` with filter f, output [B, C, H * up, W * up] for zero padding.
+    """Upsample by `up` with filter f, output [B, C, H * up, W * up] for zero padding, plus bias [C] if given.
 
-    The common case (2x, the [1, 3, 3, 1] filter, no extra padding or gain) runs as bilinear interpolation,
-    several times faster than zero insertion + FIR; reference_ops() forces the reference.
+    The common case (2x, the [1, 3, 3, 1] filter, no extra padding or gain) runs as bilinear interpolation with
+    fixed borders, several times faster than zero insertion + FIR; reference_ops() forces the reference.
     """
     if up == 2 and padding == 0 and gain == 1 and not using_reference() and is_bilinear_filter(f):
-        return _upsample2x_bilinear(x)
+        return _Upsample2x.apply(x, bias)
     upx, upy = _pair(up)
     px0, px1, py0, py1 = _padding4(padding)
     fw = fh = 1 if f is None else f.shape[-1]
     if f is not None and f.ndim == 2:
         fh = f.shape[0]
     p = [px0 + (fw + upx - 1) // 2, px1 + (fw - upx) // 2, py0 + (fh + upy - 1) // 2, py1 + (fh - upy) // 2]
-    return upfirdn2d(x, f, up=up, padding=p, flip_filter=flip_filter, gain=gain * upx * upy)
+    y = upfirdn2d(x, f, up=up, padding=p, flip_filter=flip_filter, gain=gain * upx * upy)
+    return y if bias is None else y + bias.to(y.dtype).reshape(1, -1, 1, 1)
 
 
 def downsample2d(
