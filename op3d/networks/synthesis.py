@@ -87,8 +87,8 @@ class ToRGBLayer(nn.Module):
         return y.squeeze(2) if w.ndim == 2 else y
 
     def accumulate(self, x: torch.Tensor, w: torch.Tensor, base: torch.Tensor) -> torch.Tensor:
-        """base + (the head without its bias), written into base ([B, O, K, H, W], or [B, O, H, W] for a single w;
-        contiguous): for a skip sum whose upsampling already added the bias (no clamp). Returns base."""
+        """base + the head without its bias (base [B, O, K, H, W], or [B, O, H, W] for a single w), as one batched
+        matmul-add: for a skip sum whose upsampling already added the bias (no clamp)."""
         return modulated_conv1x1_multi(x, self.weight[:, :, 0, 0], self.styles(w), accumulate=base)
 
 
@@ -158,11 +158,11 @@ class SynthesisBlock(nn.Module):
         img_dtype = torch.promote_types(ws.dtype, torch.float32)
         if img is not None and self.up > 1 and head.conv_clamp is None and x.dtype == img_dtype \
                 and not using_reference():
-            # skip sum in one pass over the big tensor: upsample(img) + bias, then the head added into it in place
+            # skip sum in one pass over the big tensor: upsample(img) + bias, then the head added by a matmul-add
             shape = img.shape  # [B, (K,) O, r, r] -> [B, O * K, r, r] channels for the upsampling
             bias = head.bias.to(img.dtype).repeat_interleave(1 if img.ndim == 4 else shape[2])
             up = upsample2d(img.reshape(shape[0], -1, *shape[-2:]), self.resample_filter, bias=bias)
-            return x, head.accumulate(x, head_w, up.reshape(*shape[:-2], *up.shape[-2:]).contiguous())
+            return x, head.accumulate(x, head_w, up.reshape(*shape[:-2], *up.shape[-2:]))
         if img is not None and self.up > 1:
             shape = img.shape
             img = upsample2d(img.reshape(-1, *shape[-3:]), self.resample_filter)

@@ -69,9 +69,9 @@ def modulated_conv1x1_multi(x: torch.Tensor, weight: torch.Tensor, styles: torch
     x: [B, I, H, W], weight: [O, I], styles: [B, K, I] -> [B, O, K, H, W] (output channel before plane index:
     the layout in which each axis' planes already form a [C, D=K, H, W] volume for trilinear sampling).
     out[b, o, k] = sum_i weight[o, i] * styles[b, k, i] * x[b, i]  (no demodulation).
-    accumulate: a contiguous tensor of x's dtype with B * O * K * H * W elements ([B, O, K, H, W], or [B, O, H, W]
-    for K = 1) that the result is added to in place (one batched matmul-add, no separate pass over the big plane
-    tensor); returned.
+    accumulate: a tensor of x's dtype with B * O * K * H * W elements ([B, O, K, H, W], or [B, O, H, W] for K = 1)
+    to add the result to, in the same batched matmul (no separate pass over the big plane tensor); the sum is
+    returned in accumulate's shape.
     """
     B, I, H, W = x.shape
     K = styles.shape[1]
@@ -80,9 +80,11 @@ def modulated_conv1x1_multi(x: torch.Tensor, weight: torch.Tensor, styles: torch
         x_rep = x.unsqueeze(1).expand(B, K, I, H, W).reshape(B * K, I, H, W)
         y = modulated_conv2d(x_rep, weight[:, :, None, None], styles.reshape(B * K, I), demodulate=False)
         y = y.reshape(B, K, O, H, W).transpose(1, 2)
-        return y if accumulate is None else accumulate.add_(y.reshape(accumulate.shape))
+        return y if accumulate is None else accumulate + y.reshape(accumulate.shape)
     w = (weight.unsqueeze(1) * styles.unsqueeze(1)).reshape(B, O * K, I).to(x.dtype)  # [B, O*K, I]
     if accumulate is not None:
-        accumulate.view(B, O * K, H * W).baddbmm_(w, x.reshape(B, I, H * W))
-        return accumulate
+        base, x = accumulate.reshape(B, O * K, H * W), x.reshape(B, I, H * W)
+        if torch.is_grad_enabled() and (base.requires_grad or w.requires_grad or x.requires_grad):
+            return torch.baddbmm(base, w, x).reshape(accumulate.shape)  # in place on a view would copy the gradient
+        return base.baddbmm_(w, x).reshape(accumulate.shape)  # inference: no fresh (page-faulting) allocation
     return torch.bmm(w, x.reshape(B, I, H * W)).reshape(B, O, K, H, W)
