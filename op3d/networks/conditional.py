@@ -73,6 +73,8 @@ class ConditionalGenerator(Generator):
     `sample_density` returns the density as "sigma" plus "sdf" and "residual".
     """
 
+    single_backward_render = False  # a second evaluation of the coarse samples would repeat their mesh queries
+
     def __init__(self, *args, canonical_offset=(0.0, 0.3, 0.0), canonical_scale: float = 1.2,
                  lbs_threshold: float = 0.1, residual_scale: float = 0.05, beta_init: float = 0.01,
                  beta_min: float = 1e-4, num_betas: int = 10, num_joints: int = 24, deform_hidden: int = 128,

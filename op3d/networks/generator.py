@@ -42,6 +42,10 @@ class Generator(nn.Module):
     that block's in-place skip addition. The final image is the same either way.
     """
 
+    # Training renders evaluate the field once more on the coarse samples so the planes get one backward pass
+    # (see render(single_backward=...)): cheap for plane sampling + decoder, not for the pose-conditional field.
+    single_backward_render = True
+
     def __init__(self, z_dim: int = 512, c_dim: int = 25, w_dim: int = 512, img_resolution: int = 512,
                  img_channels: int = 3, representation: str = "orthoplanes", per_dir_plane_number: int = 8,
                  fourier_L: int = 10, plane_resolution: int = 256, plane_channels: int = 32,
@@ -142,7 +146,8 @@ class Generator(nn.Module):
         if planes is None:
             planes = self.planes(ws, **synthesis_kwargs)
         feats, depth, _ = render(self.field(planes, ws=ws, body=body), origins, dirs, self.render_options,
-                                 deterministic=deterministic, generator=generator, chunk=chunk)
+                                 deterministic=deterministic, generator=generator, chunk=chunk,
+                                 single_backward=self.single_backward_render)
         B = ws.shape[0]
         feature_image = feats.permute(0, 2, 1).reshape(B, feats.shape[-1], res, res).contiguous()
         depth_image = depth.permute(0, 2, 1).reshape(B, 1, res, res)

@@ -9,7 +9,7 @@ from op3d.networks.layers import FullyConnectedLayer, block_dtype
 from op3d.ops.bias_act import ACTIVATIONS, bias_act
 from op3d.ops.dispatch import using_reference
 from op3d.ops.modulated_conv import modulated_conv1x1_multi, modulated_conv2d
-from op3d.ops.upfirdn2d import setup_filter, upsample2d
+from op3d.ops.upfirdn2d import channels_last, setup_filter, upsample2d
 from op3d.planes.encoding import plane_head_inputs
 
 
@@ -86,10 +86,35 @@ class ToRGBLayer(nn.Module):
         y = bias_act(y, self.bias.to(y.dtype), dim=1, clamp=self.conv_clamp)
         return y.squeeze(2) if w.ndim == 2 else y
 
-    def accumulate(self, x: torch.Tensor, w: torch.Tensor, base: torch.Tensor) -> torch.Tensor:
-        """base + the head without its bias (base [B, O, K, H, W], or [B, O, H, W] for a single w), as one batched
-        matmul-add: for a skip sum whose upsampling already added the bias (no clamp)."""
-        return modulated_conv1x1_multi(x, self.weight[:, :, 0, 0], self.styles(w), accumulate=base)
+    def skip_sum(self, x: torch.Tensor, w: torch.Tensor, img: torch.Tensor | None,
+                 resample_filter: torch.Tensor) -> torch.Tensor:
+        """upsample2d(img) + head(x, w) (no clamp) in channels-last storage [B, H, W, K, O]: one upsampling pass
+        that also adds the bias, then one batched matmul-add; memory-bound passes over the big skip image are
+        the cost here, and channels-last upsampling and matmuls are the fast ones on CPUs.
+
+        x [B, I, H, W]; w [B, w_dim] or [B, K, w_dim]; img None or the previous skip image (logical [B, O, r, r]
+        or [B, O, K, r, r], any layout). Returns the logical [B, O, H, W] / [B, O, K, H, W] view.
+        """
+        styles = self.styles(w)  # [B, K, I]
+        B, K, I = styles.shape
+        O = self.weight.shape[0]
+        H, W = x.shape[-2:]
+        wmod = (styles.unsqueeze(2) * self.weight[:, :, 0, 0]).reshape(B, K * O, I).transpose(1, 2)  # [B, I, K*O]
+        wmod = wmod.to(x.dtype)
+        xt = x.reshape(B, I, H * W).transpose(1, 2)  # [B, HW, I]
+        bias = self.bias.to(x.dtype).repeat(K)  # channel k * O + o has bias[o]
+        if img is None:
+            out = torch.baddbmm(bias, xt, wmod)  # [B, HW, K*O]
+        else:
+            planar = (img.unsqueeze(2) if img.ndim == 4 else img).transpose(1, 2)  # [B, K, O, r, r]
+            up = upsample2d(channels_last(planar.reshape(B, K * O, *img.shape[-2:])), resample_filter, bias=bias)
+            base = up.permute(0, 2, 3, 1).reshape(B, H * W, K * O)  # a view of the channels-last result
+            if torch.is_grad_enabled() and (base.requires_grad or wmod.requires_grad or xt.requires_grad):
+                out = torch.baddbmm(base, xt, wmod)  # in place on a view would make autograd copy the gradient
+            else:
+                out = base.baddbmm_(xt, wmod)  # inference: no fresh (page-faulting) allocation
+        out = out.view(B, H, W, K, O).permute(0, 4, 3, 1, 2)  # [B, O, K, H, W]
+        return out[:, :, 0] if w.ndim == 2 else out
 
 
 class SynthesisBlock(nn.Module):
@@ -156,13 +181,9 @@ class SynthesisBlock(nn.Module):
         head = getattr(self, self.head_name)
         head_w = ws[:, self.num_conv] if head_w is None else head_w
         img_dtype = torch.promote_types(ws.dtype, torch.float32)
-        if img is not None and self.up > 1 and head.conv_clamp is None and x.dtype == img_dtype \
+        if (img is None or self.up > 1) and head.conv_clamp is None and x.dtype == img_dtype \
                 and not using_reference():
-            # skip sum in one pass over the big tensor: upsample(img) + bias, then the head added by a matmul-add
-            shape = img.shape  # [B, (K,) O, r, r] -> [B, O * K, r, r] channels for the upsampling
-            bias = head.bias.to(img.dtype).repeat_interleave(1 if img.ndim == 4 else shape[2])
-            up = upsample2d(img.reshape(shape[0], -1, *shape[-2:]), self.resample_filter, bias=bias)
-            return x, head.accumulate(x, head_w, up.reshape(*shape[:-2], *up.shape[-2:]))
+            return x, head.skip_sum(x, head_w, img, self.resample_filter)
         if img is not None and self.up > 1:
             shape = img.shape
             img = upsample2d(img.reshape(-1, *shape[-3:]), self.resample_filter)

@@ -62,16 +62,12 @@ def modulated_conv2d(
     return x
 
 
-def modulated_conv1x1_multi(x: torch.Tensor, weight: torch.Tensor, styles: torch.Tensor,
-                            accumulate: torch.Tensor | None = None) -> torch.Tensor:
+def modulated_conv1x1_multi(x: torch.Tensor, weight: torch.Tensor, styles: torch.Tensor) -> torch.Tensor:
     """K differently-modulated 1x1 convolutions of one feature map, without replicating it K times.
 
     x: [B, I, H, W], weight: [O, I], styles: [B, K, I] -> [B, O, K, H, W] (output channel before plane index:
     the layout in which each axis' planes already form a [C, D=K, H, W] volume for trilinear sampling).
     out[b, o, k] = sum_i weight[o, i] * styles[b, k, i] * x[b, i]  (no demodulation).
-    accumulate: a tensor of x's dtype with B * O * K * H * W elements ([B, O, K, H, W], or [B, O, H, W] for K = 1)
-    to add the result to, in the same batched matmul (no separate pass over the big plane tensor); the sum is
-    returned in accumulate's shape.
     """
     B, I, H, W = x.shape
     K = styles.shape[1]
@@ -79,12 +75,7 @@ def modulated_conv1x1_multi(x: torch.Tensor, weight: torch.Tensor, styles: torch
     if using_reference():  # OP3D's computation: replicate x K times, one grouped conv per (b, k)
         x_rep = x.unsqueeze(1).expand(B, K, I, H, W).reshape(B * K, I, H, W)
         y = modulated_conv2d(x_rep, weight[:, :, None, None], styles.reshape(B * K, I), demodulate=False)
-        y = y.reshape(B, K, O, H, W).transpose(1, 2)
-        return y if accumulate is None else accumulate + y.reshape(accumulate.shape)
-    w = (weight.unsqueeze(1) * styles.unsqueeze(1)).reshape(B, O * K, I).to(x.dtype)  # [B, O*K, I]
-    if accumulate is not None:
-        base, x = accumulate.reshape(B, O * K, H * W), x.reshape(B, I, H * W)
-        if torch.is_grad_enabled() and (base.requires_grad or w.requires_grad or x.requires_grad):
-            return torch.baddbmm(base, w, x).reshape(accumulate.shape)  # in place on a view would copy the gradient
-        return base.baddbmm_(w, x).reshape(accumulate.shape)  # inference: no fresh (page-faulting) allocation
-    return torch.bmm(w, x.reshape(B, I, H * W)).reshape(B, O, K, H, W)
+        return y.reshape(B, K, O, H, W).transpose(1, 2)
+    w = weight.unsqueeze(1) * styles.unsqueeze(1)  # [B, O, K, I]
+    y = torch.bmm(w.reshape(B, O * K, I).to(x.dtype), x.reshape(B, I, H * W))  # [B, O*K, HW]
+    return y.reshape(B, O, K, H, W)

@@ -113,6 +113,16 @@ def is_bilinear_filter(f: torch.Tensor | None) -> bool:
     return cached[1]
 
 
+def channels_last(x: torch.Tensor) -> torch.Tensor:
+    """x [N, C, H, W] in channels-last memory with canonical strides (a view when it is channels-last already).
+    Views from reshapes can give size-1 dims odd strides, which make elementwise ops and interpolation pick
+    the channel-first layout for their outputs."""
+    if not x.is_contiguous(memory_format=torch.channels_last):
+        return x.contiguous(memory_format=torch.channels_last)
+    N, C, H, W = x.shape
+    return x.as_strided(x.shape, (H * W * C, 1, W * C, C), x.storage_offset())
+
+
 def _scale_border_(z: torch.Tensor, value: torch.Tensor | None) -> None:
     """In place on z [N, C, H, W]: border rows, then border columns, z <- 0.75 z + 0.25 value (value [C] or 0).
     Turns clamped-edge bilinear 2x upsampling (of x + value) into zero-padded [1, 3, 3, 1] upsampling (+ value)."""

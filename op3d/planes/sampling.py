@@ -3,14 +3,20 @@
 Coordinates are world points scaled by 2 / box_warp into [-1, 1]^3. Interpolation follows
 grid_sample(align_corners=False, padding_mode='zeros'): a grid value g indexes texel-space
 (g + 1) * N / 2 - 0.5. Two implementations compute the same numbers:
-- "grid_sample": torch's kernels (fast; its 3-D backward is not twice differentiable w.r.t. points);
-- "gather": corner gathers and interpolation weights in plain autograd ops, differentiable to any order.
-"auto" picks "gather" when the points require grad under grad mode (e.g. an eikonal term), else "grid_sample".
+- "gather" (the fast path): each (point, axis) gathers its 2^n corner rows of C contiguous channels from planes
+  stored channels-last ([B, H, W, K, 3, C], as the backbone writes them) and weights them, in plain autograd
+  ops: differentiable to any order (eikonal terms), one gradient buffer for all axes;
+- "grid_sample": torch's kernels on channel-first volumes, the reference twin (its 3-D backward is not twice
+  differentiable w.r.t. points).
+"auto" picks "gather", or "grid_sample" inside `op3d.ops.reference_ops()` unless the points need second
+derivatives.
 """
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+
+from op3d.ops.dispatch import using_reference
 
 IMPLS = ("auto", "grid_sample", "gather")
 
@@ -19,7 +25,9 @@ def _choose(impl: str, points: torch.Tensor) -> str:
     if impl not in IMPLS:
         raise ValueError(f"impl must be one of {IMPLS}, got {impl!r}")
     if impl == "auto":
-        return "gather" if (points.requires_grad and torch.is_grad_enabled()) else "grid_sample"
+        if points.requires_grad and torch.is_grad_enabled():
+            return "gather"  # twice differentiable in the points
+        return "grid_sample" if using_reference() else "gather"
     return impl
 
 
@@ -32,52 +40,43 @@ def _corner_terms(g: torch.Tensor, size: int) -> list[tuple[torch.Tensor, torch.
     return [(i0, 1 - w1, (i0 >= 0) & (i0 < size)), (i0 + 1, w1, (i0 + 1 >= 0) & (i0 + 1 < size))]
 
 
-def _interp_gather(volume: torch.Tensor, grid: torch.Tensor) -> torch.Tensor:
-    """Multilinear interpolation with zero padding.
+def _gather_channels_last(planes: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
+    """Multilinear interpolation with zero padding, gathering rows of C contiguous channels.
 
-    volume: [N, C, *S] (S = (H, W) or (D, H, W)); grid: [N, P, n] with components indexing S reversed
-    (x -> W, y -> H, z -> D). Returns [N, P, C].
+    planes [B, K, 3, C, H, W] (stored as [B, H, W, K, 3, C], the layout the backbone writes; other layouts are
+    copied into it); coords [B, 3, P, n] per axis, components indexing (W, H) for n = 2 (K must be 1) or
+    (W, H, K) for n = 3. Returns [B, 3, P, C]. Every (point, axis) reads 2^n rows of C contiguous floats.
     """
-    N, C = volume.shape[:2]
-    sizes = volume.shape[2:]
-    n = len(sizes)
-    flat = volume.reshape(N, C, -1).transpose(1, 2).reshape(-1, C)  # [N * prod(S), C]
-    numel = flat.shape[0] // N
-    axes = [_corner_terms(grid[..., n - 1 - d], sizes[d]) for d in range(n)]  # per volume dim (D/H/W order)
-    strides = [int(torch.tensor(sizes[d + 1:]).prod()) for d in range(n)]
-    base = (torch.arange(N, device=volume.device) * numel).view(N, 1)
-    out = None
+    B, K, A, C, H, W = planes.shape
+    table = planes.permute(0, 4, 5, 1, 2, 3).reshape(-1, C)  # [B * H * W * K * 3, C]; a view when stored so
+    P, n = coords.shape[2], coords.shape[3]
+    sizes = (W, H, K)[:n]
+    strides = (K * A, W * K * A, A)[:n]  # row strides of w, h, k
+    axes = [_corner_terms(coords[..., d], sizes[d]) for d in range(n)]
+    base = (torch.arange(B, device=planes.device) * (H * W * K * A)).view(B, 1, 1) + \
+        torch.arange(A, device=planes.device).view(1, A, 1)  # [B, 3, 1]
+    index, weight = [], []
     for corner in range(2 ** n):
-        index = base
-        weight = None
-        valid = None
-        for d in range(n):
-            i, w, v = axes[d][(corner >> (n - 1 - d)) & 1]
-            index = index + i.clamp(0, sizes[d] - 1) * strides[d]
-            weight = w if weight is None else weight * w
-            valid = v if valid is None else valid & v
-        values = flat.index_select(0, index.reshape(-1)).reshape(N, -1, C)  # [N, P, C]
-        term = values * (weight * valid).unsqueeze(-1).to(values.dtype)
-        out = term if out is None else out + term
-    return out
+        i, w, v = axes[0][corner & 1]
+        row, wt, ok = base + i.clamp(0, sizes[0] - 1) * strides[0], w, v
+        for d in range(1, n):
+            i, w, v = axes[d][(corner >> d) & 1]
+            row, wt, ok = row + i.clamp(0, sizes[d] - 1) * strides[d], wt * w, ok & v
+        index.append(row)
+        weight.append(wt * ok)
+    index, weight = torch.stack(index, -1), torch.stack(weight, -1).to(planes.dtype)  # [B, 3, P, 2^n]
+    values = table.index_select(0, index.reshape(-1)).view(-1, 2 ** n, C)
+    return torch.bmm(weight.reshape(-1, 1, 2 ** n), values).view(B, A, P, C)  # 3x faster than a product + sum
 
 
-def _interp(volume: torch.Tensor, grid: torch.Tensor, impl: str) -> torch.Tensor:
-    """volume [N, C, *S], grid [N, P, n] -> [N, P, C] with the chosen implementation."""
-    if impl == "gather":
-        return _interp_gather(volume, grid)
-    N, P, n = grid.shape
-    g = grid.reshape(N, 1, P, n) if n == 2 else grid.reshape(N, 1, 1, P, n)
-    out = F.grid_sample(volume, g.to(volume.dtype), mode="bilinear", padding_mode="zeros", align_corners=False)
-    return out.reshape(N, volume.shape[1], P).transpose(1, 2)
-
-
-def _sample_axes(volumes: torch.Tensor, coords: torch.Tensor, impl: str) -> torch.Tensor:
-    """The three axes in one sampling call: volumes [B, 3, C, *S] (a view when contiguous), coords [B, 3, P, n]
-    -> [B, 3, P, C]. One kernel and one gradient buffer instead of three, no stacking copy in the backward."""
+def _grid_sample_axes(volumes: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
+    """torch's grid_sample, the reference: volumes [B, 3, C, *S], coords [B, 3, P, n] -> [B, 3, P, C]."""
     B, A, C = volumes.shape[:3]
-    out = _interp(volumes.reshape(B * A, C, *volumes.shape[3:]), coords.reshape(B * A, *coords.shape[2:]), impl)
-    return out.reshape(B, A, *out.shape[1:])
+    N, P, n = B * A, coords.shape[2], coords.shape[3]
+    g = coords.reshape(N, 1, P, n) if n == 2 else coords.reshape(N, 1, 1, P, n)
+    out = F.grid_sample(volumes.reshape(N, C, *volumes.shape[3:]), g.to(volumes.dtype), mode="bilinear",
+                        padding_mode="zeros", align_corners=False)
+    return out.reshape(B, A, C, P).transpose(2, 3)
 
 
 def sample_orthoplanes(planes: torch.Tensor, points: torch.Tensor, box_warp: float = 1.0,
@@ -97,7 +96,9 @@ def sample_orthoplanes(planes: torch.Tensor, points: torch.Tensor, box_warp: flo
     scaled = points * (2 / box_warp)
     coords = torch.stack([(scaled if axis == 0 or not legacy_unscaled_axes else points)[..., order]
                           for axis, order in enumerate(([0, 1, 2], [1, 2, 0], [2, 0, 1]))], dim=1)  # [B, 3, P, 3]
-    return _sample_axes(planes.permute(0, 2, 3, 1, 4, 5), coords, impl)  # volumes [B, 3, C, K, H, W]
+    if impl == "gather":
+        return _gather_channels_last(planes, coords)
+    return _grid_sample_axes(planes.permute(0, 2, 3, 1, 4, 5), coords)  # volumes [B, 3, C, K, H, W]
 
 
 TRIPLANE_AXES = {False: ([0, 1], [1, 2], [2, 0]), True: ([0, 1], [0, 2], [2, 0])}
@@ -118,7 +119,9 @@ def sample_triplane(planes: torch.Tensor, points: torch.Tensor, box_warp: float 
     impl = _choose(impl, points)
     scaled = points * (2 / box_warp)
     coords = torch.stack([scaled[..., dims] for dims in TRIPLANE_AXES[legacy_eg3d_axes]], dim=1)  # [B, 3, P, 2]
-    return _sample_axes(planes, coords, impl)
+    if impl == "gather":
+        return _gather_channels_last(planes.unsqueeze(1), coords)
+    return _grid_sample_axes(planes, coords)
 
 
 def aggregate_mean(features: torch.Tensor) -> torch.Tensor:
