@@ -58,9 +58,12 @@ def random_points(B, P, scale, seed):
 @pytest.mark.parametrize("K,H,W", [(4, 5, 6), (1, 3, 3), (7, 8, 4)])
 @pytest.mark.parametrize("legacy", [False, True])
 @pytest.mark.parametrize("impl", ["grid_sample", "gather"])
-def test_orthoplanes_match_naive_trilinear(K, H, W, legacy, impl):
+@pytest.mark.parametrize("storage", ["contiguous", "channels_last"])
+def test_orthoplanes_match_naive_trilinear(K, H, W, legacy, impl, storage):
     g = torch.Generator().manual_seed(K * H)
     planes = torch.randn(2, K, 3, 3, H, W, dtype=torch.float64, generator=g)
+    if storage == "channels_last":  # [B, H, W, K, 3, C] storage, as the backbone writes it (the gather reads a view)
+        planes = planes.permute(0, 4, 5, 1, 2, 3).contiguous().permute(0, 3, 4, 5, 1, 2)
     pts = random_points(2, 20, 0.9, K)  # box_warp 1.6: some points fall outside [-1, 1] after scaling
     box_warp = 1.6
     got = sample_orthoplanes(planes, pts, box_warp, legacy_unscaled_axes=legacy, impl=impl)
