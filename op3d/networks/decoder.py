@@ -26,3 +26,13 @@ class OSGDecoder(nn.Module):
         x = self.net(features.reshape(B * P, C)).reshape(B, P, -1)
         rgb = torch.sigmoid(x[..., 1:]) * (1 + 2 * 0.001) - 0.001  # MipNeRF-style widened sigmoid
         return {"rgb": rgb, "sigma": x[..., 0:1]}
+
+    def sigma(self, features: torch.Tensor) -> torch.Tensor:
+        """forward's raw density alone (the colour rows of the last layer are not computed): [B, P, C] -> [B, P, 1].
+        For density grids, where colours are not needed."""
+        B, P, C = features.shape
+        hidden = self.net[1](self.net[0](features.reshape(B * P, C)))
+        last = self.net[2]
+        w = last.weight[:1].to(hidden.dtype) * last.weight_gain
+        b = last.bias[:1].to(hidden.dtype) * last.bias_gain
+        return torch.addmm(b.unsqueeze(0), hidden, w.t()).reshape(B, P, 1)

@@ -10,7 +10,8 @@ from op3d.networks.decoder import OSGDecoder
 from op3d.networks.layers import MappingNetwork
 from op3d.networks.superresolution import SR_FOR_RESOLUTION, SuperResolution
 from op3d.networks.synthesis import PlaneSynthesisNetwork
-from op3d.planes.sampling import aggregate_mean, sample_orthoplanes, sample_triplane
+from op3d.planes.sampling import (aggregate_mean, orthoplanes_on_grid, sample_orthoplanes, sample_triplane,
+                                  triplane_on_grid)
 from op3d.rendering.rays import check_labels, rays_from_cameras
 from op3d.rendering.renderer import RenderOptions, render
 
@@ -117,6 +118,15 @@ class Generator(nn.Module):
         else:
             feats = sample_orthoplanes(planes, points, box_warp, legacy_unscaled_axes=self.legacy_axes, impl=impl)
         return aggregate_mean(feats)
+
+    def grid_features(self, planes: torch.Tensor, ticks: tuple[torch.Tensor, torch.Tensor, torch.Tensor]
+                      ) -> torch.Tensor:
+        """sample_features of one latent's planes [1, K, 3, C, H, W] at every point of the lattice
+        ticks_x x ticks_y x ticks_z (world coordinates) -> [n_x, n_y, n_z, C], computed separably."""
+        box_warp = self.render_options.box_warp
+        if self.representation == "triplane":
+            return triplane_on_grid(planes.squeeze(1), ticks, box_warp, legacy_eg3d_axes=self.legacy_axes)
+        return orthoplanes_on_grid(planes, ticks, box_warp, legacy_unscaled_axes=self.legacy_axes)
 
     def field(self, planes: torch.Tensor, impl: str = "auto", ws: torch.Tensor | None = None, body=None):
         """The radiance field of given planes, as the renderer calls it (ws and body: see subclasses)."""

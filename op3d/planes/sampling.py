@@ -124,6 +124,63 @@ def sample_triplane(planes: torch.Tensor, points: torch.Tensor, box_warp: float 
     return _grid_sample_axes(planes, coords)
 
 
+def _interp_along(t: torch.Tensor, dim: int, g: torch.Tensor) -> torch.Tensor:
+    """Linear interpolation of t along `dim` at normalized coordinates g [n] (grid_sample's convention, zero
+    padding): that dim of t becomes n long."""
+    shape = [1] * t.ndim
+    shape[dim] = -1
+    out = None
+    for index, weight, valid in _corner_terms(g, t.shape[dim]):
+        term = t.index_select(dim, index.clamp(0, t.shape[dim] - 1)) * (weight * valid).to(t.dtype).view(shape)
+        out = term if out is None else out + term
+    return out
+
+
+def _plane_on_grid(plane: torch.Tensor, coords: dict[int, tuple[int, torch.Tensor]]) -> torch.Tensor:
+    """Separable multilinear sampling of one axis' planes on a lattice: plane [*S, C, H, W] with S = (K,) or ();
+    coords maps a plane dim to (lattice dim 0/1/2, normalized coordinates along it). Interpolates the most
+    shrinking dim first. Returns [n_0 or 1, n_1 or 1, n_2 or 1, C] (size 1 where no plane dim reads that lattice
+    dim)."""
+    t = plane
+    for dim in sorted(coords, key=lambda d: len(coords[d][1]) / plane.shape[d]):
+        t = _interp_along(t, dim, coords[dim][1])
+    lattice_of = {coords[d][0]: d for d in coords}
+    channel = t.ndim - 3  # the channel dim of [*S, C, H, W]
+    order = [lattice_of[m] if m in lattice_of else None for m in range(3)]
+    missing = [m for m in range(3) if order[m] is None]
+    for m in missing:  # a tri-plane reads two lattice dims; broadcast over the third
+        t = t.unsqueeze(-1)
+        order[m] = t.ndim - 1
+    return t.permute(*order, channel)
+
+
+def orthoplanes_on_grid(planes: torch.Tensor, ticks: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
+                        box_warp: float = 1.0, legacy_unscaled_axes: bool = False) -> torch.Tensor:
+    """Aggregated (mean) features of planes [1, K, 3, C, H, W] at every point of the lattice ticks_x x ticks_y x
+    ticks_z (world coordinates [n_x], [n_y], [n_z]) -> [n_x, n_y, n_z, C]: the same numbers as
+    aggregate_mean(sample_orthoplanes(...)) at those points, computed separably (trilinear weights are products
+    of per-dimension weights), so each plane dim is interpolated once per lattice line, not per point."""
+    out = None
+    for axis, order in enumerate(([0, 1, 2], [1, 2, 0], [2, 0, 1])):
+        scale = 2 / box_warp if axis == 0 or not legacy_unscaled_axes else 1.0
+        coords = {0: (order[2], ticks[order[2]] * scale), 2: (order[1], ticks[order[1]] * scale),
+                  3: (order[0], ticks[order[0]] * scale)}  # plane dims K, H, W of [K, C, H, W]
+        f = _plane_on_grid(planes[0, :, axis], coords)
+        out = f if out is None else out + f
+    return out / 3
+
+
+def triplane_on_grid(planes: torch.Tensor, ticks: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
+                     box_warp: float = 1.0, legacy_eg3d_axes: bool = False) -> torch.Tensor:
+    """The tri-plane version of orthoplanes_on_grid: planes [1, 3, C, H, W] -> [n_x, n_y, n_z, C]."""
+    out = None
+    for axis, dims in enumerate(TRIPLANE_AXES[legacy_eg3d_axes]):
+        coords = {1: (dims[1], ticks[dims[1]] * (2 / box_warp)), 2: (dims[0], ticks[dims[0]] * (2 / box_warp))}
+        f = _plane_on_grid(planes[0, axis], coords)  # plane dims H, W of [C, H, W]
+        out = f if out is None else out + f
+    return out / 3
+
+
 def aggregate_mean(features: torch.Tensor) -> torch.Tensor:
     """Mean over the three axes: [B, 3, P, C] -> [B, P, C]."""
     return features.mean(1)

@@ -4,7 +4,8 @@ from __future__ import annotations
 import torch
 
 from op3d.sampling.views import conditioning_label, seed_latent
-from op3d.shapes.grid import Grid, evaluate_grid, trim_border
+from op3d.ops.dispatch import using_reference
+from op3d.shapes.grid import Grid, evaluate_grid, evaluate_grid_slabs, trim_border
 
 
 @torch.no_grad()
@@ -43,14 +44,25 @@ def render_views(G, ws: torch.Tensor, cams: torch.Tensor, chunk: int | None = No
 def density_grid(G, planes: torch.Tensor, resolution: int = 256, chunk: int = 1 << 20, trim: bool = True,
                  progress: bool = False, ws: torch.Tensor | None = None, body=None) -> Grid:
     """Raw sigma of one latent's planes [1, K, 3, C, H, W] on a resolution^3 grid over the preset's box.
-    Pose-conditional generators (ws [1, num_ws, w_dim] and body given): -sdf in world units, positive inside."""
-    if body is None:
-        fn = lambda pts: G.sample_density(pts, planes=planes)["sigma"]
-    else:
+    Pose-conditional generators (ws [1, num_ws, w_dim] and body given): -sdf in world units, positive inside.
+
+    Plane features are sampled separably on lattice slabs and only the density row of the decoder is computed
+    (G.grid_features, decoder.sigma); `op3d.ops.reference_ops()` evaluates point chunks through
+    G.sample_density instead (the reference twin). Memory: the float32 grid plus one chunk of about `chunk` points.
+    """
+    cube = float(G.render_options.box_warp)
+    if body is not None:
         fn = lambda pts: -G.sample_density(pts, ws=ws, planes=planes, body=body)["sdf"]
-    grid = evaluate_grid(fn, resolution, float(G.render_options.box_warp), chunk=chunk, device=planes.device,
-                         progress=progress)
-    return trim_border(grid) if trim and body is None else grid  # OP3D's trimming zeroes densities
+        return evaluate_grid(fn, resolution, cube, chunk=chunk, device=planes.device, progress=progress)
+    if using_reference():
+        fn = lambda pts: G.sample_density(pts, planes=planes)["sigma"]
+        grid = evaluate_grid(fn, resolution, cube, chunk=chunk, device=planes.device, progress=progress)
+    else:
+        def slab(ticks):
+            feats = G.grid_features(planes, ticks)  # [n, N, N, C]
+            return G.decoder.sigma(feats.reshape(1, -1, feats.shape[-1])).reshape(feats.shape[:3])
+        grid = evaluate_grid_slabs(slab, resolution, cube, chunk=chunk, device=planes.device, progress=progress)
+    return trim_border(grid) if trim else grid  # OP3D's trimming zeroes densities
 
 
 @torch.no_grad()
