@@ -119,14 +119,15 @@ class Generator(nn.Module):
             feats = sample_orthoplanes(planes, points, box_warp, legacy_unscaled_axes=self.legacy_axes, impl=impl)
         return aggregate_mean(feats)
 
-    def grid_features(self, planes: torch.Tensor, ticks: tuple[torch.Tensor, torch.Tensor, torch.Tensor]
-                      ) -> torch.Tensor:
+    def grid_features(self, planes: torch.Tensor, ticks: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
+                      cache: dict | None = None) -> torch.Tensor:
         """sample_features of one latent's planes [1, K, 3, C, H, W] at every point of the lattice
-        ticks_x x ticks_y x ticks_z (world coordinates) -> [n_x, n_y, n_z, C], computed separably."""
+        ticks_x x ticks_y x ticks_z (world coordinates) -> [n_x, n_y, n_z, C], computed separably (cache: see
+        op3d.planes.sampling.orthoplanes_on_grid)."""
         box_warp = self.render_options.box_warp
         if self.representation == "triplane":
-            return triplane_on_grid(planes.squeeze(1), ticks, box_warp, legacy_eg3d_axes=self.legacy_axes)
-        return orthoplanes_on_grid(planes, ticks, box_warp, legacy_unscaled_axes=self.legacy_axes)
+            return triplane_on_grid(planes.squeeze(1), ticks, box_warp, legacy_eg3d_axes=self.legacy_axes, cache=cache)
+        return orthoplanes_on_grid(planes, ticks, box_warp, legacy_unscaled_axes=self.legacy_axes, cache=cache)
 
     def field(self, planes: torch.Tensor, impl: str = "auto", ws: torch.Tensor | None = None, body=None):
         """The radiance field of given planes, as the renderer calls it (ws and body: see subclasses)."""

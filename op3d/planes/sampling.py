@@ -124,61 +124,82 @@ def sample_triplane(planes: torch.Tensor, points: torch.Tensor, box_warp: float 
     return _grid_sample_axes(planes, coords)
 
 
-def _interp_along(t: torch.Tensor, dim: int, g: torch.Tensor) -> torch.Tensor:
-    """Linear interpolation of t along `dim` at normalized coordinates g [n] (grid_sample's convention, zero
-    padding): that dim of t becomes n long."""
-    shape = [1] * t.ndim
-    shape[dim] = -1
-    out = None
-    for index, weight, valid in _corner_terms(g, t.shape[dim]):
-        term = t.index_select(dim, index.clamp(0, t.shape[dim] - 1)) * (weight * valid).to(t.dtype).view(shape)
-        out = term if out is None else out + term
-    return out
+def _interp_matrix(g: torch.Tensor, size: int, dtype: torch.dtype) -> torch.Tensor:
+    """Linear interpolation weights [n, size] (two non-zeros per row, zero padding) at normalized coordinates g [n]."""
+    m = torch.zeros(len(g), size, dtype=dtype, device=g.device)
+    for index, weight, valid in _corner_terms(g, size):
+        m.scatter_add_(1, index.clamp(0, size - 1)[:, None], (weight * valid).to(dtype)[:, None])
+    return m
 
 
-def _plane_on_grid(plane: torch.Tensor, coords: dict[int, tuple[int, torch.Tensor]]) -> torch.Tensor:
-    """Separable multilinear sampling of one axis' planes on a lattice: plane [*S, C, H, W] with S = (K,) or ();
-    coords maps a plane dim to (lattice dim 0/1/2, normalized coordinates along it). Interpolates the most
-    shrinking dim first. Returns [n_0 or 1, n_1 or 1, n_2 or 1, C] (size 1 where no plane dim reads that lattice
-    dim)."""
-    t = plane
-    for dim in sorted(coords, key=lambda d: len(coords[d][1]) / plane.shape[d]):
-        t = _interp_along(t, dim, coords[dim][1])
-    lattice_of = {coords[d][0]: d for d in coords}
-    channel = t.ndim - 3  # the channel dim of [*S, C, H, W]
-    order = [lattice_of[m] if m in lattice_of else None for m in range(3)]
-    missing = [m for m in range(3) if order[m] is None]
-    for m in missing:  # a tri-plane reads two lattice dims; broadcast over the third
-        t = t.unsqueeze(-1)
-        order[m] = t.ndim - 1
-    return t.permute(*order, channel)
+def _accumulate_on_grid(out: torch.Tensor, plane: torch.Tensor, uv: tuple[tuple[int, torch.Tensor], ...],
+                        depth: tuple[int, torch.Tensor] | None, scale: float, cache: dict | None = None) -> None:
+    """out [n_0, n_1, n_2, C] += scale x the multilinear sample of one axis' planes at every lattice point.
+
+    plane [K, C, H, W]; uv: the lattice dims and normalized coordinates read along W and along H; depth: the
+    lattice dim and coordinates read along K (None: a tri-plane, K = 1, broadcast over the third lattice dim).
+    cache: where the caller evaluates slabs of one lattice along dim 0 (the same tick tensors for dims 1 and 2),
+    the (H, W) resampling of a plane that reads neither is the same for every slab and is kept here.
+    H and W are interpolated first (one bilinear grid_sample onto the lattice's (v, u) points, small); the K
+    interpolation, which expands to the full lattice slab, is one matrix product accumulated into out (one pass
+    over the slab).
+    """
+    (m_u, g_u), (m_v, g_v) = uv
+    K = plane.shape[0]
+    key = (plane.data_ptr(), m_u, m_v)
+    if cache is not None and key in cache:
+        t = cache[key]
+    else:
+        grid = torch.stack(torch.broadcast_tensors(g_u[None, :], g_v[:, None]), dim=-1)  # [n_v, n_u, 2]: (W, H)
+        # one bilinear resampling per plane (batch K); reads channels-last storage as it is
+        t = F.grid_sample(plane, grid.to(plane.dtype).expand(K, -1, -1, -1), mode="bilinear", padding_mode="zeros",
+                          align_corners=False)  # [K, C, n_v, n_u]
+        dims = {m_u: 3, m_v: 2}  # lattice dim -> dim of t
+        if depth is None:
+            t = t[0].permute(*[dims[m] - 1 for m in range(3) if m in dims], 0)  # [.., .., C]
+        else:
+            m_d = depth[0]
+            before, after = [m for m in range(3) if m < m_d], [m for m in range(3) if m > m_d]
+            t = t.permute(*[dims[m] for m in before], 0, *[dims[m] for m in after], 1).contiguous()  # [.., K, .., C]
+        if cache is not None and 0 not in (m_u, m_v):
+            cache[key] = t
+    if depth is None:
+        out.add_(t.unsqueeze(({0, 1, 2} - {m_u, m_v}).pop()), alpha=scale)
+        return
+    m_d, g_d = depth
+    batch = out.shape[:m_d].numel()
+    weights = _interp_matrix(g_d, K, t.dtype) * scale  # [n_d, K]
+    out.view(batch, out.shape[m_d], -1).baddbmm_(weights.expand(batch, -1, -1), t.reshape(batch, K, -1))
 
 
 def orthoplanes_on_grid(planes: torch.Tensor, ticks: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
-                        box_warp: float = 1.0, legacy_unscaled_axes: bool = False) -> torch.Tensor:
+                        box_warp: float = 1.0, legacy_unscaled_axes: bool = False,
+                        cache: dict | None = None) -> torch.Tensor:
     """Aggregated (mean) features of planes [1, K, 3, C, H, W] at every point of the lattice ticks_x x ticks_y x
     ticks_z (world coordinates [n_x], [n_y], [n_z]) -> [n_x, n_y, n_z, C]: the same numbers as
     aggregate_mean(sample_orthoplanes(...)) at those points, computed separably (trilinear weights are products
-    of per-dimension weights), so each plane dim is interpolated once per lattice line, not per point."""
-    out = None
-    for axis, order in enumerate(([0, 1, 2], [1, 2, 0], [2, 0, 1])):
-        scale = 2 / box_warp if axis == 0 or not legacy_unscaled_axes else 1.0
-        coords = {0: (order[2], ticks[order[2]] * scale), 2: (order[1], ticks[order[1]] * scale),
-                  3: (order[0], ticks[order[0]] * scale)}  # plane dims K, H, W of [K, C, H, W]
-        f = _plane_on_grid(planes[0, :, axis], coords)
-        out = f if out is None else out + f
-    return out / 3
+    of per-dimension weights), each plane dim interpolated once per lattice line instead of once per point.
+    cache: a dict kept across slabs of one lattice along x (see _accumulate_on_grid)."""
+    C = planes.shape[3]
+    out = planes.new_zeros(*(len(t) for t in ticks), C)
+    for axis, order in enumerate(([0, 1, 2], [1, 2, 0], [2, 0, 1])):  # lattice dims read along W, H, K
+        s = 2 / box_warp if axis == 0 or not legacy_unscaled_axes else 1.0
+        g = [ticks[m].to(planes.dtype) * s for m in order]
+        _accumulate_on_grid(out, planes[0, :, axis], ((order[0], g[0]), (order[1], g[1])), (order[2], g[2]), 1 / 3,
+                            cache)
+    return out
 
 
 def triplane_on_grid(planes: torch.Tensor, ticks: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
-                     box_warp: float = 1.0, legacy_eg3d_axes: bool = False) -> torch.Tensor:
+                     box_warp: float = 1.0, legacy_eg3d_axes: bool = False, cache: dict | None = None) -> torch.Tensor:
     """The tri-plane version of orthoplanes_on_grid: planes [1, 3, C, H, W] -> [n_x, n_y, n_z, C]."""
-    out = None
-    for axis, dims in enumerate(TRIPLANE_AXES[legacy_eg3d_axes]):
-        coords = {1: (dims[1], ticks[dims[1]] * (2 / box_warp)), 2: (dims[0], ticks[dims[0]] * (2 / box_warp))}
-        f = _plane_on_grid(planes[0, axis], coords)  # plane dims H, W of [C, H, W]
-        out = f if out is None else out + f
-    return out / 3
+    C = planes.shape[2]
+    out = planes.new_zeros(*(len(t) for t in ticks), C)
+    for axis, dims in enumerate(TRIPLANE_AXES[legacy_eg3d_axes]):  # lattice dims read along W, H
+        g = [ticks[m].to(planes.dtype) * (2 / box_warp) for m in dims]
+        _accumulate_on_grid(out, planes[0, axis].unsqueeze(0), ((dims[0], g[0]), (dims[1], g[1])), None, 1 / 3,
+                            cache)
+    return out
 
 
 def aggregate_mean(features: torch.Tensor) -> torch.Tensor:

@@ -41,7 +41,7 @@ def render_views(G, ws: torch.Tensor, cams: torch.Tensor, chunk: int | None = No
 
 
 @torch.no_grad()
-def density_grid(G, planes: torch.Tensor, resolution: int = 256, chunk: int = 1 << 20, trim: bool = True,
+def density_grid(G, planes: torch.Tensor, resolution: int = 256, chunk: int = 1 << 17, trim: bool = True,
                  progress: bool = False, ws: torch.Tensor | None = None, body=None) -> Grid:
     """Raw sigma of one latent's planes [1, K, 3, C, H, W] on a resolution^3 grid over the preset's box.
     Pose-conditional generators (ws [1, num_ws, w_dim] and body given): -sdf in world units, positive inside.
@@ -58,11 +58,13 @@ def density_grid(G, planes: torch.Tensor, resolution: int = 256, chunk: int = 1 
         fn = lambda pts: G.sample_density(pts, planes=planes)["sigma"]
         grid = evaluate_grid(fn, resolution, cube, chunk=chunk, device=planes.device, progress=progress)
     else:
+        cache: dict = {}  # resampled planes that are the same for every slab
+
         def slab(ticks):
-            feats = G.grid_features(planes, ticks)  # [n, N, N, C]
+            feats = G.grid_features(planes, ticks, cache)  # [n, N, N, C]
             return G.decoder.sigma(feats.reshape(1, -1, feats.shape[-1])).reshape(feats.shape[:3])
         grid = evaluate_grid_slabs(slab, resolution, cube, chunk=chunk, device=planes.device, progress=progress)
-    return trim_border(grid) if trim else grid  # OP3D's trimming zeroes densities
+    return trim_border(grid, inplace=True) if trim else grid  # OP3D's trimming zeroes densities
 
 
 @torch.no_grad()

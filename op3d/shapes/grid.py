@@ -76,10 +76,10 @@ def evaluate_grid_slabs(fn: Callable[[tuple[torch.Tensor, torch.Tensor, torch.Te
     return Grid(out, origin, voxel)
 
 
-def trim_border(grid: Grid, fraction: float = 30 / 256, value: float = -1000.0) -> Grid:
+def trim_border(grid: Grid, fraction: float = 30 / 256, value: float = -1000.0, inplace: bool = False) -> Grid:
     """OP3D's border trimming: set a margin of round(fraction * N) voxels on every face to `value`
-    (removes plane-boundary artifacts before meshing)."""
-    v = grid.values.copy()
+    (removes plane-boundary artifacts before meshing). inplace: modify grid.values instead of a copy."""
+    v = grid.values if inplace else grid.values.copy()
     pad = int(fraction * v.shape[0])
     if pad > 0:
         v[:pad], v[-pad:] = value, value
