@@ -76,6 +76,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--mapping-layers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=torch.get_num_threads())
+    ap.add_argument("--device", default="cpu", help="cpu or cuda (the original compiles its CUDA plugins there)")
+    ap.add_argument("--batch", type=int, default=2, help="batch of the g_fwd_bwd case")
+    ap.add_argument("--representation", default="orthoplanes", choices=["orthoplanes", "triplane"],
+                    help="triplane: EG3D's TriPlaneGenerator (training/triplane.py of the same checkout)")
+    ap.add_argument("--fp16-res", type=int, default=0, help="num_fp16_res and sr_num_fp16_res (the original's "
+                    "GPU training default is 4; CPUs run fp32)")
     ap.add_argument("--out", default="benchmarks/results/vs_original_cpu.json")
     # Internal: a child process measuring one (side, case), or preparing the shared weights and inputs.
     ap.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
@@ -88,19 +94,23 @@ def config_flags(args: argparse.Namespace) -> list[str]:
     return ["--original", args.original, "--K", str(args.K), "--L", str(args.L), "--cbase", str(args.cbase),
             "--cmax", str(args.cmax), "--resolution", str(args.resolution), "--nrr", str(args.nrr),
             "--samples", str(args.samples), "--mapping-layers", str(args.mapping_layers), "--seed", str(args.seed),
-            "--repeats", str(args.repeats), "--threads", str(args.threads)]
+            "--repeats", str(args.repeats), "--threads", str(args.threads), "--device", args.device,
+            "--batch", str(args.batch), "--representation", args.representation, "--fp16-res", str(args.fp16_res)]
 
 
 def generator_kwargs(args: argparse.Namespace) -> dict:
     """TriMultiPlaneGenerator's constructor arguments (op3d's Generator takes the same names)."""
     rendering = dict(RENDERING_KWARGS, image_resolution=args.resolution, depth_resolution=args.samples,
                      depth_resolution_importance=args.samples, superresolution_module=SR_MODULES[args.resolution])
-    return {"per_dir_plane_number": args.K, "fourier_L": args.L, "z_dim": 512, "w_dim": 512, "c_dim": 25,
-            "img_resolution": args.resolution, "img_channels": 3, "sr_num_fp16_res": 0,
+    planes = {"per_dir_plane_number": args.K, "fourier_L": args.L} if args.representation == "orthoplanes" else {}
+    return {**planes, "z_dim": 512, "w_dim": 512, "c_dim": 25,
+            "img_resolution": args.resolution, "img_channels": 3, "sr_num_fp16_res": args.fp16_res,
             "rendering_kwargs": rendering,
             "sr_kwargs": {"channel_base": args.cbase, "channel_max": args.cmax,
                           "fused_modconv_default": "inference_only"},
-            "channel_base": args.cbase, "channel_max": args.cmax, "num_fp16_res": 0, "conv_clamp": None,
+            "channel_base": args.cbase, "channel_max": args.cmax, "num_fp16_res": args.fp16_res,
+            # EG3D's train.py: conv_clamp 256 with fp16 layers, none without
+            "conv_clamp": 256 if args.fp16_res > 0 else None,
             "mapping_kwargs": {"num_layers": args.mapping_layers}, "fused_modconv_default": "inference_only"}
 
 
@@ -115,17 +125,31 @@ def original_dir(args: argparse.Namespace) -> Path:
 
 
 # ---------------------------------------------------------------------------------------------- models and inputs
-def import_original(path: Path) -> type:
+def import_original(path: Path, representation: str = "orthoplanes") -> type:
     sys.path.insert(0, str(path))  # the original imports its packages (training, torch_utils, dnnlib) top-level
+    if representation == "triplane":
+        from training.triplane import TriPlaneGenerator
+        return TriPlaneGenerator
     from training.orthoplanes import TriMultiPlaneGenerator
     return TriMultiPlaneGenerator
 
 
-def camera_labels() -> torch.Tensor:
-    """Two FFHQ-like LookAt cameras (yaw +-0.25 rad, radius 2.7, looking at (0, 0, 0.2), focal 4.2647): [2, 25]."""
+def camera_labels(n: int = 2) -> torch.Tensor:
+    """n FFHQ-like LookAt cameras (yaw within +-0.25 rad of frontal, radius 2.7, looking at (0, 0, 0.2), focal
+    4.2647): [n, 25]."""
     from op3d.data.cameras import intrinsics, lookat_pose, make_label
-    yaw = torch.tensor([math.pi / 2 + 0.25, math.pi / 2 - 0.25])
+    yaw = math.pi / 2 + torch.linspace(0.25, -0.25, n)
     return make_label(lookat_pose(yaw, math.pi / 2, radius=2.7, lookat=(0.0, 0.0, 0.2)), intrinsics())
+
+
+def original_plugins_ran() -> bool | None:
+    """Whether the original's compiled CUDA ops ran (None where it did not try: on the CPU it uses its
+    reference ops)."""
+    try:
+        from torch_utils.ops import bias_act, upfirdn2d
+    except ImportError:
+        return None
+    return bool(getattr(bias_act, "_plugin", None)) and bool(getattr(upfirdn2d, "_plugin", None))
 
 
 def perturbed_state_dict(G: torch.nn.Module, seed: int) -> dict[str, torch.Tensor]:
@@ -140,9 +164,10 @@ def perturbed_state_dict(G: torch.nn.Module, seed: int) -> dict[str, torch.Tenso
 def prepare(args: argparse.Namespace, payload: Path) -> None:
     """Child job: build the original generator, perturb it and save its state dict with the inputs z, c."""
     torch.manual_seed(args.seed)
-    G = import_original(original_dir(args))(**generator_kwargs(args))
-    z = torch.randn(2, 512, generator=torch.Generator().manual_seed(args.seed + 1))
-    torch.save({"state_dict": perturbed_state_dict(G, args.seed), "z": z, "c": camera_labels()}, payload)
+    G = import_original(original_dir(args), args.representation)(**generator_kwargs(args))
+    n = max(2, args.batch)
+    z = torch.randn(n, 512, generator=torch.Generator().manual_seed(args.seed + 1))
+    torch.save({"state_dict": perturbed_state_dict(G, args.seed), "z": z, "c": camera_labels(n)}, payload)
 
 
 def fix_original_sampling(G: torch.nn.Module) -> None:
@@ -166,13 +191,14 @@ def fix_original_sampling(G: torch.nn.Module) -> None:
 def build(side: str, args: argparse.Namespace, state_dict: dict[str, torch.Tensor], train: bool) -> torch.nn.Module:
     kw = generator_kwargs(args)
     if side == "original":
-        G = import_original(original_dir(args))(**kw)
+        G = import_original(original_dir(args), args.representation)(**kw)
         G.load_state_dict(state_dict)
         fix_original_sampling(G)
     else:
         from op3d.networks.generator import Generator
-        G = Generator(representation="orthoplanes", legacy_axes=True, **kw)
+        G = Generator(representation=args.representation, legacy_axes=True, **kw)
         G.load_state_dict({k: v for k, v in state_dict.items() if k != "dataset_label_std"})
+    G = G.to(args.device)
     return G.train() if train else G.eval().requires_grad_(False)
 
 
@@ -200,15 +226,15 @@ def original_grid_step(G: torch.nn.Module, ws: torch.Tensor, c: torch.Tensor, N:
 
     def step() -> np.ndarray:
         with torch.no_grad():
-            points = grid_points(N, float(G.rendering_kwargs["box_warp"]))[0].unsqueeze(0)  # [1, P, 3]
-            directions = torch.zeros(1, ORIGINAL_GRID_CHUNK, 3)
+            points = grid_points(N, float(G.rendering_kwargs["box_warp"]))[0].unsqueeze(0).to(ws.device)  # [1, P, 3]
+            directions = torch.zeros(1, ORIGINAL_GRID_CHUNK, 3, device=ws.device)
             directions[..., -1] = -1
-            sigma = torch.zeros(1, points.shape[1], 1)
+            sigma = torch.zeros(1, points.shape[1], 1, device=ws.device)
             for head in range(0, points.shape[1], ORIGINAL_GRID_CHUNK):
                 chunk = points[:, head:head + ORIGINAL_GRID_CHUNK]
                 sigma[:, head:head + ORIGINAL_GRID_CHUNK] = G.sample(
                     chunk, directions[:, :chunk.shape[1]], ws, c, noise_mode="const")["sigma"]
-        raw = sigma.reshape(N, N, N).numpy()
+        raw = sigma.reshape(N, N, N).cpu().numpy()
         trimmed = np.flip(raw, 0).copy()  # one copy, as op3d's trim_border makes
         pad = int(30 * N / 256)
         for axis in range(3):
@@ -234,11 +260,11 @@ def op3d_grid_step(G: torch.nn.Module, ws: torch.Tensor, N: int) -> Callable[[],
 
 
 def workload(side: str, case: str, args: argparse.Namespace, payload: dict) -> tuple[torch.nn.Module, Callable]:
-    z, c = payload["z"], payload["c"]
+    z, c = payload["z"].to(args.device), payload["c"].to(args.device)
     train = case == "g_fwd_bwd"
     G = build(side, args, payload["state_dict"], train)
     if case in ("g_fwd_bwd", "g_fwd"):
-        B = 2 if train else 1
+        B = args.batch if train else 1
         return G, image_step(side, G, z[:B], c[:B], args.nrr, backward=train)
     N = grid_resolution(case)
     with torch.no_grad():
@@ -260,23 +286,35 @@ def run_worker(side: str, case: str, args: argparse.Namespace) -> None:
     payload = torch.load(Path(args.scratch) / "payload.pt", weights_only=True)
     G, step = workload(side, case, args, payload)
     del payload
-    step()  # warm-up: allocator, thread pool, lazily built filters
+    cuda = torch.device(args.device).type == "cuda"
+    step()  # warm-up: allocator, thread pool, lazily built filters (and the original's CUDA plugins)
+    if cuda:
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
     times = []
     for _ in range(args.repeats):
         t0 = time.perf_counter()
         result = step()
+        if cuda:
+            torch.cuda.synchronize()
         times.append(time.perf_counter() - t0)
     save_outputs(Path(args.scratch), side, case, G, result)
     rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    print(json.dumps({"side": side, "case": case, "times_s": times, "min_s": min(times),
-                      "median_s": statistics.median(times), "peak_rss_kib": rss_kib}), flush=True)
+    report = {"side": side, "case": case, "times_s": times, "min_s": min(times),
+              "median_s": statistics.median(times), "peak_rss_kib": rss_kib}
+    if cuda:
+        report["peak_gpu_gib"] = torch.cuda.max_memory_allocated() / 2 ** 30
+        if side == "original":
+            report["original_cuda_plugins"] = original_plugins_ran()
+    print(json.dumps(report), flush=True)
 
 
 def save_outputs(scratch: Path, side: str, case: str, G: torch.nn.Module, result) -> None:
     """The compared output, and for the training step the gradients under the (shared) original names."""
+    result = result.cpu().numpy() if isinstance(result, torch.Tensor) else result
     np.save(scratch / f"{side}_{case}.npy", np.asarray(result, dtype=np.float32))
     if case == "g_fwd_bwd":
-        grads = {n: p.grad.numpy() for n, p in G.named_parameters() if p.grad is not None}
+        grads = {n: p.grad.cpu().numpy() for n, p in G.named_parameters() if p.grad is not None}
         np.savez(scratch / f"{side}_{case}_grads.npz", **grads)
 
 
@@ -295,8 +333,9 @@ def measure(args: argparse.Namespace, scratch: Path, side: str, case: str) -> di
     stdout = spawn(args, scratch, [side, case])
     # The original prints its own messages; the worker's report is the last line.
     result = json.loads(stdout.strip().splitlines()[-1])
+    gpu = f"  peak GPU {result['peak_gpu_gib']:6.2f} GiB" if "peak_gpu_gib" in result else ""
     print(f"  {case:10s} {side:8s} median {result['median_s']:8.3f} s  "
-          f"peak RSS {result['peak_rss_kib'] / 2 ** 20:6.2f} GiB", flush=True)
+          f"peak RSS {result['peak_rss_kib'] / 2 ** 20:6.2f} GiB{gpu}", flush=True)
     return result
 
 
@@ -346,6 +385,10 @@ def summarize(case: str, runs: dict[str, list[dict]], correctness: dict) -> dict
         row[f"{side}_median_s"] = statistics.median(t for r in runs[side] for t in r["times_s"])
         row[f"{side}_min_s"] = min(r["min_s"] for r in runs[side])
         row[f"{side}_peak_rss_gib"] = max(r["peak_rss_kib"] for r in runs[side]) / 2 ** 20
+        if "peak_gpu_gib" in runs[side][0]:
+            row[f"{side}_peak_gpu_gib"] = max(r["peak_gpu_gib"] for r in runs[side])
+    if "original_cuda_plugins" in runs["original"][0]:
+        row["original_cuda_plugins"] = runs["original"][0]["original_cuda_plugins"]
     row["speedup"] = row["original_median_s"] / row["op3d_median_s"]
     row["rss_ratio"] = row["original_peak_rss_gib"] / row["op3d_peak_rss_gib"]
     row.update(correctness)

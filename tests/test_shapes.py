@@ -95,3 +95,61 @@ def test_density_grid_fast_path_equals_point_sampling(representation, legacy):
     assert fast.values.std() > 0.01
     np.testing.assert_allclose(fast.values, ref.values, rtol=0, atol=1e-5)  # the grid is stored as float32
     assert np.array_equal(fast.origin, ref.origin) and fast.voxel_size == ref.voxel_size
+
+
+def _sphere_fields(center=(0.1, -0.05, 0.0), radius=0.3):
+    f = sphere_density(center, radius)
+    slab = lambda t: f(torch.stack(torch.meshgrid(*t, indexing="ij"), -1))[..., 0]
+    return slab, f
+
+
+@pytest.mark.parametrize("resolution,factor", [(49, 4), (50, 4), (37, 3)])
+def test_coarse_to_fine_grid_gives_the_dense_mesh(resolution, factor):
+    """Where the level set passes, the coarse-to-fine grid holds the dense grid's exact values, so marching cubes
+    returns the same mesh; most of the grid is never evaluated exactly."""
+    from op3d.shapes.grid import surface_grid
+
+    slab, points = _sphere_fields()
+    dense = evaluate_grid(points, resolution, 1.0)
+    fine, exact_fraction = surface_grid(slab, points, resolution, 1.0, level=0.0, factor=factor)
+    v_dense, f_dense = extract_mesh(dense, level=0.0)
+    v_fine, f_fine = extract_mesh(fine, level=0.0)
+    np.testing.assert_allclose(v_fine, v_dense, rtol=0, atol=1e-6)
+    assert np.array_equal(f_fine, f_dense)
+    assert exact_fraction < 0.5
+    near = np.abs(dense.values) < 100 * 0.3 / resolution  # within about a voxel of the surface: exact
+    np.testing.assert_allclose(fine.values[near], dense.values[near], rtol=0, atol=1e-5)
+    far = ~(np.abs(dense.values) < 100 * 4 * 1.0 / resolution * factor)
+    assert np.array_equal(np.sign(fine.values[far]), np.sign(dense.values[far]))  # interpolated, same side
+
+
+def test_coarse_to_fine_needs_a_margin():
+    from op3d.shapes.grid import surface_grid
+
+    slab, points = _sphere_fields()
+    with pytest.raises(ValueError, match="margin >= 1"):
+        surface_grid(slab, points, 17, 1.0, level=0.0, margin=0)
+
+
+def test_mesh_grid_of_a_generator_matches_the_dense_grid_near_the_surface():
+    from helpers import tiny_generator
+
+    from op3d.sampling.render import density_grid, mesh_grid
+
+    G = tiny_generator().eval()
+    with torch.no_grad():
+        planes = G.planes(G.mapping(torch.randn(1, G.z_dim), torch.zeros(1, 25)), noise_mode="const")
+    dense = density_grid(G, planes, 33)
+    level = float(np.median(dense.values[dense.values > -1000]))
+    fine = mesh_grid(G, planes, 33, level)
+    straddle = np.zeros_like(dense.values, dtype=bool)  # grid points of fine cells the dense surface crosses
+    corners = [dense.values[i:32 + i, j:32 + j, k:32 + k] for i in (0, 1) for j in (0, 1) for k in (0, 1)]
+    cell = (np.minimum.reduce(corners) <= level) & (np.maximum.reduce(corners) >= level)
+    for i in (0, 1):
+        for j in (0, 1):
+            for k in (0, 1):
+                straddle[i:32 + i, j:32 + j, k:32 + k] |= cell
+    assert straddle.sum() > 100
+    agree = np.isclose(fine.values, dense.values, rtol=0, atol=1e-4)
+    assert agree[straddle].mean() > 0.95  # a tiny random generator has features thinner than a coarse cell
+    assert (fine.values[:3] == -1000).all()  # trimmed like the dense grid

@@ -72,12 +72,15 @@ def _sampling_body(G, pose_id, pose_file, data, body_model, device):
 @click.option("--shape-res", type=click.IntRange(min=8), default=256)
 @click.option("--shape-format", type=click.Choice(["mrc", "ply", "obj"]), default="mrc")
 @click.option("--mesh-level", type=float, default=10.0, help="Density level of the mesh surface (ply/obj)")
+@click.option("--mesh-grid", type=click.Choice(["coarse-to-fine", "dense"]), default="coarse-to-fine",
+              help="ply/obj: evaluate every 4th grid point, then exactly only near the surface; or every point")
 @click.option("--shape-colors/--no-shape-colors", default=True, help="Vertex colours from the decoder (ply/obj)")
 @click.option("--chunk", type=click.IntRange(min=256), default=None, help="Rays per rendering pass (memory)")
 @pose_options
 @click.option("--device", default=None)
 def sample(network, seeds, truncation_psi, truncation_cutoff, outdir, views, fov_deg, depth, grid, shapes, shape_res,
-           shape_format, mesh_level, shape_colors, chunk, pose_id, pose_file, data, body_model, device) -> None:
+           shape_format, mesh_level, mesh_grid, shape_colors, chunk, pose_id, pose_file, data, body_model,
+           device) -> None:
     """Render seeds from several views; optionally export density volumes or meshes.
 
     Pose-conditional networks render the body pose given by --pose-id (with --data) or --pose; their shapes are
@@ -85,7 +88,7 @@ def sample(network, seeds, truncation_psi, truncation_cutoff, outdir, views, fov
     import torch.nn.functional as F
 
     import op3d
-    from op3d.sampling.render import density_grid, render_views, seed_ws, vertex_colors
+    from op3d.sampling import render as rendering
     from op3d.sampling.views import parse_seeds, parse_views, view_labels
     from op3d.shapes.export import extract_mesh, write_mesh, write_mrc
     from op3d.training.report import depth_to_uint8, save_grid, to_uint8
@@ -99,10 +102,10 @@ def sample(network, seeds, truncation_psi, truncation_cutoff, outdir, views, fov
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
     cams = view_labels(G, view_list, fov_deg)
-    ws_all = seed_ws(G, seed_list, truncation_psi, truncation_cutoff, fov_deg, device=dev)
+    ws_all = rendering.seed_ws(G, seed_list, truncation_psi, truncation_cutoff, fov_deg, device=dev)
     strips = []
     for seed, ws in zip(seed_list, ws_all):
-        r = render_views(G, ws[None], cams, chunk=chunk, body=body)
+        r = rendering.render_views(G, ws[None], cams, chunk=chunk, body=body)
         images = to_uint8(r["image"][0])  # [V, R, R, 3]
         strip = np.concatenate(list(images), axis=1)[None]
         save_grid(strip, out / f"seed{seed:04d}.png", 1)
@@ -112,12 +115,17 @@ def sample(network, seeds, truncation_psi, truncation_cutoff, outdir, views, fov
             save_grid(np.concatenate(list(depth_to_uint8(d)), axis=1)[None], out / f"seed{seed:04d}_depth.png", 1)
         if shapes:
             planes = r["planes"][:1]  # rendered above; reused, not recomputed
-            g = density_grid(G, planes, shape_res, progress=True, ws=ws[None], body=body)
             if shape_format == "mrc":
-                write_mrc(g, out / f"seed{seed:04d}.mrc")
+                write_mrc(rendering.density_grid(G, planes, shape_res, progress=True, ws=ws[None], body=body),
+                          out / f"seed{seed:04d}.mrc")
             else:
+                if mesh_grid == "dense":
+                    g = rendering.density_grid(G, planes, shape_res, progress=True, ws=ws[None], body=body)
+                else:
+                    g = rendering.mesh_grid(G, planes, shape_res, mesh_level, progress=True, ws=ws[None], body=body)
                 verts, faces = extract_mesh(g, mesh_level)
-                colors = vertex_colors(G, planes, verts, ws[None], body).cpu().numpy() if shape_colors else None
+                colors = rendering.vertex_colors(G, planes, verts, ws[None], body).cpu().numpy() if shape_colors \
+                    else None
                 write_mesh(out / f"seed{seed:04d}.{shape_format}", verts, faces, colors)
         click.echo(f"seed {seed}: {out / f'seed{seed:04d}.png'}")
     if grid:

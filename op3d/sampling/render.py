@@ -5,7 +5,7 @@ import torch
 
 from op3d.sampling.views import conditioning_label, seed_latent
 from op3d.ops.dispatch import using_reference
-from op3d.shapes.grid import Grid, evaluate_grid, evaluate_grid_slabs, trim_border
+from op3d.shapes.grid import Grid, evaluate_grid, evaluate_grid_slabs, surface_grid, trim_border
 
 
 @torch.no_grad()
@@ -40,6 +40,22 @@ def render_views(G, ws: torch.Tensor, cams: torch.Tensor, chunk: int | None = No
     return dict({k: torch.stack(v) for k, v in out.items()}, planes=torch.stack(all_planes))
 
 
+def _grid_fields(G, planes: torch.Tensor, ws: torch.Tensor | None, body):
+    """The grid field on lattice slabs (None where only points work) and on points, for density_grid and
+    mesh_grid: raw sigma, or -sdf for pose-conditional generators."""
+    if body is not None:
+        return None, lambda pts: -G.sample_density(pts, ws=ws, planes=planes, body=body)["sdf"]
+    points = lambda pts: G.sample_density(pts, planes=planes)["sigma"]
+    if using_reference():
+        return None, points
+    cache: dict = {}  # resampled planes that are the same for every slab
+
+    def slab(ticks):
+        feats = G.grid_features(planes, ticks, cache)  # [n, N, N, C]
+        return G.decoder.sigma(feats.reshape(1, -1, feats.shape[-1])).reshape(feats.shape[:3])
+    return slab, points
+
+
 @torch.no_grad()
 def density_grid(G, planes: torch.Tensor, resolution: int = 256, chunk: int = 1 << 17, trim: bool = True,
                  progress: bool = False, ws: torch.Tensor | None = None, body=None) -> Grid:
@@ -51,20 +67,27 @@ def density_grid(G, planes: torch.Tensor, resolution: int = 256, chunk: int = 1 
     G.sample_density instead (the reference twin). Memory: the float32 grid plus one chunk of about `chunk` points.
     """
     cube = float(G.render_options.box_warp)
-    if body is not None:
-        fn = lambda pts: -G.sample_density(pts, ws=ws, planes=planes, body=body)["sdf"]
-        return evaluate_grid(fn, resolution, cube, chunk=chunk, device=planes.device, progress=progress)
-    if using_reference():
-        fn = lambda pts: G.sample_density(pts, planes=planes)["sigma"]
-        grid = evaluate_grid(fn, resolution, cube, chunk=chunk, device=planes.device, progress=progress)
+    slab, points = _grid_fields(G, planes, ws, body)
+    if slab is None:
+        grid = evaluate_grid(points, resolution, cube, chunk=chunk, device=planes.device, progress=progress)
     else:
-        cache: dict = {}  # resampled planes that are the same for every slab
-
-        def slab(ticks):
-            feats = G.grid_features(planes, ticks, cache)  # [n, N, N, C]
-            return G.decoder.sigma(feats.reshape(1, -1, feats.shape[-1])).reshape(feats.shape[:3])
         grid = evaluate_grid_slabs(slab, resolution, cube, chunk=chunk, device=planes.device, progress=progress)
-    return trim_border(grid, inplace=True) if trim else grid  # OP3D's trimming zeroes densities
+    return trim_border(grid, inplace=True) if trim and body is None else grid  # OP3D's trimming zeroes densities
+
+
+@torch.no_grad()
+def mesh_grid(G, planes: torch.Tensor, resolution: int, level: float, factor: int = 4, chunk: int = 1 << 17,
+              progress: bool = False, ws: torch.Tensor | None = None, body=None) -> Grid:
+    """density_grid for marching cubes at `level`, coarse to fine (op3d.shapes.grid.surface_grid): every
+    factor-th grid point, then the exact field only in the cells near the level set. Same trimming."""
+    cube = float(G.render_options.box_warp)
+    slab, points = _grid_fields(G, planes, ws, body)
+    if slab is None:  # lattice slabs through the point path
+        slab = lambda t: points(torch.stack(torch.meshgrid(*t, indexing="ij"), -1).reshape(1, -1, 3))[0, :, 0] \
+            .reshape(len(t[0]), len(t[1]), len(t[2]))
+    grid, _ = surface_grid(slab, points, resolution, cube, level, factor=factor, chunk=chunk, device=planes.device,
+                           progress=progress)
+    return trim_border(grid, inplace=True) if body is None else grid
 
 
 @torch.no_grad()

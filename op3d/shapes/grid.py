@@ -60,20 +60,89 @@ def evaluate_grid(fn: Callable[[torch.Tensor], torch.Tensor], resolution: int, c
     return Grid(out.reshape(resolution, resolution, resolution), origin, voxel)
 
 
-def evaluate_grid_slabs(fn: Callable[[tuple[torch.Tensor, torch.Tensor, torch.Tensor]], torch.Tensor],
-                        resolution: int, cube_length: float, center=(0.0, 0.0, 0.0), chunk: int = 1 << 20,
-                        device: str | torch.device = "cpu", progress: bool = False) -> Grid:
-    """fn((ticks_x slab [n], ticks_y [N], ticks_z [N])) -> values [n, N, N] for a field that is cheaper on whole
-    lattice slabs (separable plane sampling); slabs of about `chunk` points along x."""
-    ticks, origin, voxel = grid_ticks(resolution, cube_length, center)
-    out = np.empty((resolution,) * 3, dtype=np.float32)
-    step = max(1, chunk // resolution ** 2)
+def lattice_values(fn: Callable[[tuple[torch.Tensor, torch.Tensor, torch.Tensor]], torch.Tensor],
+                   ticks: tuple[torch.Tensor, torch.Tensor, torch.Tensor], chunk: int = 1 << 17,
+                   device: str | torch.device = "cpu", progress: bool = False) -> np.ndarray:
+    """A field on the lattice ticks_x x ticks_y x ticks_z, evaluated on slabs of about `chunk` points along x:
+    fn((ticks_x slab [n], ticks_y, ticks_z)) -> [n, n_y, n_z]. Returns float32 [n_x, n_y, n_z]."""
+    nx, ny, nz = (len(t) for t in ticks)
+    out = np.empty((nx, ny, nz), dtype=np.float32)
+    step = max(1, chunk // (ny * nz))
     ty, tz = ticks[1].to(device), ticks[2].to(device)
-    starts = with_progress(range(0, resolution, step), progress, "density grid", "slab")
+    starts = with_progress(range(0, nx, step), progress, "density grid", "slab")
     with torch.no_grad():
         for s in starts:
             out[s:s + step] = fn((ticks[0][s:s + step].to(device), ty, tz)).float().cpu().numpy()
-    return Grid(out, origin, voxel)
+    return out
+
+
+def evaluate_grid_slabs(fn: Callable[[tuple[torch.Tensor, torch.Tensor, torch.Tensor]], torch.Tensor],
+                        resolution: int, cube_length: float, center=(0.0, 0.0, 0.0), chunk: int = 1 << 17,
+                        device: str | torch.device = "cpu", progress: bool = False) -> Grid:
+    """The N^3 grid of evaluate_grid for a field that is cheaper on whole lattice slabs (lattice_values)."""
+    ticks, origin, voxel = grid_ticks(resolution, cube_length, center)
+    return Grid(lattice_values(fn, ticks, chunk, device, progress), origin, voxel)
+
+
+def _coarse_indices(n: int, factor: int) -> np.ndarray:
+    """Every factor-th index of 0..n-1, and the last one."""
+    idx = np.arange(0, n, factor)
+    return idx if idx[-1] == n - 1 else np.append(idx, n - 1)
+
+
+def _upsample_linear(values: np.ndarray, coarse: np.ndarray, n: int) -> np.ndarray:
+    """Linear interpolation along every axis of values [c, c, c] given at the fine indices `coarse` -> [n, n, n]."""
+    fine = np.arange(n)
+    lower = np.minimum(np.searchsorted(coarse, fine, side="right") - 1, len(coarse) - 2)
+    t = ((fine - coarse[lower]) / (coarse[lower + 1] - coarse[lower])).astype(np.float32)
+    for axis in range(3):
+        shape = [1, 1, 1]
+        shape[axis] = n
+        a, b = np.take(values, lower, axis=axis), np.take(values, lower + 1, axis=axis)
+        values = a + (b - a) * t.reshape(shape)
+    return values
+
+
+def surface_grid(fn_slab: Callable[[tuple[torch.Tensor, torch.Tensor, torch.Tensor]], torch.Tensor],
+                 fn_points: Callable[[torch.Tensor], torch.Tensor], resolution: int, cube_length: float,
+                 level: float, factor: int = 4, margin: int = 1, center=(0.0, 0.0, 0.0), chunk: int = 1 << 17,
+                 device: str | torch.device = "cpu", progress: bool = False) -> tuple[Grid, float]:
+    """Coarse-to-fine grid for marching cubes at `level`: the field on every factor-th grid point, then exactly
+    (fn_points(points [1, P, 3]) -> [1, P, 1]) at every grid point of the coarse cells whose corners straddle the
+    level, grown by `margin` cells; elsewhere linear interpolation of the coarse values, which never crosses the
+    level inside a cell whose corners do not. So the surface is the dense grid's wherever it passes through a
+    coarse cell's corners' range; a feature thinner than a coarse cell that no coarse corner sees can be missed
+    (the dense grid is the reference). Returns the grid and the fraction of grid points evaluated exactly.
+    """
+    if factor < 2 or margin < 1:
+        raise ValueError(f"coarse-to-fine needs factor >= 2 and margin >= 1 (got {factor}, {margin}): the faces of "
+                         "straddling cells are exact only when their neighbours are refined too")
+    ticks, origin, voxel = grid_ticks(resolution, cube_length, center)
+    coarse = _coarse_indices(resolution, factor)
+    values_c = lattice_values(fn_slab, tuple(t[coarse] for t in ticks), chunk, device)
+    corners = [values_c[i:len(coarse) - 1 + i, j:len(coarse) - 1 + j, k:len(coarse) - 1 + k]
+               for i in (0, 1) for j in (0, 1) for k in (0, 1)]
+    lo, hi = np.minimum.reduce(corners), np.maximum.reduce(corners)
+    cells = (lo <= level) & (hi >= level)  # [c - 1, c - 1, c - 1]
+    for _ in range(margin):  # grow by one cell in every direction (26-neighbourhood)
+        grown = cells.copy()
+        for axis in range(3):
+            grown[(slice(None),) * axis + (slice(1, None),)] |= cells[(slice(None),) * axis + (slice(None, -1),)]
+            grown[(slice(None),) * axis + (slice(None, -1),)] |= cells[(slice(None),) * axis + (slice(1, None),)]
+            cells = grown.copy()
+    values = _upsample_linear(values_c, coarse, resolution)
+    cell_of = np.minimum(np.searchsorted(coarse, np.arange(resolution), side="right") - 1, len(coarse) - 2)
+    exact = cells[np.ix_(cell_of, cell_of, cell_of)]  # grid points inside (or on) a marked cell
+    flat = np.flatnonzero(exact)
+    out = values.reshape(-1)
+    starts = with_progress(range(0, len(flat), chunk), progress, "surface refinement", "chunk")
+    with torch.no_grad():
+        for s in starts:
+            idx = torch.from_numpy(flat[s:s + chunk])
+            n = resolution
+            pts = torch.stack([ticks[0][idx // (n * n)], ticks[1][(idx // n) % n], ticks[2][idx % n]], dim=-1)
+            out[flat[s:s + chunk]] = fn_points(pts[None].to(device))[0, :, 0].float().cpu().numpy()
+    return Grid(out.reshape((resolution,) * 3), origin, voxel), len(flat) / out.size
 
 
 def trim_border(grid: Grid, fraction: float = 30 / 256, value: float = -1000.0, inplace: bool = False) -> Grid:
