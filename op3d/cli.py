@@ -48,9 +48,20 @@ def main(argv: list[str] | None = None) -> None:
         e.show()
         sys.exit(e.exit_code)
     except (ValueError, ImportError, FileNotFoundError, NotADirectoryError, PermissionError, IsADirectoryError) as e:
-        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        click.echo(f"Error: {msg}", err=True)
+        click.echo(f"Error: {one_line(e)}", err=True)
         sys.exit(1)
+
+
+def one_line(e: BaseException) -> str:
+    """The message of a user error in one line. An error raised in a DataLoader worker arrives re-raised with the
+    worker's traceback in its message; its last line holds the original message."""
+    text = str(e).strip()
+    if not text:
+        return type(e).__name__
+    lines = text.splitlines()
+    if "Original Traceback" in text:
+        return lines[-1].split(": ", 1)[-1]
+    return lines[0]
 
 
 if __name__ == "__main__":

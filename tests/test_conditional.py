@@ -308,7 +308,8 @@ def test_pose_file_and_random_poses(tmp_path):
     assert betas.tolist()[:3] == pytest.approx([0.5, -0.2, 0.0]) and pose.shape == (24, 3)
     assert transl.tolist() == pytest.approx([0, 0.2, 0])
     for bad, message in (({"pose": [0.1] * 71}, "71 values"), ({"betas": [1] * 11, "pose": [0] * 72}, "at most 10"),
-                         ([1, 2], "JSON object"), ({"params": [0] * 84}, "84 values")):
+                         ([1, 2], "JSON object"), ({"params": [0] * 84}, "84 values"),
+                         ({"pose": [1e39] + [0] * 71}, "beyond float32"), ({"pose": [1e30] + [0] * 71}, "1e\\+30")):
         path.write_text(json.dumps(bad))
         with pytest.raises(ValueError, match=message):
             load_pose_file(path)

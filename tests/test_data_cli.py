@@ -66,3 +66,15 @@ def test_check_bad_dataset_exits_nonzero(tmp_path, capsys):
     bad.mkdir()
     code, _, err = run_cli(["dataset", "check", str(bad)], capsys)
     assert code == 1 and "no images found" in err
+
+
+def test_check_decodes_every_image(tmp_path, capsys):
+    """A PNG cut in half passes a header check; `op3d dataset check` decodes and names it in one line."""
+    from test_dataset import good_files, truncated_png, write_zip
+
+    files = good_files(6)
+    files["img4.png"] = truncated_png()
+    path = write_zip(tmp_path / "d.zip", files)
+    code, out, err = run_cli(["dataset", "check", str(path)], capsys)
+    assert code == 1 and err.startswith("Error: ") and err.count("\n") == 1
+    assert "img4.png: unreadable image" in err

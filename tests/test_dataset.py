@@ -67,13 +67,36 @@ BAD = {
     "missing_label": (lambda f: f["dataset.json"]["labels"].pop(), "no label for 1 image"),
     "extra_label": (lambda f: f["dataset.json"]["labels"].append(["ghost.png", [0.0] * 25]), "without an image"),
     "short_label": (lambda f: f["dataset.json"]["labels"][0].__setitem__(1, [0.0] * 24), "has 24 values"),
-    "nan_label": (lambda f: f["dataset.json"]["labels"][0][1].__setitem__(3, float("nan")), "NaN or inf"),
-    "non_square": (lambda f: f.__setitem__("img1.png", png((8, 6))), "must be square"),
-    "mismatched": (lambda f: f.__setitem__("img1.png", png((16, 16))), "but the first image is 8x8"),
+    "nan_label": (lambda f: f["dataset.json"]["labels"][0][1].__setitem__(3, float("nan")), "NaN, inf"),
+    "float32_overflow": (lambda f: f["dataset.json"]["labels"][0][1].__setitem__(3, 1e39), "beyond float32"),
+    "absurd_value": (lambda f: f["dataset.json"]["labels"][0][1].__setitem__(3, 3e5), r"3e\+05 \(more than 10000"),
     "not_pow2": (lambda f: [f.__setitem__(f"img{i}.png", png((12, 12))) for i in range(4)], "not a power of two"),
-    "corrupt_image": (lambda f: f.__setitem__("img1.png", b"\x89PNG garbage"), "unreadable image"),
     "bad_json": (lambda f: f.__setitem__("dataset.json", b"{not json"), "invalid JSON"),
     "empty": (lambda f: [f.pop(k) for k in list(f)], "no images found"),
+}
+
+
+def truncated_png():
+    data = png((8, 8), (1, 2, 3))
+    return data[: len(data) // 2]
+
+
+def zeroed_png():
+    """A PNG whose compressed pixel data (IDAT) was zeroed: the header still reads fine."""
+    data = bytearray(png((8, 8), (1, 2, 3)))
+    start = data.index(b"IDAT") + 4
+    length = int.from_bytes(data[start - 8:start - 4], "big")
+    data[start:start + length] = bytes(length)
+    return bytes(data)
+
+
+# Bad images past the first: found when the image is read, or by check_images="all" (op3d dataset check)
+BAD_IMAGES = {
+    "non_square": (lambda f: f.__setitem__("img1.png", png((8, 6))), "img1.png: image is 8x6; images must be square"),
+    "mismatched": (lambda f: f.__setitem__("img1.png", png((16, 16))), "img1.png: image is 16x16 but the first"),
+    "corrupt_image": (lambda f: f.__setitem__("img1.png", b"\x89PNG garbage"), "img1.png: unreadable image"),
+    "truncated": (lambda f: f.__setitem__("img1.png", truncated_png()), "img1.png: unreadable image"),
+    "zeroed_pixels": (lambda f: f.__setitem__("img1.png", zeroed_png()), "img1.png: unreadable image"),
 }
 
 
@@ -86,6 +109,49 @@ def test_bad_datasets(tmp_path, case):
     with pytest.raises(DatasetError, match=message) as info:
         ImageDataset(path)
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("case", sorted(BAD_IMAGES))
+def test_bad_images_are_named_when_read_and_by_a_full_check(tmp_path, case):
+    files = good_files()
+    mutate, message = BAD_IMAGES[case]
+    mutate(files)
+    path = write_zip(tmp_path / "bad.zip", files)
+    ds = ImageDataset(path)  # opening reads only the first image
+    assert ds[0][0].shape == (3, 8, 8)
+    with pytest.raises(DatasetError, match=message):
+        ds[1]
+    with pytest.raises(DatasetError, match=message) as info:
+        ImageDataset(path, check_images="all")
+    assert "\n" not in str(info.value)
+
+
+def test_opening_reads_only_dataset_json_and_the_first_image(tmp_path, monkeypatch):
+    from op3d.data import dataset as dataset_module
+
+    path = write_zip(tmp_path / "d.zip", good_files(50))
+    reads = []
+    real = dataset_module._Source.read
+    monkeypatch.setattr(dataset_module._Source, "read", lambda self, name: reads.append(name) or real(self, name))
+    ds = ImageDataset(path)
+    assert sorted(reads) == ["dataset.json", "img0.png"] and len(ds) == 50
+    reads.clear()
+    ImageDataset(path, check_images="all")
+    assert len(reads) == 52  # and every image decoded (the first one's header was read first)
+
+
+def test_a_bad_image_in_a_dataloader_worker_reaches_the_cli_as_one_line(tmp_path):
+    from op3d.cli import one_line
+
+    files = good_files(8)
+    files["img5.png"] = truncated_png()
+    ds = ImageDataset(write_zip(tmp_path / "d.zip", files))
+    loader = torch.utils.data.DataLoader(ds, batch_size=4, num_workers=2)
+    with pytest.raises(DatasetError) as info:
+        list(loader)
+    line = one_line(info.value)
+    assert line.endswith("img5.png: unreadable image (" + line.split("unreadable image (")[1]) and "\n" not in line
+    assert str(tmp_path / "d.zip") in line
 
 
 def test_corrupt_zip(tmp_path):
@@ -141,7 +207,7 @@ def test_pose_parameters_are_read_in_image_order_and_validated(tmp_path):
     with pytest.raises(DatasetError, match="mirroring"):
         ImageDataset(root, use_poses=True, xflip=True)
     cases = {"no pose for 1": [["a.png", [1.0] * 85]], "has 84 values": [["a.png", [1.0] * 84], ["b.png", [0] * 85]],
-             "NaN or inf": [["a.png", [float("nan")] * 85], ["b.png", [0] * 85]],
+             "NaN, inf": [["a.png", [float("nan")] * 85], ["b.png", [0] * 85]],
              "not numeric": [["a.png", ["x"] * 85], ["b.png", [0] * 85]],
              "without an image": [["a.png", [0] * 85], ["b.png", [0] * 85], ["c.png", [0] * 85]]}
     for i, (message, poses) in enumerate(cases.items()):

@@ -165,6 +165,11 @@ def load_pose_file(path) -> torch.Tensor:
         raise ValueError(f"{path}: pose values must be numbers ({str(e).splitlines()[0]})") from None
     except ValueError as e:
         raise ValueError(f"{path}: {e}") from None
-    if not torch.isfinite(params).all():
-        raise ValueError(f"{path}: pose contains NaN or inf")
+    from op3d.data.dataset import MAX_VALUE
+
+    if not torch.isfinite(params.float()).all():  # after the cast: 1e39 is inf in float32
+        raise ValueError(f"{path}: pose contains NaN, inf or a value beyond float32's range")
+    if params.abs().max() > MAX_VALUE:
+        raise ValueError(f"{path}: pose has a value of {float(params.abs().max()):.3g} (more than {MAX_VALUE:g} in "
+                         "magnitude: not a pose)")
     return params.float()

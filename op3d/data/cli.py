@@ -75,9 +75,9 @@ def pare(images: str, pare_dir: str, out: str, resolution: int, body_model: str,
 @dataset.command()
 @click.argument("path", type=click.Path(exists=True))
 def check(path: str) -> None:
-    """Validate a dataset and print a summary."""
+    """Validate a dataset, decoding every image, and print a summary."""
     from op3d.data.dataset import ImageDataset
     from op3d.data.pack import summary
 
-    probe = ImageDataset(path, check_images=False)
-    click.echo(summary(ImageDataset(path, use_poses=probe.has_poses)))
+    probe = ImageDataset(path, check_images="none")
+    click.echo(summary(ImageDataset(path, use_poses=probe.has_poses, check_images="all")))

@@ -1,6 +1,8 @@
 """EG3D-format image datasets: a folder or zip of images plus dataset.json with a 25-d camera per image.
 
-Everything is validated when the dataset is opened, each problem as a one-line DatasetError naming the file.
+Opening reads the zip directory (or folder listing), dataset.json and the first image's header: O(1) in the
+number of images. dataset.json is validated entirely then; each image when it is read (a one-line DatasetError
+naming the file), or all of them, decoded, with check_images="all" (`op3d dataset check`).
 """
 from __future__ import annotations
 
@@ -20,6 +22,9 @@ from op3d.data.cameras import flip_label
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 LABEL_DIM = 25
 POSE_DIM = 85  # op3d.conditioning.body_model.POSE_PARAMS_DIM
+# No camera entry (metres, normalized intrinsics), beta or axis-angle (radians) is anywhere near this; squares of
+# larger values overflow float32 in norms and rotations.
+MAX_VALUE = 1e4
 
 
 class DatasetError(ValueError):
@@ -34,27 +39,29 @@ class _Source:
         self.is_zip = path.is_file()
         self._zip: zipfile.ZipFile | None = None
         self._zip_pid: int | None = None  # a handle inherited through fork() must not be shared
-        if self.is_zip:
+        if self.is_zip:  # the central directory only (parsed once per process); members are checked when read
             try:
-                with zipfile.ZipFile(path) as z:
-                    bad = z.testzip() if path.stat().st_size < (64 << 20) else None
-                    self.names = sorted(n for n in z.namelist() if not n.endswith("/"))
+                self._zip = zipfile.ZipFile(path)
             except (zipfile.BadZipFile, OSError) as e:
                 raise DatasetError(f"{path}: corrupt or unreadable zip ({e})") from None
-            if bad is not None:
-                raise DatasetError(f"{path}: corrupt zip member {bad}")
+            self._zip_pid = os.getpid()
+            self.names = sorted(n for n in self._zip.namelist() if not n.endswith("/"))
         elif path.is_dir():
             self.names = sorted(p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file())
         else:
             raise DatasetError(f"{path}: no such dataset folder or zip")
 
     def read(self, name: str) -> bytes:
-        if self.is_zip:
-            if self._zip is None or self._zip_pid != os.getpid():
-                self._zip = zipfile.ZipFile(self.path)
-                self._zip_pid = os.getpid()
-            return self._zip.read(name)
-        return (self.path / name).read_bytes()
+        """The bytes of member `name`; DatasetError naming it when it cannot be read (corrupt, CRC, I/O)."""
+        try:
+            if self.is_zip:
+                if self._zip is None or self._zip_pid != os.getpid():
+                    self._zip = zipfile.ZipFile(self.path)
+                    self._zip_pid = os.getpid()
+                return self._zip.read(name)
+            return (self.path / name).read_bytes()
+        except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError) as e:
+            raise DatasetError(f"{self.path}/{name}: unreadable ({str(e).splitlines()[0][:80]})") from None
 
     def __getstate__(self):
         return dict(self.__dict__, _zip=None, _zip_pid=None)
@@ -68,7 +75,12 @@ class ImageDataset(torch.utils.data.Dataset):
     """
 
     def __init__(self, path: str | os.PathLike, use_labels: bool = True, xflip: bool = False,
-                 max_size: int | None = None, check_images: bool = True, use_poses: bool = False):
+                 max_size: int | None = None, check_images: str = "first", use_poses: bool = False):
+        """check_images: "first" (the first image's header gives the resolution; the others are checked as they
+        are read), "all" (decode every image now: `op3d dataset check`) or "none" (header of the first image
+        only, no checks)."""
+        if check_images not in ("first", "all", "none"):
+            raise ValueError(f"check_images must be 'first', 'all' or 'none', got {check_images!r}")
         self.path = Path(path)
         self.source = _Source(self.path)
         self.image_names = [n for n in self.source.names if n.lower().endswith(IMAGE_EXTENSIONS)]
@@ -90,8 +102,14 @@ class ImageDataset(torch.utils.data.Dataset):
                 raise DatasetError(f"{self.path}/dataset.json: no \"poses\" (pose-conditional training needs them; "
                                    "see docs/conditional_data.md)")
             self.poses = self._read_table(meta, "poses", POSE_DIM, "betas 10 + pose 72 + transl 3")
-        self.resolution = self._check_images() if check_images else self._image_size(self.image_names[0])[0]
         self.xflip = xflip
+        w, h, mode = self._image_size(self.image_names[0])  # the first image's header
+        self.resolution = w
+        if check_images != "none":
+            self._check_size(self.image_names[0], w, h, mode, first=True)
+        if check_images == "all":
+            for name in self.image_names:
+                self._decode(name)
 
     # ---------------------------------------------------------------------------------------------
     def _read_meta(self) -> dict:
@@ -122,43 +140,66 @@ class ImageDataset(torch.utils.data.Dataset):
         extra = sorted(set(table) - set(self.source.names))
         if extra:
             raise DatasetError(f"{self.path}/dataset.json: {len(extra)} {what}(s) without an image, e.g. {extra[0]}")
-        labels = []
-        for name in self.image_names:
-            value = table[name]
-            try:
-                arr = np.asarray(value, dtype=np.float64).reshape(-1)
-            except (TypeError, ValueError):
-                raise DatasetError(f"{self.path}/dataset.json: {what} of {name} is not numeric") from None
-            if arr.shape[0] != dim:
-                raise DatasetError(f"{self.path}/dataset.json: {what} of {name} has {arr.shape[0]} values, "
-                                   f"expected {dim} ({layout})")
-            if not np.isfinite(arr).all():
-                raise DatasetError(f"{self.path}/dataset.json: {what} of {name} contains NaN or inf")
-            labels.append(arr)
-        return np.stack(labels).astype(np.float32)
+        try:  # all at once; entry by entry only to name the one that is wrong
+            values = np.asarray([table[name] for name in self.image_names], dtype=np.float64)
+            if values.ndim != 2 or values.shape[1] != dim:
+                raise ValueError
+        except (TypeError, ValueError):
+            values = np.stack([self._entry(table[name], name, what, dim, layout) for name in self.image_names])
+        with np.errstate(over="ignore"):  # after the cast: 1e39 is inf in float32, and that is what is checked
+            bad = ~np.isfinite(values.astype(np.float32)).all(1)
+        if bad.any():
+            raise DatasetError(f"{self.path}/dataset.json: {what} of {self.image_names[int(bad.argmax())]} contains "
+                               "NaN, inf or a value beyond float32's range")
+        big = np.abs(values).max(1) > MAX_VALUE
+        if big.any():
+            i = int(big.argmax())
+            raise DatasetError(f"{self.path}/dataset.json: {what} of {self.image_names[i]} has a value of "
+                               f"{np.abs(values[i]).max():.3g} (more than {MAX_VALUE:g} in magnitude: not a camera "
+                               "or pose)")
+        return values.astype(np.float32)
+
+    def _entry(self, value, name: str, what: str, dim: int, layout: str) -> np.ndarray:
+        """One table entry as float64 [dim], or a DatasetError naming the image."""
+        try:
+            arr = np.asarray(value, dtype=np.float64).reshape(-1)
+        except (TypeError, ValueError):
+            raise DatasetError(f"{self.path}/dataset.json: {what} of {name} is not numeric") from None
+        if arr.shape[0] != dim:
+            raise DatasetError(f"{self.path}/dataset.json: {what} of {name} has {arr.shape[0]} values, "
+                               f"expected {dim} ({layout})")
+        return arr
 
     def _image_size(self, name: str) -> tuple[int, int, str]:
         try:
             with Image.open(io.BytesIO(self.source.read(name))) as im:
                 return im.size[0], im.size[1], im.mode
+        except DatasetError:
+            raise
         except Exception as e:
             raise DatasetError(f"{self.path}/{name}: unreadable image ({str(e).splitlines()[0][:80]})") from None
 
-    def _check_images(self) -> int:
-        first = None
-        for name in self.image_names:
-            w, h, mode = self._image_size(name)
-            if w != h:
-                raise DatasetError(f"{self.path}/{name}: image is {w}x{h}; images must be square")
-            if mode not in ("RGB", "RGBA", "L", "P", "LA"):
-                raise DatasetError(f"{self.path}/{name}: unsupported image mode {mode}")
-            if first is None:
-                first = w
-                if w < 4 or 2 ** int(round(math.log2(w))) != w:
-                    raise DatasetError(f"{self.path}/{name}: resolution {w} is not a power of two")
-            elif w != first:
-                raise DatasetError(f"{self.path}/{name}: image is {w}x{w} but the first image is {first}x{first}")
-        return first
+    def _check_size(self, name: str, w: int, h: int, mode: str, first: bool = False) -> None:
+        if w != h:
+            raise DatasetError(f"{self.path}/{name}: image is {w}x{h}; images must be square")
+        if mode not in ("RGB", "RGBA", "L", "P", "LA"):
+            raise DatasetError(f"{self.path}/{name}: unsupported image mode {mode}")
+        if first and (w < 4 or 2 ** int(round(math.log2(w))) != w):
+            raise DatasetError(f"{self.path}/{name}: resolution {w} is not a power of two")
+        if w != self.resolution:
+            raise DatasetError(f"{self.path}/{name}: image is {w}x{w} but the first image is "
+                               f"{self.resolution}x{self.resolution}")
+
+    def _decode(self, name: str) -> np.ndarray:
+        """uint8 [R, R, 3] of image `name`, fully decoded and checked (DatasetError naming the file)."""
+        try:
+            with Image.open(io.BytesIO(self.source.read(name))) as im:
+                self._check_size(name, im.size[0], im.size[1], im.mode)
+                return np.asarray(im.convert("RGB"))
+        except DatasetError:
+            raise
+        except Exception as e:  # truncated or corrupt data: PIL's errors vary by format
+            raise DatasetError(f"{self.path}/{name}: unreadable image ({str(e).splitlines()[0][:80]})") from None
 
     # ---------------------------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -185,10 +226,9 @@ class ImageDataset(torch.utils.data.Dataset):
         return self.labels.std(0) if len(self.labels) else np.zeros(self.label_dim, np.float32)
 
     def load_image(self, index: int) -> np.ndarray:
-        """uint8 [R, R, 3] of image `index % N` (not flipped)."""
-        name = self.image_names[index % len(self.image_names)]
-        with Image.open(io.BytesIO(self.source.read(name))) as im:
-            return np.asarray(im.convert("RGB"))
+        """uint8 [R, R, 3] of image `index % N` (not flipped); DatasetError naming the file if it is corrupt,
+        truncated or of another size."""
+        return self._decode(self.image_names[index % len(self.image_names)])
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         if not 0 <= index < len(self):

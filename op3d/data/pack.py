@@ -130,7 +130,7 @@ def write_dataset(source_dir: Path, images: list[str], cameras: dict, out_zip: s
             if poses is not None:
                 meta.update(poses=pose_rows, body_model=body_model)
             z.writestr("dataset.json", json.dumps(meta))
-        ImageDataset(tmp, use_poses=poses is not None)  # validate what was written before it replaces anything
+        ImageDataset(tmp, use_poses=poses is not None, check_images="all")  # validate before replacing anything
     return out_zip
 
 

@@ -47,7 +47,7 @@ def _sampling_body(G, pose_id, pose_file, data, body_model, device):
             raise click.UsageError("--pose-id needs --data (the pose-conditional dataset)")
         from op3d.data.dataset import ImageDataset
 
-        dataset = ImageDataset(data, use_poses=True, check_images=False)
+        dataset = ImageDataset(data, use_poses=True, check_images="none")
         if pose_id >= len(dataset):
             raise click.BadParameter(f"{pose_id} >= {len(dataset)} images in {data}", param_hint="--pose-id")
         params = dataset.get_pose(pose_id)
