@@ -71,6 +71,13 @@ BAD = {
     "float32_overflow": (lambda f: f["dataset.json"]["labels"][0][1].__setitem__(3, 1e39), "beyond float32"),
     "absurd_value": (lambda f: f["dataset.json"]["labels"][0][1].__setitem__(3, 3e5), r"3e\+05 \(more than 10000"),
     "not_pow2": (lambda f: [f.__setitem__(f"img{i}.png", png((12, 12))) for i in range(4)], "not a power of two"),
+    "zero_cam2world": (lambda f: f["dataset.json"]["labels"][1][1].__setitem__(slice(0, 16), [0.0] * 16),
+                       "img1.png: cam2world's rotation is not orthonormal"),
+    "reflection": (lambda f: f["dataset.json"]["labels"][2][1].__setitem__(0, -f["dataset.json"]["labels"][2][1][0]),
+                   "img2.png: cam2world's rotation is not orthonormal|reflection"),
+    "pixel_intrinsics": (lambda f: f["dataset.json"]["labels"][0][1].__setitem__(
+        slice(16, 25), [2985.29, 0, 350, 0, 2985.29, 350, 0, 0, 1]), "img0.png: intrinsics look like pixels"),
+    "principal_point": (lambda f: f["dataset.json"]["labels"][3][1].__setitem__(18, 1.5), "img3.png: principal point"),
     "bad_json": (lambda f: f.__setitem__("dataset.json", b"{not json"), "invalid JSON"),
     "empty": (lambda f: [f.pop(k) for k in list(f)], "no images found"),
 }
@@ -184,9 +191,10 @@ def _posed_dataset(tmp_path, poses, extra=None):
     root = tmp_path / "posed"
     root.mkdir()
     labels = []
+    camera = sample_cameras(1, torch.Generator().manual_seed(0))[0].tolist()
     for name in ("a.png", "b.png"):
         Image.new("RGB", (8, 8), (255, 255, 255)).save(root / name)
-        labels.append([name, [1.0] * 25])
+        labels.append([name, camera])
     meta = {"labels": labels, "poses": poses, **(extra or {})}
     (root / "dataset.json").write_text(json.dumps(meta))
     return root
@@ -223,6 +231,7 @@ def test_unposed_dataset_refuses_use_poses(tmp_path):
     from op3d.data.dataset import DatasetError, ImageDataset
 
     root = _posed_dataset(tmp_path, [["a.png", [0] * 85], ["b.png", [0] * 85]])
-    (root / "dataset.json").write_text('{"labels": [["a.png", %s], ["b.png", %s]]}' % ([1.0] * 25, [1.0] * 25))
+    meta = json.loads((root / "dataset.json").read_text())
+    (root / "dataset.json").write_text(json.dumps({"labels": meta["labels"]}))
     with pytest.raises(DatasetError, match="no .poses."):
         ImageDataset(root, use_poses=True)

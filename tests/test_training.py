@@ -99,3 +99,21 @@ def test_metrics_during_training_are_appended(data, tmp_path):
         assert len(records) == 1 and records[0]["snapshot"].startswith("network-snapshot-")
     with pytest.raises(ValueError, match="needs the Inception detector"):
         tiny_train_config(data, tmp_path, metrics=["fid50k_full"]).validate(1)
+
+
+def test_cameras_outside_the_presets_ray_range_are_refused(tmp_path, capsys):
+    """Cameras at radius 4 with the 'synthetic' preset's fixed 2.25-3.3 ray range would put the object outside
+    every sampled ray segment; training says so before the first step, and dataset check lists presets that fit."""
+    from helpers import run_cli
+    from test_dataset import good_files, write_zip
+
+    from op3d.data.cameras import sample_cameras
+
+    files = good_files(8, size=32)
+    far = sample_cameras(8, torch.Generator().manual_seed(1), radius=4.0).tolist()
+    files["dataset.json"] = {"labels": [[f"img{i}.png", far[i]] for i in range(8)]}
+    path = write_zip(tmp_path / "far.zip", files)
+    with pytest.raises(ValueError, match=r"cameras are 4-4 from the origin but rays are sampled from 2.25 to 3.3"):
+        training_loop(tiny_train_config(path, tmp_path), max_steps=1, log=False)
+    code, out, _ = run_cli(["dataset", "check", str(path)], capsys)
+    assert code == 0 and out.rstrip().endswith("ray ranges that contain the cameras: --cfg shhq / body")

@@ -66,3 +66,47 @@ def sample_cameras(n: int, generator: torch.Generator, yaw_std: float = 0.3, pit
     yaw = math.pi / 2 + (torch.randn(n, generator=generator, dtype=torch.float64) * yaw_std).clamp(-max_yaw, max_yaw)
     pitch = math.pi / 2 + (torch.randn(n, generator=generator, dtype=torch.float64) * pitch_std).clamp(-0.5, 0.5)
     return make_label(lookat_pose(yaw, pitch, radius, lookat), intrinsics(focal))
+
+
+def camera_problems(labels: torch.Tensor) -> list[tuple[int, str]]:
+    """Why labels [N, 25] are not EG3D cameras: [(index of the first offending label, what is wrong)], one entry
+    per kind of problem; empty when all are fine. Checked: cam2world's rotation is orthonormal with det +1 and its
+    bottom row is 0 0 0 1; intrinsics are normalized by the image size (EG3D's convention: focal about 1-10,
+    principal point in [0, 1], last row 0 0 1)."""
+    c = torch.as_tensor(labels, dtype=torch.float64).reshape(-1, 25)
+    M, K = c[:, :16].reshape(-1, 4, 4), c[:, 16:].reshape(-1, 3, 3)
+    R = M[:, :3, :3]
+    eye = torch.eye(3, dtype=torch.float64)
+    fx, fy, cx, cy = K[:, 0, 0], K[:, 1, 1], K[:, 0, 2], K[:, 1, 2]
+    checks = [
+        ((R.transpose(1, 2) @ R - eye).abs().amax((1, 2)) > 1e-3,
+         "cam2world's rotation is not orthonormal (an all-zero, scaled or sheared matrix)"),
+        (torch.linalg.det(R) < 0, "cam2world's rotation is a reflection (det -1)"),
+        ((M[:, 3] - torch.tensor([0, 0, 0, 1.0], dtype=torch.float64)).abs().amax(1) > 1e-4,
+         "cam2world's bottom row is not 0 0 0 1"),
+        ((fx > 50) | (fy > 50), "intrinsics look like pixels (focal > 50); EG3D labels divide fx, fy, cx, cy by "
+                                "the image size (FFHQ: 2985.29 / 700 = 4.2647)"),
+        ((fx <= 0) | (fy <= 0), "focal lengths must be positive"),
+        ((cx < 0) | (cx > 1) | (cy < 0) | (cy > 1), "principal point outside [0, 1] (intrinsics must be normalized)"),
+        ((K[:, 2] - torch.tensor([0, 0, 1.0], dtype=torch.float64)).abs().amax(1) > 1e-4,
+         "intrinsics' last row is not 0 0 1"),
+    ]
+    return [(int(bad.nonzero()[0, 0]), what) for bad, what in checks if bool(bad.any())]
+
+
+def camera_distances(labels: torch.Tensor) -> torch.Tensor:
+    """Distance of each camera centre from the world origin (the centre of the rendering box): [N]."""
+    c = torch.as_tensor(labels, dtype=torch.float64).reshape(-1, 25)
+    return c[:, [3, 7, 11]].norm(dim=1)
+
+
+def ray_range_problem(labels: torch.Tensor, ray_start, ray_end) -> str | None:
+    """Why a fixed ray range misses the rendering box's centre from some cameras (None if it does not, or the
+    range is 'auto', i.e. derived from the box)."""
+    if ray_start == "auto":
+        return None
+    r = camera_distances(labels)
+    if float(r.min()) <= float(ray_start) or float(r.max()) >= float(ray_end):
+        return (f"cameras are {float(r.min()):.3g}-{float(r.max()):.3g} from the origin but rays are sampled from "
+                f"{ray_start} to {ray_end} only: the object would lie outside the sampled range")
+    return None

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from op3d.data.cameras import flip_label
+from op3d.data.cameras import camera_problems, flip_label
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 LABEL_DIM = 25
@@ -91,6 +91,8 @@ class ImageDataset(torch.utils.data.Dataset):
         meta = self._read_meta() if (use_labels or use_poses) else {}
         self.labels = (self._read_table(meta, "labels", LABEL_DIM, "cam2world 16 + intrinsics 9") if use_labels
                        else np.zeros((len(self.image_names), 0), np.float32))
+        for index, what in camera_problems(torch.from_numpy(self.labels))[:1] if use_labels else []:
+            raise DatasetError(f"{self.path}/dataset.json: label of {self.image_names[index]}: {what}")
         self.has_poses = "poses" in meta
         self.body_model = meta.get("body_model")
         self.poses = None

@@ -135,10 +135,16 @@ def write_dataset(source_dir: Path, images: list[str], cameras: dict, out_zip: s
 
 
 def summary(dataset: ImageDataset) -> str:
+    from op3d.data.cameras import ray_range_problem
+    from op3d.presets import RENDERING_PRESETS
+
     c = torch.from_numpy(dataset.labels)
     radius = c[:, [3, 7, 11]].norm(dim=1) if len(c) else torch.zeros(0)
+    fits = [name for name, p in RENDERING_PRESETS.items()
+            if len(c) and ray_range_problem(c, p["ray_start"], p["ray_end"]) is None]
     return (f"{dataset.path}: {len(dataset.image_names)} images, {dataset.resolution}x{dataset.resolution}, "
             f"labels {dataset.label_dim}-d, camera distance {radius.min():.3f}-{radius.max():.3f}, "
             f"focal {c[:, 16].mean():.4f}"
             + (f", poses {dataset.poses.shape[1]}-d ({dataset.body_model or 'body model unspecified'})"
-               if dataset.poses is not None else ""))
+               if dataset.poses is not None else "")
+            + (f"; ray ranges that contain the cameras: --cfg {' / '.join(fits)}" if len(c) else ""))

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from op3d.conditioning.posed import body_model_from_spec, check_body_model, condition_dim, pose_bodies
+from op3d.data.cameras import ray_range_problem
 from op3d.metrics.run import append_result, check_metric_names, compute_metric
 from op3d.networks.conditional import ConditionalGenerator
 from op3d.networks.discriminator import DualDiscriminator
@@ -239,6 +240,10 @@ def training_loop(cfg: TrainConfig, dist_info: DistInfo | None = None, max_steps
         G_ema.init_kwargs = G.init_kwargs
     if G.img_resolution != resolution:
         raise ValueError(f"the dataset is {resolution}x{resolution} but the network makes {G.img_resolution}")
+    problem = ray_range_problem(labels, G.render_options.ray_start, G.render_options.ray_end)
+    if problem is not None:
+        raise ValueError(f"{cfg.data}: {problem} (--cfg {cfg.cfg}); use a preset whose range contains the cameras "
+                         "or one that derives it from the box (shhq, body)")
     G, D, G_ema = G.to(device).train().requires_grad_(False), D.to(device).train().requires_grad_(False), \
         G_ema.to(device).eval().requires_grad_(False)
     broadcast_module_(G, info.world_size)
