@@ -1,6 +1,6 @@
 """Posed bodies as the pose-conditional generator and discriminator read them.
 
-Per-image pose parameters (the dataset format, docs/conditional_data.md) are posed through a body model once per
+Per-image pose parameters (the dataset format, docs/conditional.md#data-format) are posed through a body model once per
 batch into a `PosedBody`: world-space vertices and faces (for the mesh signed distance), the per-vertex blended
 transforms and the root transform (for inverse LBS), betas and joint angles (for the deformation field and the
 discriminator's conditioning). Shapes: B bodies, V vertices, F faces, J joints, S betas.

@@ -69,7 +69,7 @@ class _Source:
 
 class ImageDataset(torch.utils.data.Dataset):
     """dataset[i] -> (uint8 image [3, R, R], float32 camera label [25]) or, with use_poses, also the image's
-    pose parameters [85] (betas 10 | axis-angle pose 72 | transl 3; docs/conditional_data.md).
+    pose parameters [85] (betas 10 | axis-angle pose 72 | transl 3; docs/conditional.md#data-format).
 
     xflip doubles the length; items past the original count are mirrored images with flipped cameras.
     """
@@ -102,7 +102,7 @@ class ImageDataset(torch.utils.data.Dataset):
                                    "mirroring needs left/right joint swaps)")
             if not self.has_poses:
                 raise DatasetError(f"{self.path}/dataset.json: no \"poses\" (pose-conditional training needs them; "
-                                   "see docs/conditional_data.md)")
+                                   "see docs/conditional.md#data-format)")
             self.poses = self._read_table(meta, "poses", POSE_DIM, "betas 10 + pose 72 + transl 3")
         self.xflip = xflip
         w, h, mode = self._image_size(self.image_names[0])  # the first image's header

@@ -1,5 +1,5 @@
 """A built-in pose-conditional dataset: the procedural SMPL-layout body in random plausible poses, ray cast
-from known cameras onto a white background, with its pose parameters (docs/conditional_data.md).
+from known cameras onto a white background, with its pose parameters (docs/conditional.md#data-format).
 
 World frame = the camera labels' frame (y up, metres); each body is centred at the origin through `transl`.
 Images are exact ray casts (first triangle hit per pixel-centre ray) with Lambert shading and a colour per body

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 from pathlib import Path
 
 import torch
@@ -21,6 +22,22 @@ WEIGHTS_NAME = "model.safetensors"
 
 class CheckpointError(ValueError):
     """A checkpoint that cannot be read; the message names the file and the problem."""
+
+
+def load_tensors(path: str | os.PathLike, what: str, error: type[Exception] = None):
+    """torch.load(path, weights_only=True) on the CPU with one-line errors naming the file, which never suggest
+    loading with weights_only=False (a file that needs it is refused, not run)."""
+    error = error or CheckpointError
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
+        if "Unsupported global" in str(e):  # torch's allowlist refused a class or function: never retried unsafely
+            raise error(f"{path}: refused as {what}: it holds Python objects other than tensors and plain data, "
+                        "and op3d never runs code from a file") from None
+        raise error(f"{path}: unreadable {what} (not a PyTorch file)") from None
+    except Exception as e:  # truncated, empty, not a torch file
+        first = str(e).strip().splitlines()[0][:100] if str(e).strip() else type(e).__name__
+        raise error(f"{path}: unreadable {what} ({first})") from None
 
 
 def _registry() -> dict[str, type]:

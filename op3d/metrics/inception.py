@@ -14,6 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from op3d.io.checkpoint import load_tensors
+
 ENV_VAR = "OP3D_INCEPTION"
 SOURCE = ("pt_inception-2015-12-05-6726825d.pth, the PyTorch port of TF's inception-2015-12-05 published with "
           "pytorch-fid (github.com/mseitzer/pytorch-fid, release 'fid_weights')")
@@ -187,10 +189,7 @@ def load_detector(path: str | os.PathLike | None = None, device="cpu") -> nn.Mod
                          "stylegan2-ada-pytorch's TorchScript inception-2015-12-05.pt")
     if path.suffix == ".pt":
         return _load_torchscript(path, device)
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:
-        raise ValueError(f"{path}: not a readable PyTorch state dict ({str(e).splitlines()[0][:100]})") from None
+    state = load_tensors(path, "an Inception state dict", ValueError)
     model = InceptionFeatures()
     expected = model.state_dict()
     state = {k: v for k, v in state.items() if k in expected}  # the file also holds the classifier (fc.*)

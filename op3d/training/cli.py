@@ -35,7 +35,7 @@ def _csv(value: str | None) -> list[str]:
 @click.option("--fourier_L", "--fourier-l", "fourier_L", type=click.IntRange(min=0), default=10,
               help="Fourier frequencies of the plane-position encoding.")
 @click.option("--conditional", is_flag=True,
-              help="SMPL-pose-conditional training: the dataset carries poses (docs/conditional_data.md).")
+              help="SMPL-pose-conditional training: the dataset carries poses (docs/conditional.md#data-format).")
 @click.option("--body-model", "--body_model", default="procedural",
               help="Body model of the poses: 'procedural' (built in) or an SMPL-layout .pkl / .npz path.")
 @click.option("--eikonal", type=click.FloatRange(min=0), default=1e-3, help="Eikonal weight (--conditional).")

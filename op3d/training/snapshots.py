@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 
 from op3d.io.atomic import atomic_path
-from op3d.io.checkpoint import CheckpointError, load_pretrained, save_pretrained
+from op3d.io.checkpoint import CheckpointError, load_pretrained, load_tensors, save_pretrained
 
 STATE_NAME = "training-state.pt"
 LATEST = "latest-snapshot.txt"
@@ -56,10 +56,6 @@ def read_snapshot(path: Path) -> tuple[torch.nn.Module, torch.nn.Module, torch.n
     """(G, D, G_ema, state) from a snapshot directory; state is None for a weights-only checkpoint."""
     path = Path(path)
     if (path / STATE_NAME).is_file():
-        try:
-            state = torch.load(path / STATE_NAME, map_location="cpu", weights_only=True)
-        except Exception as e:
-            raise CheckpointError(f"{path / STATE_NAME}: unreadable training state ({str(e).splitlines()[0]})") \
-                from None
+        state = load_tensors(path / STATE_NAME, "training state")
         return load_pretrained(path / "G"), load_pretrained(path / "D"), load_pretrained(path), state
     raise CheckpointError(f"{path}: not a training snapshot (no {STATE_NAME})")
