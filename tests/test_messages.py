@@ -42,3 +42,38 @@ def test_documents_named_in_messages_exist():
         for ref in set(part.split("#")[0].rstrip(").,;'\"") for part in path.read_text().split()
                        if part.startswith("docs/") and ".md" in part):
             assert (ROOT / ref).is_file(), f"{path.name} refers to {ref}, which does not exist"
+
+
+@pytest.mark.parametrize("args,message", [
+    (["sample", "--trunc", "nan"], "'nan' is not a finite number"),
+    (["sample", "--trunc", "inf"], "'inf' is not a finite number"),
+    (["sample", "--mesh-level", "-inf"], "not a finite number"),
+    (["sample", "--shape-res", "100000"], "100000 is not in the range"),
+    (["sample", "--device", "bogus"], "'bogus' is not a device"),
+    (["train", "--kimg", "nan"], "'nan' is not a finite number"),
+    (["train", "--tick", "nan"], "'nan' is not a finite number"),
+    (["train", "--gamma", "nan"], "'nan' is not a finite number"),
+    (["train", "--glr", "inf"], "'inf' is not a finite number"),
+    (["train", "--device", "tpu"], "'tpu' is not a device|op3d runs on cpu or cuda"),
+    (["video", "--grid", "0x2"], "0x2: W and H must be at least 1"),
+    (["video", "--grid", "-1x-1"], "W and H must be at least 1"),
+])
+def test_bad_option_values_are_refused_at_parse_time(args, message, tmp_path, capsys):
+    """Numbers must be finite (click's ranges let nan through), devices must exist, sizes be sane: one line,
+    exit 2 (a usage error), before any work."""
+    import re
+
+    net = tmp_path / "net"
+    net.mkdir()
+    required = {"sample": ["--network", str(net), "--seeds", "0", "--outdir", str(tmp_path / "o")],
+                "video": ["--network", str(net), "--seeds", "0", "--output", str(tmp_path / "v.mp4")],
+                "train": ["--outdir", str(tmp_path / "runs")]}[args[0]]
+    code, _, err = run_cli([args[0], *required, *args[1:]], capsys)
+    assert code in (1, 2) and err.count("\n") == 1 and re.search(message, err), err
+
+
+def test_nan_views_are_refused():
+    from op3d.sampling.views import parse_views
+
+    with pytest.raises(ValueError, match="not a finite angle"):
+        parse_views("0,nan")

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import click
 
+from op3d.cli_types import Finite
+
 
 @click.group()
 def dataset() -> None:
@@ -57,7 +59,7 @@ def synthetic_body(out: str, count: int, resolution: int, seed: int) -> None:
 @click.option("--resolution", type=click.IntRange(min=4), required=True)
 @click.option("--body-model", required=True,
               help="SMPL model file the poses were estimated with (.pkl/.npz), or 'procedural'.")
-@click.option("--fov-deg", type=float, default=12.0, show_default=True,
+@click.option("--fov-deg", type=Finite(), default=12.0, show_default=True,
               help="Field of view of the perspective camera that replaces PARE's weak-perspective one.")
 @click.option("--person", type=click.IntRange(min=0), default=0, show_default=True,
               help="Which person of each PARE file (files with several people).")

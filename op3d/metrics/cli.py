@@ -5,6 +5,8 @@ from pathlib import Path
 
 import click
 
+from op3d.cli_types import Device
+
 
 @click.command(context_settings={"show_default": True})
 @click.option("--network", required=True, type=click.Path(exists=True))
@@ -19,7 +21,7 @@ import click
 @click.option("--seed", type=click.IntRange(min=0), default=0)
 @click.option("--outdir", type=click.Path(file_okay=False), default=None,
               help="Where metric-<name>.jsonl goes [default: beside the network]")
-@click.option("--device", default=None)
+@click.option("--device", type=Device(), default=None)
 def metrics(network, metrics, data, num, seed, outdir, device, detector, cache_dir) -> None:
     """Evaluate a network (FID/KID with the Inception detector file; SWD and reprojection error need none)."""
     import torch

@@ -4,6 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+
+from op3d.cli_types import Device, Finite
 import numpy as np
 
 
@@ -60,24 +62,25 @@ def _sampling_body(G, pose_id, pose_file, data, body_model, device):
 @click.command(context_settings={"show_default": True})
 @click.option("--network", required=True, type=click.Path(exists=True), help="op3d checkpoint dir or original .pkl")
 @click.option("--seeds", required=True, help="Seeds, e.g. 0-3,7")
-@click.option("--trunc", "truncation_psi", type=float, default=1.0, help="Truncation psi")
+@click.option("--trunc", "truncation_psi", type=Finite(), default=1.0, help="Truncation psi")
 @click.option("--trunc-cutoff", "truncation_cutoff", type=int, default=None, help="Truncate only the first N ws")
 @click.option("--outdir", required=True, type=click.Path(file_okay=False))
 @click.option("--views", default="-23,0,23", help="Yaw[/pitch] offsets from frontal in degrees")
-@click.option("--fov-deg", type=click.FloatRange(min=1, max=179), default=None,
+@click.option("--fov-deg", type=Finite(min=1, max=179), default=None,
               help="Field of view (float) [default: the preset's, 18.837 for faces]")
 @click.option("--depth/--no-depth", default=True, help="Also write depth strips")
 @click.option("--grid/--no-grid", default=False, help="Also write one grid of all seeds")
 @click.option("--shapes/--no-shapes", default=False, help="Extract shapes")
-@click.option("--shape-res", type=click.IntRange(min=8), default=256)
+@click.option("--shape-res", type=click.IntRange(min=8, max=1024), default=256,
+              help="Grid points per side (1024^3 float32 is 4 GiB)")
 @click.option("--shape-format", type=click.Choice(["mrc", "ply", "obj"]), default="mrc")
-@click.option("--mesh-level", type=float, default=10.0, help="Density level of the mesh surface (ply/obj)")
+@click.option("--mesh-level", type=Finite(), default=10.0, help="Density level of the mesh surface (ply/obj)")
 @click.option("--mesh-grid", type=click.Choice(["coarse-to-fine", "dense"]), default="coarse-to-fine",
               help="ply/obj: evaluate every 4th grid point, then exactly only near the surface; or every point")
 @click.option("--shape-colors/--no-shape-colors", default=True, help="Vertex colours from the decoder (ply/obj)")
 @click.option("--chunk", type=click.IntRange(min=256), default=None, help="Rays per rendering pass (memory)")
 @pose_options
-@click.option("--device", default=None)
+@click.option("--device", type=Device(), default=None)
 def sample(network, seeds, truncation_psi, truncation_cutoff, outdir, views, fov_deg, depth, grid, shapes, shape_res,
            shape_format, mesh_level, mesh_grid, shape_colors, chunk, pose_id, pose_file, data, body_model,
            device) -> None:
@@ -136,16 +139,16 @@ def sample(network, seeds, truncation_psi, truncation_cutoff, outdir, views, fov
 @click.option("--network", required=True, type=click.Path(exists=True))
 @click.option("--seeds", required=True, help="Seeds: W*H per keyframe, e.g. 0-11 for 3 keyframes of a 2x2 grid")
 @click.option("--grid", "grid_shape", default="1x1", help="WxH grid of videos")
-@click.option("--trunc", "truncation_psi", type=float, default=1.0)
+@click.option("--trunc", "truncation_psi", type=Finite(), default=1.0)
 @click.option("--trunc-cutoff", "truncation_cutoff", type=int, default=None)
 @click.option("--w-frames", type=click.IntRange(min=1), default=60, help="Frames per keyframe")
 @click.option("--mode", type=click.Choice(["image", "raw", "depth"]), default="image")
 @click.option("--fps", type=click.IntRange(min=1), default=30)
-@click.option("--fov-deg", type=click.FloatRange(min=1, max=179), default=None,
+@click.option("--fov-deg", type=Finite(min=1, max=179), default=None,
               help="Field of view [default: the preset's, 18.837 for faces]")
 @click.option("--output", required=True, type=click.Path(dir_okay=False), help="Output .mp4")
 @pose_options
-@click.option("--device", default=None)
+@click.option("--device", type=Device(), default=None)
 def video(network, seeds, grid_shape, truncation_psi, truncation_cutoff, w_frames, mode, fps, fov_deg, output,
           pose_id, pose_file, data, body_model, device) -> None:
     """Orbit video interpolating between seeds, in a WxH grid (pose-conditional networks: in the given pose)."""
@@ -158,6 +161,8 @@ def video(network, seeds, grid_shape, truncation_psi, truncation_cutoff, w_frame
         W, H = (int(v) for v in grid_shape.lower().split("x"))
     except ValueError:
         raise click.BadParameter("use WxH, e.g. 2x2", param_hint="--grid") from None
+    if W < 1 or H < 1:
+        raise click.BadParameter(f"{grid_shape}: W and H must be at least 1", param_hint="--grid")
     seed_list = parse_seeds(seeds)
     if len(seed_list) % (W * H):
         raise click.BadParameter(f"{len(seed_list)} seeds is not a multiple of the grid size {W * H}",

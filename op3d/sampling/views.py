@@ -38,6 +38,8 @@ def parse_views(text: str) -> list[tuple[float, float]]:
             raise ValueError(f"--views: cannot read {part!r}; use yaw or yaw/pitch in degrees") from None
         if len(values) not in (1, 2):
             raise ValueError(f"--views: {part!r} must be yaw or yaw/pitch")
+        if not all(math.isfinite(v) for v in values):
+            raise ValueError(f"--views: {part!r} is not a finite angle")
         yaw, pitch = values[0], values[1] if len(values) == 2 else 0.0
         views.append((math.radians(yaw), math.radians(pitch)))
     return views

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import click
 
+from op3d.cli_types import Device, Finite
+
 from op3d.training.loss import LossConfig
 
 
@@ -27,7 +29,7 @@ def _csv(value: str | None) -> list[str]:
 @click.option("--gpus", type=click.IntRange(min=1), default=1, help="Processes expected (launch >1 with torchrun).")
 @click.option("--batch", type=click.IntRange(min=1), default=None, help="Total batch size [default: 32, or 4 on CPU].")
 @click.option("--batch-gpu", type=click.IntRange(min=1), default=None, help="Limit batch size per process.")
-@click.option("--gamma", type=click.FloatRange(min=0), default=1.0, help="R1 regularization weight.")
+@click.option("--gamma", type=Finite(min=0), default=1.0, help="R1 regularization weight.")
 @click.option("--size", type=click.Choice(["tiny", "small", "full", "op3d"]), default=None,
               help="Network size [default: tiny for the synthetic data, else full].")
 @click.option("--representation", type=click.Choice(["orthoplanes", "triplane"]), default="orthoplanes")
@@ -38,32 +40,32 @@ def _csv(value: str | None) -> list[str]:
               help="SMPL-pose-conditional training: the dataset carries poses (docs/conditional.md#data-format).")
 @click.option("--body-model", "--body_model", default="procedural",
               help="Body model of the poses: 'procedural' (built in) or an SMPL-layout .pkl / .npz path.")
-@click.option("--eikonal", type=click.FloatRange(min=0), default=1e-3, help="Eikonal weight (--conditional).")
-@click.option("--sdf-prior", "--sdf_prior", type=click.FloatRange(min=0), default=1.0,
+@click.option("--eikonal", type=Finite(min=0), default=1e-3, help="Eikonal weight (--conditional).")
+@click.option("--sdf-prior", "--sdf_prior", type=Finite(min=0), default=1.0,
               help="SDF-residual prior weight (--conditional).")
 @click.option("--gen_pose_cond", "--gen-pose-cond", type=bool, default=False, help="Generator pose conditioning.")
-@click.option("--c-scale", "--c_scale", type=click.FloatRange(min=0), default=1.0, help="Scale of the GPC camera.")
-@click.option("--gpc_reg_prob", "--gpc-reg-prob", type=click.FloatRange(min=0, max=1), default=0.5)
-@click.option("--gpc_reg_fade_kimg", type=click.FloatRange(min=0), default=1000)
-@click.option("--density_reg", "--density-reg", type=click.FloatRange(min=0), default=0.25)
+@click.option("--c-scale", "--c_scale", type=Finite(min=0), default=1.0, help="Scale of the GPC camera.")
+@click.option("--gpc_reg_prob", "--gpc-reg-prob", type=Finite(min=0, max=1), default=0.5)
+@click.option("--gpc_reg_fade_kimg", type=Finite(min=0), default=1000)
+@click.option("--density_reg", "--density-reg", type=Finite(min=0), default=0.25)
 @click.option("--density_reg_every", type=click.IntRange(min=1), default=4)
-@click.option("--density_reg_p_dist", type=click.FloatRange(min=0), default=0.004)
-@click.option("--style_mixing_prob", type=click.FloatRange(min=0, max=1), default=0.0)
+@click.option("--density_reg_p_dist", type=Finite(min=0), default=0.004)
+@click.option("--style_mixing_prob", type=Finite(min=0, max=1), default=0.0)
 @click.option("--neural_rendering_resolution_initial", type=click.IntRange(min=4), default=None,
               help="[default: 64, 32 for the synthetic preset]")
 @click.option("--neural_rendering_resolution_final", type=click.IntRange(min=4), default=None)
-@click.option("--neural_rendering_resolution_fade_kimg", type=click.FloatRange(min=0), default=1000)
-@click.option("--blur_fade_kimg", type=click.FloatRange(min=0), default=200)
-@click.option("--glr", type=click.FloatRange(min=0), default=0.0025)
-@click.option("--dlr", type=click.FloatRange(min=0), default=0.002)
+@click.option("--neural_rendering_resolution_fade_kimg", type=Finite(min=0), default=1000)
+@click.option("--blur_fade_kimg", type=Finite(min=0), default=200)
+@click.option("--glr", type=Finite(min=0), default=0.0025)
+@click.option("--dlr", type=Finite(min=0), default=0.002)
 @click.option("--map-depth", type=click.IntRange(min=1), default=None)
 @click.option("--mbstd-group", type=click.IntRange(min=1), default=4)
 @click.option("--sr_num_fp16_res", type=click.IntRange(min=0), default=4, help="fp16 layers in super-resolution (GPU).")
 @click.option("--g_num_fp16_res", type=click.IntRange(min=0), default=0, help="fp16 layers in the backbone (GPU).")
 @click.option("--d_num_fp16_res", type=click.IntRange(min=0), default=4, help="fp16 layers in D (GPU).")
-@click.option("--kimg", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--kimg", type=Finite(min=0, min_open=True), default=None,
               help="Training length in thousands of images [default: 25000, 2 for the synthetic demo].")
-@click.option("--tick", type=click.FloatRange(min=0, min_open=True), default=None, help="kimg per status line.")
+@click.option("--tick", type=Finite(min=0, min_open=True), default=None, help="kimg per status line.")
 @click.option("--snap", type=click.IntRange(min=1), default=None, help="Ticks between snapshots.")
 @click.option("--seed", type=click.IntRange(min=0), default=0)
 @click.option("--mirror", type=bool, default=False, help="x-flip augmentation (flips the camera too).")
@@ -74,7 +76,7 @@ def _csv(value: str | None) -> list[str]:
 @click.option("--detector", type=click.Path(), default=None, help="Inception detector file for FID/KID.")
 @click.option("--metrics-num", type=click.IntRange(min=2), default=500, help="Fakes per metric evaluation.")
 @click.option("--desc", default=None, help="Run directory name suffix.")
-@click.option("--device", default=None, help="cpu or cuda [default: cuda when available].")
+@click.option("--device", type=Device(), default=None, help="cpu or cuda [default: cuda when available].")
 @click.option("--synthetic-count", type=click.IntRange(min=8), default=None,
               help="Images in the generated synthetic dataset (no --data) [default: 1000 heads, 200 bodies].")
 @click.option("-n", "--dry-run", is_flag=True, help="Print the resolved options and exit.")
