@@ -235,3 +235,32 @@ def test_unposed_dataset_refuses_use_poses(tmp_path):
     (root / "dataset.json").write_text(json.dumps({"labels": meta["labels"]}))
     with pytest.raises(DatasetError, match="no .poses."):
         ImageDataset(root, use_poses=True)
+
+
+def test_transparency_is_composited_on_white_and_exif_orientation_applied(tmp_path):
+    """A fully transparent pixel over red is background (white), half transparent is blended; a photo with an EXIF
+    orientation is read upright (as PARE and viewers see it), in datasets and in op3d dataset pack."""
+    from op3d.data.pack import write_dataset
+
+    rgba = np.zeros((8, 8, 4), np.uint8)
+    rgba[..., 0] = 255  # red everywhere
+    rgba[0, 0, 3], rgba[0, 1, 3], rgba[1:, :, 3] = 0, 128, 255
+    buf = io.BytesIO()
+    Image.fromarray(rgba, "RGBA").save(buf, format="png")
+    files = good_files(2)
+    files["img1.png"] = buf.getvalue()
+    img = ImageDataset(write_zip(tmp_path / "a.zip", files))[1][0]
+    assert img[:, 0, 0].tolist() == [255, 255, 255]  # transparent red -> white
+    assert img[:, 0, 1].tolist() == [255, 127, 127]  # half: blended
+    assert img[:, 3, 3].tolist() == [255, 0, 0]
+    marked = np.zeros((8, 8, 3), np.uint8)
+    marked[0, 0] = 255  # top-left as stored
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 clockwise to display"
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    Image.fromarray(marked).save(photos / "p.png", exif=exif)
+    label = files["dataset.json"]["labels"][0][1]
+    out = write_dataset(photos, ["p.png"], {"p.png": label}, tmp_path / "packed.zip", 8)
+    packed = ImageDataset(out)[0][0]
+    assert packed[:, 0, -1].sum() > 3 * 200 and packed[:, 0, 0].sum() < 3 * 50  # the marker is top-right now

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
+from PIL import Image, ImageOps
 
 from op3d.conditioning.body_model import BodyModel, join_pose_params, lbs, matrix_to_axis_angle
 from op3d.data.cameras import intrinsics, make_label
@@ -116,7 +116,7 @@ def import_pare(images_dir: str | os.PathLike, pare_dir: str | os.PathLike, out_
     cameras, poses = {}, {}
     for name in images:
         with Image.open(images_dir / name) as im:
-            size = im.size
+            size = ImageOps.exif_transpose(im).size  # the photo as PARE saw it (upright)
         betas, rot, cam = read_pare_entry(read_joblib_pickle(files[name]), str(files[name]), person)
         poses[name], cameras[name] = pare_to_dataset_entry(model, betas, rot, cam, size, fov_deg)
     spec = "procedural" if body_model == "procedural" else "smpl"

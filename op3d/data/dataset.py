@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
+from PIL import Image, ImageOps
 
 from op3d.data.cameras import camera_problems, flip_label
 
@@ -29,6 +29,16 @@ MAX_VALUE = 1e4
 
 class DatasetError(ValueError):
     """A dataset that cannot be used; the message says what is wrong and where."""
+
+
+def rgb_image(im: Image.Image, background=(255, 255, 255)) -> Image.Image:
+    """The image as displayed, in RGB: its EXIF orientation applied (cameras see photos upright), transparency
+    composited onto `background` (white, the presets' background; a transparent pixel's colour is meaningless)."""
+    im = ImageOps.exif_transpose(im)
+    if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
+        rgba = im.convert("RGBA")
+        return Image.alpha_composite(Image.new("RGBA", rgba.size, (*background, 255)), rgba).convert("RGB")
+    return im.convert("RGB")
 
 
 class _Source:
@@ -197,7 +207,7 @@ class ImageDataset(torch.utils.data.Dataset):
         try:
             with Image.open(io.BytesIO(self.source.read(name))) as im:
                 self._check_size(name, im.size[0], im.size[1], im.mode)
-                return np.asarray(im.convert("RGB"))
+                return np.asarray(rgb_image(im))
         except DatasetError:
             raise
         except Exception as e:  # truncated or corrupt data: PIL's errors vary by format

@@ -22,7 +22,7 @@ import torch
 from PIL import Image
 
 from op3d.data.cameras import FFHQ_FOCAL, fov_to_focal, intrinsics, lookat_pose, make_label
-from op3d.data.dataset import IMAGE_EXTENSIONS, DatasetError, ImageDataset
+from op3d.data.dataset import IMAGE_EXTENSIONS, DatasetError, ImageDataset, rgb_image
 from op3d.io.atomic import atomic_path
 
 
@@ -113,7 +113,7 @@ def write_dataset(source_dir: Path, images: list[str], cameras: dict, out_zip: s
             for i, name in enumerate(images):
                 try:
                     with Image.open(source_dir / name) as im:
-                        im = _square(im.convert("RGB"), crop, name)
+                        im = _square(rgb_image(im), crop, name)
                         im = im.resize((resolution, resolution), Image.LANCZOS)
                 except DatasetError:
                     raise
