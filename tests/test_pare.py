@@ -122,3 +122,25 @@ def test_pare_import_errors_are_one_line(tmp_path, capsys):
     code, _, err = run_cli(args, capsys)
     assert code == 1 and "no pose / pred_pose / full_pose entry" in err
     assert not (tmp_path / "x.zip").exists()
+
+
+def test_pare_pose_layouts_are_decided_by_shape_and_rotations_validated():
+    """[3 people, 72] axis-angle is 216 values but not rotation matrices; zeros and 5*I are not rotations."""
+    from op3d.conditioning.body_model import axis_angle_to_matrix
+    from op3d.conditioning.pare import read_pare_entry
+    from op3d.data.dataset import DatasetError
+
+    g = torch.Generator().manual_seed(0)
+    aa = torch.randn(3, 72, generator=g, dtype=torch.float64) * 0.3
+    entry = {"pose": aa.numpy(), "betas": np.zeros((3, 10)), "orig_cam": np.tile([1.0, 1.0, 0, 0], (3, 1))}
+    _, rot, _ = read_pare_entry(entry, "three.pkl", person=1)
+    torch.testing.assert_close(rot, axis_angle_to_matrix(aa[1].reshape(24, 3)))
+    matrices = axis_angle_to_matrix(aa.reshape(3, 24, 3))
+    for layout in (matrices.numpy(), matrices.reshape(3, 216).numpy()):
+        _, rot, _ = read_pare_entry(dict(entry, pose=layout), "m.pkl", person=2)
+        torch.testing.assert_close(rot, matrices[2])
+    for bad, what in ((np.zeros((1, 24, 3, 3)), "joint 0 is not a rotation matrix"),
+                      (np.tile(5 * np.eye(3), (1, 24, 1, 1)), "joint 0 is not a rotation matrix"),
+                      (np.zeros((1, 70)), "got shape \\(1, 70\\)")):
+        with pytest.raises(DatasetError, match="bad.pkl: .*" + what):
+            read_pare_entry(dict(entry, pose=bad), "bad.pkl")

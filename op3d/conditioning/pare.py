@@ -54,12 +54,15 @@ def read_pare_entry(data, name: str, person: int = 0) -> tuple[torch.Tensor, tor
         cam = np.concatenate([c3[:, :1], c3], axis=1)
     else:
         raise DatasetError(f"{name}: no orig_cam or pred_cam entry")
-    try:
-        rows = [pose.reshape(-1, 24, 3, 3) if pose.size % 216 == 0 else pose.reshape(-1, 24, 3),
-                betas.reshape(-1, betas.shape[-1]), cam]
-    except ValueError:
-        raise DatasetError(f"{name}: pose must be 24 rotation matrices or 72 axis-angle values, got shape "
-                           f"{pose.shape}") from None
+    shape = pose.shape  # decided by the trailing dims, never by the total size ([3, 72] is 216 values too)
+    if shape[-3:] == (24, 3, 3) or (len(shape) >= 1 and shape[-1] == 216):
+        pose = pose.reshape(-1, 24, 3, 3)
+    elif shape[-2:] == (24, 3) or (len(shape) >= 1 and shape[-1] == 72):
+        pose = pose.reshape(-1, 24, 3)
+    else:
+        raise DatasetError(f"{name}: pose must be 24 rotation matrices ([..., 24, 3, 3] or [..., 216]) or 72 "
+                           f"axis-angle values ([..., 72] or [..., 24, 3]), got shape {shape}")
+    rows = [pose, betas.reshape(-1, betas.shape[-1] if betas.ndim else 1), cam]
     if not all(person < len(r) for r in rows):
         raise DatasetError(f"{name}: no person {person} (the file has {min(len(r) for r in rows)})")
     pose, betas, cam = (torch.from_numpy(np.ascontiguousarray(r[person])) for r in rows)
@@ -69,6 +72,13 @@ def read_pare_entry(data, name: str, person: int = 0) -> tuple[torch.Tensor, tor
         from op3d.conditioning.body_model import axis_angle_to_matrix
 
         pose = axis_angle_to_matrix(pose)
+    else:
+        error = (pose.transpose(-1, -2) @ pose - torch.eye(3, dtype=pose.dtype)).abs().amax((1, 2))
+        bad = (error > 1e-2) | (torch.linalg.det(pose) <= 0)
+        if bool(bad.any()):
+            joint = int(bad.nonzero()[0, 0])
+            raise DatasetError(f"{name}: pose of joint {joint} is not a rotation matrix (R^T R - I up to "
+                               f"{float(error[joint]):.3g}, det {float(torch.linalg.det(pose[joint])):.3g})")
     return torch.nn.functional.pad(betas, (0, 10 - betas.numel())), pose, tuple(float(v) for v in cam)
 
 
