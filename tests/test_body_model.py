@@ -117,3 +117,41 @@ def test_a_body_model_with_an_open_mesh_is_refused_at_load(tmp_path):
     np.savez(tmp_path / "holey.npz", **dict(arrays, f=arrays["f"][1:]))
     with pytest.raises(ValueError, match=r"holey.npz: template mesh: the mesh is not closed \(3 open"):
         load_body_model(tmp_path / "holey.npz")
+
+
+def test_body_model_layout_is_validated_at_load_naming_file_and_field(tmp_path, capsys):
+    from helpers import run_cli
+
+    model = procedural_body(num_betas=3, seed=2, dtype=torch.float64)
+    good = smplx_arrays(model)
+    V = good["v_template"].shape[0]
+    cases = {
+        "smplh": (dict(good, kintree_table=np.stack([np.arange(-1, 51), np.arange(52)])), "has 52 joints"),
+        "weights": (dict(good, weights=good["weights"][:, :23]), "weights must be \\[%d, 24\\]" % V),
+        "posedirs": (dict(good, posedirs=good["posedirs"][..., :100]), "posedirs must be"),
+        "faces": (dict(good, f=np.where(good["f"] == 0, V + 5, good["f"])), "faces index vertices"),
+        "empty_mesh": (dict(good, v_template=np.zeros((0, 3))), "v_template must be \\[V, 3\\] with V > 0"),
+        "nan": (dict(good, shapedirs=good["shapedirs"] * np.nan), "shapedirs contains NaN"),
+        "parents": (dict(good, kintree_table=good["kintree_table"][:, ::-1].copy()), "parent must come before"),
+    }
+    for name, (arrays, message) in cases.items():
+        np.savez(tmp_path / f"{name}.npz", **arrays)
+        with pytest.raises(ValueError, match=f"{name}.npz: .*{message}"):
+            load_body_model(tmp_path / f"{name}.npz")
+    FAKE["scipy.sparse._csc"] = {"csc_matrix": csc_matrix}
+    try:
+        sparse = csc_matrix(good["J_regressor"])
+        sparse.indices = sparse.indices + 10 ** 6  # row indices far out of range
+        with fake_modules():
+            blob = pickle.dumps(dict(good, J_regressor=sparse), protocol=2)
+    finally:
+        del FAKE["scipy.sparse._csc"]
+    (tmp_path / "sparse.pkl").write_bytes(blob)
+    with pytest.raises(ValueError, match="sparse.pkl: J_regressor is not a numeric array"):
+        load_body_model(tmp_path / "sparse.pkl")
+    (tmp_path / "empty.npz").write_bytes(b"")  # np.load raised EOFError, which click turned into "Aborted."
+    with pytest.raises(ValueError, match="empty.npz: not a readable body model file"):
+        load_body_model(tmp_path / "empty.npz")
+    code, _, err = run_cli(["train", "--outdir", str(tmp_path / "r"), "--conditional", "--body-model",
+                            str(tmp_path / "empty.npz"), "--kimg", "0.001"], capsys)
+    assert code == 1 and "empty.npz: not a readable body model file" in err and err.count("\n") == 1

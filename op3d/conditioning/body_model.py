@@ -6,6 +6,7 @@ Shapes: V vertices, F faces, J joints (24 for SMPL), S shape coefficients, P = 9
 from __future__ import annotations
 
 import os
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -142,27 +143,70 @@ def _dense(value) -> np.ndarray:
     return np.asarray(value)
 
 
+SMPL_JOINTS = 24
+
+
+def _layout_problem(arr: dict[str, np.ndarray]) -> str | None:
+    """What is wrong with SMPL arrays (None if nothing): names the field and the expected shape."""
+    V = arr["v_template"].shape[0] if arr["v_template"].ndim == 2 else -1
+    if arr["v_template"].ndim != 2 or arr["v_template"].shape[1] != 3 or V == 0:
+        return f"v_template must be [V, 3] with V > 0, got {arr['v_template'].shape}"
+    kintree = arr["kintree_table"]
+    if kintree.ndim != 2 or kintree.shape[0] != 2:
+        return f"kintree_table must be [2, J], got {kintree.shape}"
+    J = kintree.shape[1]
+    if J != SMPL_JOINTS:
+        return (f"kintree_table has {J} joints; op3d reads SMPL's {SMPL_JOINTS}-joint layout (SMPL-H has 52, "
+                "SMPL-X 55): use SMPL_NEUTRAL/MALE/FEMALE.pkl")
+    expected = {"f": (None, 3), "shapedirs": (V, 3, None), "posedirs": (V, 3, 9 * (J - 1)),
+                "J_regressor": (J, V), "weights": (V, J)}
+    for key, shape in expected.items():
+        a = arr[key]
+        if a.ndim != len(shape) or any(e is not None and e != n for e, n in zip(shape, a.shape)) or a.size == 0:
+            want = ", ".join("*" if e is None else str(e) for e in shape)
+            return f"{key} must be [{want}] for {V} vertices and {J} joints, got {a.shape}"
+    for key in ("v_template", "shapedirs", "posedirs", "J_regressor", "weights"):
+        if not np.isfinite(arr[key]).all():
+            return f"{key} contains NaN or inf"
+    parents = kintree[0].astype(np.int64)
+    if any(not (-1 <= int(p) < j) for j, p in enumerate(parents[1:], start=1)):
+        return "kintree_table: every joint's parent must come before it"
+    return None
+
+
 def load_body_model(path: str | os.PathLike, dtype: torch.dtype = torch.float32) -> BodyModel:
-    """Read an SMPL-layout model from .npz or .pkl (chumpy/scipy objects are read as data, never imported)."""
+    """Read an SMPL-layout model from .npz or .pkl (chumpy/scipy objects are read as data, never imported).
+    The whole layout is validated once here: ValueError naming the file and the field."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: body model not found; pass an SMPL .pkl/.npz (from smpl.is.tue.mpg.de, "
                                 "licensed) or use op3d's procedural body")
-    if path.suffix == ".npz":
-        with np.load(path, allow_pickle=False) as z:
-            data = {k: z[k] for k in z.files}
-    else:
-        from op3d.io.legacy_pickle import read_legacy_pickle
+    try:
+        if path.suffix == ".npz":
+            with np.load(path, allow_pickle=False) as z:
+                data = {k: z[k] for k in z.files}
+        else:
+            from op3d.io.legacy_pickle import read_legacy_pickle
 
-        data = read_legacy_pickle(path)
-        if not isinstance(data, dict):
-            raise ValueError(f"{path}: not an SMPL model file (expected a dict of arrays)")
+            data = read_legacy_pickle(path)
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as e:  # EOFError would reach click as "Aborted."
+        raise ValueError(f"{path}: not a readable body model file ({str(e).splitlines()[0][:80] or 'empty'})") \
+            from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: not an SMPL model file (expected a dict of arrays)")
     missing = [k for k in ("v_template", "f", "shapedirs", "posedirs", "J_regressor", "weights", "kintree_table")
                if k not in data]
     if missing:
         raise ValueError(f"{path}: not an SMPL-layout model, missing {', '.join(missing)}")
-    arr = {k: _dense(data[k]) for k in ("v_template", "f", "shapedirs", "posedirs", "J_regressor", "weights",
-                                        "kintree_table")}
+    arr = {}
+    for k in ("v_template", "f", "shapedirs", "posedirs", "J_regressor", "weights", "kintree_table"):
+        try:
+            arr[k] = np.asarray(_dense(data[k]), dtype=np.float64)
+        except (TypeError, ValueError, IndexError) as e:
+            raise ValueError(f"{path}: {k} is not a numeric array ({str(e).splitlines()[0][:80]})") from None
+    problem = _layout_problem(arr)
+    if problem is not None:
+        raise ValueError(f"{path}: {problem}")
     posedirs = arr["posedirs"].reshape(-1, arr["posedirs"].shape[-1]).T  # [P, V*3]
     parents = arr["kintree_table"][0].astype(np.int64)
     parents[0] = -1

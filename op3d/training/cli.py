@@ -97,6 +97,13 @@ def train(**opts) -> None:
     synthetic = opts["data"] is None
     cpu = info.device.type == "cpu"
     conditional = opts["conditional"]
+    if conditional and opts["body_model"] != "procedural":  # validate the file before any work
+        from op3d.conditioning.posed import body_model_from_spec
+
+        body_model_from_spec(opts["body_model"])
+        if synthetic:
+            raise click.UsageError("the built-in synthetic bodies are posed procedural bodies: pass --data (a posed "
+                                   "dataset for this body model) or use --body-model procedural")
     opts["synthetic_count"] = opts["synthetic_count"] or (200 if conditional else 1000)
     cfg_name = opts["cfg"] or ("body" if conditional else "synthetic" if synthetic else "ffhq")
     data = opts["data"]
