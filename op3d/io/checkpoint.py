@@ -88,8 +88,19 @@ def read_config(directory: str | os.PathLike) -> dict:
         raise CheckpointError(f"{path}: invalid JSON ({e})") from None
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not an op3d checkpoint config (missing format '{FORMAT}')")
-    if config.get("class_name") not in _registry():
-        raise CheckpointError(f"{path}: unknown class {config.get('class_name')!r}")
+    version = config.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise CheckpointError(f"{path}: format_version must be a positive integer, got {version!r}")
+    if version > FORMAT_VERSION:
+        raise CheckpointError(f"{path}: written by a newer op3d (format {version}; this one reads up to "
+                              f"{FORMAT_VERSION}): upgrade op3d")
+    name = config.get("class_name")
+    if not isinstance(name, str) or name not in _registry():
+        raise CheckpointError(f"{path}: unknown class {name!r} (expected one of {sorted(_registry())})")
+    if not isinstance(config.get("init_kwargs"), dict):
+        raise CheckpointError(f"{path}: init_kwargs must be a JSON object of constructor arguments")
+    if not isinstance(config.get("extra", {}), dict):
+        raise CheckpointError(f"{path}: extra must be a JSON object")
     return config
 
 
@@ -98,7 +109,7 @@ def build_model(class_name: str, init_kwargs: dict, state_dict: dict[str, torch.
     """Instantiate a registered class and load a state dict strictly, with one-line errors."""
     try:
         model = _registry()[class_name](**init_kwargs)
-    except (TypeError, ValueError, KeyError) as e:
+    except (TypeError, ValueError, KeyError, AttributeError, OverflowError, MemoryError) as e:
         raise CheckpointError(f"{source}: cannot build {class_name} from its configuration ({e})") from None
     expected = model.state_dict()
     missing = sorted(set(expected) - set(state_dict))
@@ -111,6 +122,10 @@ def build_model(class_name: str, init_kwargs: dict, state_dict: dict[str, torch.
         if tuple(value.shape) != tuple(expected[key].shape):
             raise CheckpointError(f"{source}: {key} has shape {tuple(value.shape)}, expected "
                                   f"{tuple(expected[key].shape)}")
+        if value.is_floating_point() != expected[key].is_floating_point():
+            raise CheckpointError(f"{source}: {key} is {value.dtype}, expected {expected[key].dtype}")
+        if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+            raise CheckpointError(f"{source}: {key} contains NaN or inf")
     model.load_state_dict(state_dict)
     model.init_kwargs = init_kwargs
     return model.eval().requires_grad_(False)

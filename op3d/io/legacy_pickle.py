@@ -484,7 +484,7 @@ def load_snapshot(path: str | os.PathLike) -> dict[str, Any]:
     if not isinstance(obj, dict):
         raise LegacyPickleError(f"{os.fspath(path)}: not a network snapshot (top level is a {type(obj).__name__}, "
                                 "expected a dict with G, D, G_ema)")
-    found = {k: v for k, v in obj.items() if k in ("G", "D", "G_ema")}
+    found = {k: v for k, v in obj.items() if k in ("G", "D", "G_ema") and v is not None}  # EG3D saves D None too
     if not found:
         keys = ", ".join(sorted(map(str, obj))[:10]) or "nothing"
         raise LegacyPickleError(_one_line(f"{os.fspath(path)}: not a network snapshot (no G, D or G_ema; it has "

@@ -30,6 +30,14 @@ class PlaneBackbone(nn.Module):
         self.mapping = MappingNetwork(z_dim=z_dim, c_dim=c_dim, w_dim=w_dim, num_ws=self.num_ws, **mapping_kwargs)
 
 
+def check_sizes(**sizes: tuple) -> None:
+    """name=(value, lowest, highest): each value an int within its bounds, else a ValueError naming it (a
+    config.json asking for z_dim 1e12 is refused instead of exhausting memory)."""
+    for name, (value, lo, hi) in sizes.items():
+        if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
+            raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {value!r}")
+
+
 class Generator(nn.Module):
     """OrthoPlanes (K planes per axis, L Fourier frequencies) or EG3D tri-plane generator.
 
@@ -57,6 +65,11 @@ class Generator(nn.Module):
         super().__init__()
         if representation not in REPRESENTATIONS:
             raise ValueError(f"representation must be one of {REPRESENTATIONS}, got {representation!r}")
+        check_sizes(z_dim=(z_dim, 1, 8192), c_dim=(c_dim, 0, 4096), w_dim=(w_dim, 1, 8192),
+                    img_resolution=(img_resolution, 8, 4096), plane_resolution=(plane_resolution, 4, 4096),
+                    per_dir_plane_number=(per_dir_plane_number, 1, 256), fourier_L=(fourier_L, 0, 64),
+                    plane_channels=(plane_channels, 1, 1024), img_channels=(img_channels, 1, 16),
+                    neural_rendering_resolution=(neural_rendering_resolution, 1, 4096))
         rendering_kwargs = copy.deepcopy(dict(rendering_kwargs or {}))
         rendering_kwargs.setdefault("superresolution_module", SR_FOR_RESOLUTION.get(img_resolution, ""))
         rendering_kwargs.setdefault("sr_antialias", True)

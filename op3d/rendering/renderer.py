@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -44,6 +45,17 @@ class RenderOptions:
         auto = (options.ray_start == "auto", options.ray_end == "auto")
         if auto[0] != auto[1]:
             raise ValueError("ray_start and ray_end must both be numbers or both be 'auto'")
+        for name, lo in (("depth_resolution", 1), ("depth_resolution_importance", 0)):
+            value = getattr(options, name)
+            if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= 4096:
+                raise ValueError(f"{name} must be an integer in [{lo}, 4096], got {value!r}")
+        if not (isinstance(options.box_warp, (int, float)) and math.isfinite(options.box_warp)
+                and options.box_warp > 0):
+            raise ValueError(f"box_warp must be a positive number, got {options.box_warp!r}")
+        numbers = all(isinstance(v, (int, float)) for v in (options.ray_start, options.ray_end))
+        if not auto[0] and not (numbers and 0 <= options.ray_start < options.ray_end < math.inf):
+            raise ValueError(f"ray_start and ray_end must be 'auto' or numbers 0 <= start < end, got "
+                             f"{options.ray_start!r}, {options.ray_end!r}")
         return options
 
 

@@ -57,5 +57,28 @@ def read_snapshot(path: Path) -> tuple[torch.nn.Module, torch.nn.Module, torch.n
     path = Path(path)
     if (path / STATE_NAME).is_file():
         state = load_tensors(path / STATE_NAME, "training state")
+        problem = training_state_problem(state)
+        if problem is not None:
+            raise CheckpointError(f"{path / STATE_NAME}: {problem}")
         return load_pretrained(path / "G"), load_pretrained(path / "D"), load_pretrained(path), state
     raise CheckpointError(f"{path}: not a training snapshot (no {STATE_NAME})")
+
+
+def training_state_problem(state) -> str | None:
+    """What is wrong with a loaded training state (None if nothing): the counters, optimizer states and RNG
+    state the training loop resumes from."""
+    if not isinstance(state, dict):
+        return f"expected a dict of training state, got {type(state).__name__}"
+    for key in ("cur_nimg", "batch_idx", "tick"):
+        value = state.get(key)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            return f"{key} must be a non-negative integer, got {value!r}"
+    for key in ("opt_G", "opt_D"):
+        value = state.get(key)
+        if not (isinstance(value, dict) and isinstance(value.get("state"), dict)
+                and isinstance(value.get("param_groups"), list)):
+            return f"{key} is not an optimizer state"
+    rng = state.get("rng")
+    if not (isinstance(rng, dict) and isinstance(rng.get("torch"), torch.Tensor) and rng["torch"].dtype == torch.uint8):
+        return "rng is not a saved random-number-generator state"
+    return None
