@@ -264,3 +264,39 @@ def test_transparency_is_composited_on_white_and_exif_orientation_applied(tmp_pa
     out = write_dataset(photos, ["p.png"], {"p.png": label}, tmp_path / "packed.zip", 8)
     packed = ImageDataset(out)[0][0]
     assert packed[:, 0, -1].sum() > 3 * 200 and packed[:, 0, 0].sum() < 3 * 50  # the marker is top-right now
+
+
+def test_zip_and_json_edge_cases_are_refused_at_open(tmp_path):
+    """Duplicate members or entries (the last one used to win silently), encrypted members, compressions Python
+    cannot read, declared sizes no image has, JSON nested 100,000 deep."""
+    files = good_files()
+    path = write_zip(tmp_path / "dup.zip", files)
+    with zipfile.ZipFile(path, "a") as z, pytest.warns(UserWarning, match="Duplicate name"):
+        z.writestr("img1.png", png((8, 8), (1, 1, 1)))
+    with pytest.raises(DatasetError, match="member img1.png appears twice"):
+        ImageDataset(path)
+
+    def patched(name, offset, value, size):
+        """A copy of the zip whose central-directory entry for `name` has `value` at `offset` (little endian)."""
+        out = tmp_path / f"{name}-{offset}.zip"
+        data = bytearray(write_zip(out, files).read_bytes())
+        start = data.index(b"PK\x01\x02")
+        while data[start + 46:start + 46 + int.from_bytes(data[start + 28:start + 30], "little")] != name.encode():
+            start = data.index(b"PK\x01\x02", start + 4)
+        data[start + offset:start + offset + size] = value.to_bytes(size, "little")
+        out.write_bytes(bytes(data))
+        return out
+
+    with pytest.raises(DatasetError, match="member img2.png is encrypted"):
+        ImageDataset(patched("img2.png", 8, 1, 2))  # general-purpose flag bit 0
+    with pytest.raises(DatasetError, match="member img1.png uses compression method 99"):
+        ImageDataset(patched("img1.png", 10, 99, 2))
+    with pytest.raises(DatasetError, match="member img3.png is 1024 MiB"):
+        ImageDataset(patched("img3.png", 24, 1 << 30, 4))  # declared uncompressed size
+    deep = dict(files, **{"dataset.json": b"[" * 100_000 + b"]" * 100_000})
+    with pytest.raises(DatasetError, match="nested too deeply"):
+        ImageDataset(write_zip(tmp_path / "deep.zip", deep))
+    twice = good_files()
+    twice["dataset.json"]["labels"].append(list(twice["dataset.json"]["labels"][0]))
+    with pytest.raises(DatasetError, match="img0.png has two labels entries"):
+        ImageDataset(write_zip(tmp_path / "twice.zip", twice))

@@ -137,8 +137,8 @@ def load_pose_file(path) -> torch.Tensor:
 
     try:
         spec = json.loads(Path(path).read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ValueError(f"{path}: unreadable pose file ({e})") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+        raise ValueError(f"{path}: unreadable pose file ({str(e)[:80] or 'nested too deeply'})") from None
     if not isinstance(spec, dict):
         raise ValueError(f"{path}: expected a JSON object with 'pose' (72 values) or 'params' (85 values)")
     try:

@@ -41,6 +41,29 @@ def rgb_image(im: Image.Image, background=(255, 255, 255)) -> Image.Image:
     return im.convert("RGB")
 
 
+MAX_MEMBER_BYTES = {"dataset.json": 1 << 30}  # and every other member (images):
+MAX_IMAGE_BYTES = 256 << 20
+_COMPRESSIONS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
+
+
+def _zip_problem(infos: list[zipfile.ZipInfo]) -> str | None:
+    """What makes a dataset zip unusable, from its directory alone (None if nothing): duplicate names, encrypted
+    members, compressions Python cannot read, members larger than any image (a zip bomb's declared size)."""
+    seen: set[str] = set()
+    for info in infos:
+        if info.filename in seen:
+            return f"member {info.filename} appears twice"
+        seen.add(info.filename)
+        if info.flag_bits & 0x1:
+            return f"member {info.filename} is encrypted"
+        if info.compress_type not in _COMPRESSIONS:
+            return f"member {info.filename} uses compression method {info.compress_type}, which Python cannot read"
+        limit = MAX_MEMBER_BYTES.get(info.filename, MAX_IMAGE_BYTES)
+        if info.file_size > limit:
+            return f"member {info.filename} is {info.file_size / 2 ** 20:.0f} MiB (more than {limit >> 20} MiB)"
+    return None
+
+
 class _Source:
     """Uniform access to a folder or a zip; the zip is opened lazily in each process (DataLoader workers)."""
 
@@ -56,6 +79,9 @@ class _Source:
                 raise DatasetError(f"{path}: corrupt or unreadable zip ({e})") from None
             self._zip_pid = os.getpid()
             self.names = sorted(n for n in self._zip.namelist() if not n.endswith("/"))
+            problem = _zip_problem(self._zip.infolist())
+            if problem is not None:
+                raise DatasetError(f"{path}: {problem}")
         elif path.is_dir():
             self.names = sorted(p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file())
         else:
@@ -131,6 +157,8 @@ class ImageDataset(torch.utils.data.Dataset):
             meta = json.loads(self.source.read("dataset.json"))
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
             raise DatasetError(f"{self.path}/dataset.json: invalid JSON ({e})") from None
+        except RecursionError:
+            raise DatasetError(f"{self.path}/dataset.json: nested too deeply to be a dataset description") from None
         if not isinstance(meta, dict):
             raise DatasetError(f"{self.path}/dataset.json: expected {{\"labels\": [[name, [25 floats]], ...]}}")
         return meta
@@ -144,7 +172,10 @@ class ImageDataset(torch.utils.data.Dataset):
         for entry in entries:
             if not (isinstance(entry, (list, tuple)) and len(entry) == 2 and isinstance(entry[0], str)):
                 raise DatasetError(f"{self.path}/dataset.json: malformed entry {str(entry)[:80]}")
-            table[entry[0].replace("\\", "/")] = entry[1]
+            name = entry[0].replace("\\", "/")
+            if name in table:
+                raise DatasetError(f"{self.path}/dataset.json: {name} has two {key} entries")
+            table[name] = entry[1]
         what = key[:-1]
         missing = [n for n in self.image_names if n not in table]
         if missing:

@@ -34,7 +34,7 @@ def read_cameras(camera_file: Path, lookat=(0.0, 0.0, 0.0)) -> dict[str, list[fl
         try:
             meta = json.loads(camera_file.read_text())
             return {str(n): list(map(float, v)) for n, v in meta["labels"]}
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError, RecursionError) as e:
             raise DatasetError(f"{camera_file}: expected {{\"labels\": [[name, [25 floats]], ...]}} ({e})") from None
     out = {}
     with open(camera_file, newline="") as f:

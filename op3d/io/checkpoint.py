@@ -84,8 +84,8 @@ def read_config(directory: str | os.PathLike) -> dict:
         raise CheckpointError(f"{directory}: not an op3d checkpoint (no {CONFIG_NAME})")
     try:
         config = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise CheckpointError(f"{path}: invalid JSON ({e})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:
+        raise CheckpointError(f"{path}: invalid JSON ({str(e)[:80] or 'nested too deeply'})") from None
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not an op3d checkpoint config (missing format '{FORMAT}')")
     version = config.get("format_version")
