@@ -51,8 +51,12 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as e:
         e.show()
         sys.exit(e.exit_code)
-    except (ValueError, ImportError, FileNotFoundError, NotADirectoryError, PermissionError, IsADirectoryError) as e:
+    except (ValueError, ImportError) as e:
         click.echo(f"Error: {one_line(e)}", err=True)
+        sys.exit(1)
+    except OSError as e:  # missing paths, permissions, read-only or full disks, broken pipes: the path and why
+        where = f"{e.filename}: " if e.filename else ""
+        click.echo(f"Error: {where}{e.strerror or one_line(e)}", err=True)
         sys.exit(1)
 
 

@@ -117,3 +117,31 @@ def test_cameras_outside_the_presets_ray_range_are_refused(tmp_path, capsys):
         training_loop(tiny_train_config(path, tmp_path), max_steps=1, log=False)
     code, out, _ = run_cli(["dataset", "check", str(path)], capsys)
     assert code == 0 and out.rstrip().endswith("ray ranges that contain the cameras: --cfg shhq / body")
+
+
+def test_killed_snapshot_leftovers_are_removed_and_snapshots_have_ordinary_permissions(data, tmp_path):
+    """A process killed with -9 mid-write leaves a hidden temporary directory (no finally runs); the next snapshot
+    write or a resume from that run directory removes it. Snapshot directories follow the umask like other
+    outputs (mkdtemp made them 0700)."""
+    first = training_loop(tiny_train_config(data, tmp_path), max_steps=1, log=False)
+    run = first["run_dir"]
+    snap = snapshots.latest_snapshot(run)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (snap.stat().st_mode & 0o777) == 0o777 & ~umask
+    leftover = run / ".network-snapshot-000008.abc123"
+    (leftover / "G").mkdir(parents=True)
+    (leftover / "G" / "model.safetensors").write_bytes(b"partial")
+    training_loop(tiny_train_config(data, tmp_path, resume=str(run)), max_steps=1, log=False)
+    assert not leftover.exists()
+
+
+def test_os_errors_reach_the_cli_as_one_line(tmp_path, capsys):
+    from helpers import run_cli
+
+    blocked = tmp_path / "file"
+    blocked.write_text("not a directory")
+    code, _, err = run_cli(["dataset", "synthetic", "--out", str(blocked / "x.zip"), "--count", "2",
+                            "--resolution", "8"], capsys)
+    last = err.replace("\r", "\n").strip().splitlines()[-1]  # after the progress bar
+    assert code == 1 and last.startswith(f"Error: {blocked}") and "Traceback" not in err

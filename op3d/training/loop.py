@@ -23,7 +23,7 @@ from op3d.training.distributed import DistInfo, all_reduce_mean_, barrier, broad
 from op3d.training.loss import GANLoss, LossConfig, neural_rendering_resolution
 from op3d.training.report import RunLog, depth_to_uint8, save_grid, to_uint8
 from op3d.training.sampler import InfiniteSampler
-from op3d.training.snapshots import latest_snapshot, read_snapshot, write_snapshot
+from op3d.training.snapshots import latest_snapshot, read_snapshot, remove_stale_temporaries, write_snapshot
 
 
 @dataclass
@@ -231,6 +231,7 @@ def training_loop(cfg: TrainConfig, dist_info: DistInfo | None = None, max_steps
     if cfg.resume is not None:
         resume = Path(cfg.resume)
         if resume.is_dir() and latest_snapshot(resume) is not None:  # a run directory
+            remove_stale_temporaries(resume)  # what a process killed mid-snapshot left there
             resume = latest_snapshot(resume)
         G, D, G_ema, state = read_snapshot(resume)
     else:

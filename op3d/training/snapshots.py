@@ -20,9 +20,27 @@ STATE_NAME = "training-state.pt"
 LATEST = "latest-snapshot.txt"
 
 
+def remove_stale_temporaries(run_dir: Path) -> list[Path]:
+    """Delete what an interrupted write_snapshot left behind (hidden .network-snapshot-* directories from a
+    killed process); returns them."""
+    stale = [p for p in Path(run_dir).glob(".network-snapshot-*") if p.is_dir()]
+    for path in stale:
+        shutil.rmtree(path, ignore_errors=True)
+    return stale
+
+
+def _umask_permissions(path: Path) -> None:
+    """mkdtemp makes directories 0700; a finished snapshot gets the permissions of any other output."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o777 & ~umask)
+
+
 def write_snapshot(run_dir: Path, name: str, G, D, G_ema, state: dict) -> Path:
     final = run_dir / name
+    remove_stale_temporaries(run_dir)  # from an earlier process killed mid-write (this one writes one at a time)
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=run_dir))
+    _umask_permissions(tmp)
     try:
         save_pretrained(G_ema, tmp, G_ema.init_kwargs)
         save_pretrained(G, tmp / "G", G.init_kwargs)
