@@ -52,12 +52,19 @@ def main(argv: list[str] | None = None) -> None:
         e.show()
         sys.exit(e.exit_code)
     except (ValueError, ImportError) as e:
-        click.echo(f"Error: {one_line(e)}", err=True)
-        sys.exit(1)
+        _fail(one_line(e))
     except OSError as e:  # missing paths, permissions, read-only or full disks, broken pipes: the path and why
-        where = f"{e.filename}: " if e.filename else ""
-        click.echo(f"Error: {where}{e.strerror or one_line(e)}", err=True)
-        sys.exit(1)
+        _fail((f"{e.filename}: " if e.filename else "") + (e.strerror or one_line(e)))
+
+
+def _fail(message: str) -> None:
+    """Close progress bars an error interrupted (they would share the error's line), print it, exit 1."""
+    from tqdm import tqdm
+
+    for bar in list(getattr(tqdm, "_instances", ())):
+        bar.close()
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
 
 
 def one_line(e: BaseException) -> str:

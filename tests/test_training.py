@@ -143,5 +143,6 @@ def test_os_errors_reach_the_cli_as_one_line(tmp_path, capsys):
     blocked.write_text("not a directory")
     code, _, err = run_cli(["dataset", "synthetic", "--out", str(blocked / "x.zip"), "--count", "2",
                             "--resolution", "8"], capsys)
-    last = err.replace("\r", "\n").strip().splitlines()[-1]  # after the progress bar
+    last = err.replace("\r", "\n").strip().splitlines()[-1]
     assert code == 1 and last.startswith(f"Error: {blocked}") and "Traceback" not in err
+    assert err.endswith(f"{last}\n") and "\n" not in last  # the interrupted progress bar does not share its line
