@@ -58,3 +58,33 @@ def test_swd_same_distribution_small_different_structure_large():
     assert len(d_same) == 2
     # the finest band carries the spatial correlation; sampling noise sets the floor of d_same
     assert d_other[0] > 2 * d_same[0] and sum(d_other) > sum(d_same), (d_same, d_other)
+
+
+def test_folder_dataset_cache_key_follows_file_contents(tmp_path):
+    """Replacing an image in a folder dataset must invalidate cached real statistics (the key used to be the
+    folder's own size and time)."""
+    import os
+
+    from op3d.metrics.run import _file_key
+
+    (tmp_path / "a.png").write_bytes(b"one")
+    (tmp_path / "b.png").write_bytes(b"two")
+    before = _file_key(tmp_path)
+    os.utime(tmp_path / "b.png", ns=(1, 1))
+    assert _file_key(tmp_path) != before
+    changed = _file_key(tmp_path)
+    (tmp_path / "c.png").write_bytes(b"three")
+    assert _file_key(tmp_path) != changed
+
+
+def test_metrics_refuse_a_dataset_of_another_resolution(tmp_path):
+    import pytest
+    from helpers import tiny_generator
+    from test_dataset import good_files, write_zip
+
+    from op3d.data.dataset import ImageDataset
+    from op3d.metrics.run import compute_metric
+
+    ds = ImageDataset(write_zip(tmp_path / "d.zip", good_files(4, size=8)))
+    with pytest.raises(ValueError, match="images are 8x8 but the network makes 64x64"):
+        compute_metric("swd", tiny_generator(), ds, num=4)

@@ -146,3 +146,13 @@ def test_os_errors_reach_the_cli_as_one_line(tmp_path, capsys):
     last = err.replace("\r", "\n").strip().splitlines()[-1]
     assert code == 1 and last.startswith(f"Error: {blocked}") and "Traceback" not in err
     assert err.endswith(f"{last}\n") and "\n" not in last  # the interrupted progress bar does not share its line
+
+
+def test_resume_uses_this_runs_learning_rates(data, tmp_path):
+    first = training_loop(tiny_train_config(data, tmp_path / "a", glr=0.0025), max_steps=1, log=False)
+    rest = training_loop(tiny_train_config(data, tmp_path / "b", resume=str(first["run_dir"]), glr=0.001),
+                         max_steps=1, log=False)
+    state = snapshots.read_snapshot(snapshots.latest_snapshot(rest["run_dir"]))[3]
+    assert {g["lr"] for g in state["opt_G"]["param_groups"]} == {0.001}  # G_reg_interval None: no rescaling
+    saved = json.loads((rest["run_dir"] / "training_options.json").read_text())
+    assert saved["glr"] == 0.001

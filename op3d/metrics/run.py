@@ -82,8 +82,15 @@ def detector_features(detector, images_u8: torch.Tensor, device, batch: int = 32
 
 
 def _file_key(path: Path) -> str:
-    st = Path(path).stat()
-    return f"{Path(path).resolve()}:{st.st_size}:{st.st_mtime_ns}"
+    """Identity of a file, or of a folder's contents (every file's name, size and modification time): replacing
+    an image in a folder dataset changes the key, as rewriting a zip does."""
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file())
+        listing = "".join(f"{p.relative_to(path)}:{p.stat().st_size}:{p.stat().st_mtime_ns}|" for p in files)
+        return f"{path.resolve()}:{hashlib.sha1(listing.encode()).hexdigest()}"
+    st = path.stat()
+    return f"{path.resolve()}:{st.st_size}:{st.st_mtime_ns}"
 
 
 def real_features(dataset, detector, detector_key: str, device, cache_dir: Path | None) -> np.ndarray:
@@ -109,6 +116,9 @@ def compute_metric(name: str, G, dataset=None, num: int = 1000, seed: int = 0, d
                    cache_dir: str | Path | None = None) -> dict:
     """detector: a path to the Inception file, or a loaded feature network (tests pass a small one)."""
     check_metric_names([name], detector)
+    if dataset is not None and dataset.resolution != G.img_resolution:
+        raise ValueError(f"{dataset.path}: the images are {dataset.resolution}x{dataset.resolution} but the network "
+                         f"makes {G.img_resolution}x{G.img_resolution}; metrics compare like with like")
     t0 = time.time()
     if name in NEEDS_DETECTOR:
         if dataset is None:

@@ -128,10 +128,14 @@ def build_networks(cfg: TrainConfig, resolution: int) -> tuple[Generator, DualDi
     return G, D
 
 
-def _adam(module: torch.nn.Module, lr: float, reg_interval: int | None) -> torch.optim.Adam:
-    """Adam(betas 0, 0.99) with lazy-regularization rescaling of lr and betas."""
+def _adam_hyper(lr: float, reg_interval: int | None) -> dict:
+    """Adam's lr and betas (0, 0.99) with lazy-regularization rescaling (StyleGAN2's mb_ratio)."""
     ratio = reg_interval / (reg_interval + 1) if reg_interval else 1.0
-    return torch.optim.Adam(module.parameters(), lr=lr * ratio, betas=(0.0 ** ratio, 0.99 ** ratio), eps=1e-8)
+    return {"lr": lr * ratio, "betas": (0.0 ** ratio, 0.99 ** ratio)}
+
+
+def _adam(module: torch.nn.Module, lr: float, reg_interval: int | None) -> torch.optim.Adam:
+    return torch.optim.Adam(module.parameters(), eps=1e-8, **_adam_hyper(lr, reg_interval))
 
 
 def _phases(G, D, opt_G, opt_D, cfg: TrainConfig) -> list[tuple[str, torch.nn.Module, torch.optim.Optimizer, int]]:
@@ -257,6 +261,10 @@ def training_loop(cfg: TrainConfig, dist_info: DistInfo | None = None, max_steps
     if state is not None:
         opt_G.load_state_dict(state["opt_G"])
         opt_D.load_state_dict(state["opt_D"])
+        for opt, hyper in ((opt_G, _adam_hyper(cfg.glr, cfg.G_reg_interval)),
+                           (opt_D, _adam_hyper(cfg.dlr, cfg.D_reg_interval))):
+            for group in opt.param_groups:  # this run's --glr/--dlr (recorded in training_options.json), not the saved
+                group.update(hyper)
         cur_nimg, batch_idx, tick = state["cur_nimg"], state["batch_idx"], state["tick"]
         _set_rng_state(state["rng"], device)
     else:
