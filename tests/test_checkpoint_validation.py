@@ -31,7 +31,7 @@ CONFIGS = {
     "no_init_kwargs": (lambda c: c.pop("init_kwargs"), "init_kwargs must be a JSON object"),
     "huge_z": (lambda c: c["init_kwargs"].__setitem__("z_dim", 10 ** 12), "z_dim must be an integer in"),
     "depth_0": (lambda c: c["init_kwargs"]["rendering_kwargs"].__setitem__("depth_resolution", 0),
-                "depth_resolution must be an integer in \\[1"),
+                "depth_resolution must be an integer in \\[3"),
     "box_warp_0": (lambda c: c["init_kwargs"]["rendering_kwargs"].__setitem__("box_warp", 0),
                    "box_warp must be a positive number"),
     "future": (lambda c: c.__setitem__("format_version", 999), "written by a newer op3d \\(format 999"),

@@ -45,7 +45,9 @@ class RenderOptions:
         auto = (options.ray_start == "auto", options.ray_end == "auto")
         if auto[0] != auto[1]:
             raise ValueError("ray_start and ray_end must both be numbers or both be 'auto'")
-        for name, lo in (("depth_resolution", 1), ("depth_resolution_importance", 0)):
+        # marching needs 2 samples per ray; importance sampling draws from the 3rd coarse interval on
+        fewest = 3 if options.depth_resolution_importance else 2
+        for name, lo in (("depth_resolution", fewest), ("depth_resolution_importance", 0)):
             value = getattr(options, name)
             if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= 4096:
                 raise ValueError(f"{name} must be an integer in [{lo}, 4096], got {value!r}")
