@@ -107,12 +107,17 @@ BAD_IMAGES = {
 }
 
 
+def bad_zip(tmp_path, table: dict, case: str):
+    """A zip of good_files() changed by table[case]'s mutation, and the message expected for it."""
+    files = good_files()
+    mutate, message = table[case]
+    mutate(files)
+    return write_zip(tmp_path / "bad.zip", files), message
+
+
 @pytest.mark.parametrize("case", sorted(BAD))
 def test_bad_datasets(tmp_path, case):
-    files = good_files()
-    mutate, message = BAD[case]
-    mutate(files)
-    path = write_zip(tmp_path / "bad.zip", files)
+    path, message = bad_zip(tmp_path, BAD, case)
     with pytest.raises(DatasetError, match=message) as info:
         ImageDataset(path)
     assert "\n" not in str(info.value)
@@ -120,10 +125,7 @@ def test_bad_datasets(tmp_path, case):
 
 @pytest.mark.parametrize("case", sorted(BAD_IMAGES))
 def test_bad_images_are_named_when_read_and_by_a_full_check(tmp_path, case):
-    files = good_files()
-    mutate, message = BAD_IMAGES[case]
-    mutate(files)
-    path = write_zip(tmp_path / "bad.zip", files)
+    path, message = bad_zip(tmp_path, BAD_IMAGES, case)
     ds = ImageDataset(path)  # opening reads only the first image
     assert ds[0][0].shape == (3, 8, 8)
     with pytest.raises(DatasetError, match=message):

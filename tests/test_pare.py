@@ -144,3 +144,22 @@ def test_pare_pose_layouts_are_decided_by_shape_and_rotations_validated():
                       (np.zeros((1, 70)), "got shape \\(1, 70\\)")):
         with pytest.raises(DatasetError, match="bad.pkl: .*" + what):
             read_pare_entry(dict(entry, pose=bad), "bad.pkl")
+
+
+def test_pare_import_reads_photos_upright(tmp_path, capsys):
+    """A portrait stored sideways with an EXIF orientation is what PARE saw upright: the import must give the same
+    cameras and pixels as for the upright file (it used the stored size)."""
+    model = procedural_body(num_betas=10, dtype=torch.float64)
+    images, pare, _ = fake_pare(tmp_path, model, n=2, size=(80, 64))
+    upright = np.array(Image.open(images / "im1.png"))
+    upright[:20, :30] = 255  # a corner marker
+    Image.fromarray(upright).save(images / "im1.png")
+    args = ["dataset", "pare", str(images), str(pare), "--resolution", "32", "--body-model", "procedural"]
+    assert run_cli(args + ["--out", str(tmp_path / "a.zip")], capsys)[0] == 0
+    exif = Image.Exif()
+    exif[0x0112] = 8  # stored rotated 90 degrees clockwise; displayed after turning it back
+    Image.fromarray(np.rot90(upright, -1).copy()).save(images / "im1.png", exif=exif)
+    assert run_cli(args + ["--out", str(tmp_path / "b.zip")], capsys)[0] == 0
+    a, b = ImageDataset(tmp_path / "a.zip", use_poses=True), ImageDataset(tmp_path / "b.zip", use_poses=True)
+    np.testing.assert_array_equal(a.get_label(1), b.get_label(1))
+    assert torch.equal(a[1][0], b[1][0])
