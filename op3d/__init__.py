@@ -2,8 +2,8 @@
 __version__ = "0.1.0"
 
 
-def load(path, which: str = "G_ema", device="cpu"):
-    """Load an op3d checkpoint directory or an original OP3D/EG3D snapshot .pkl (see op3d.io.api.load)."""
+def load(path, which: str = "G_ema", device="cpu", missing_ok: bool = False):
+    """Load an op3d checkpoint or run directory or an original OP3D/EG3D snapshot .pkl (see op3d.io.api.load)."""
     from op3d.io.api import load as _load
 
-    return _load(path, which=which, device=device)
+    return _load(path, which=which, device=device, missing_ok=missing_ok)

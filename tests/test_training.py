@@ -156,3 +156,54 @@ def test_resume_uses_this_runs_learning_rates(data, tmp_path):
     assert {g["lr"] for g in state["opt_G"]["param_groups"]} == {0.001}  # G_reg_interval None: no rescaling
     saved = json.loads((rest["run_dir"] / "training_options.json").read_text())
     assert saved["glr"] == 0.001
+
+
+def test_fine_tuning_from_an_original_pickle_starts_from_its_weights(data, tmp_path, monkeypatch):
+    """--resume of a released snapshot .pkl (no training state): G, D and G_ema start from the pickle's exact
+    weights (the first step's images before any update equal the pickle's own G_ema), optimizers and counters
+    start fresh, blur and EMA ramp-up are off as EG3D fine-tunes."""
+    from legacy_pickles import dumps, records_from_module
+
+    from op3d.training import loop
+
+    trained = training_loop(tiny_train_config(data, tmp_path / "a"), max_steps=2, log=False)
+    src = "raise SystemExit('never executed')\n"
+    records = {}
+    for name in ("G", "D", "G_ema"):
+        module = trained[name]
+        kwargs = dict(module.init_kwargs)
+        if name != "D":
+            cls = "TriMultiPlaneGenerator"
+            kwargs.pop("representation")
+            records[name] = records_from_module(module, src, init_kwargs=kwargs, class_name=cls,
+                                                rendering_kwargs=kwargs["rendering_kwargs"])
+        else:
+            records[name] = records_from_module(module, src, init_kwargs=kwargs, class_name="DualDiscriminator")
+    pkl = tmp_path / "network-snapshot-000008.pkl"
+    pkl.write_bytes(dumps(records))
+    seen = {}
+    real_start = loop._fine_tune_start
+
+    def spy(cfg, source, resolution):
+        G, D, G_ema, cfg = real_start(cfg, source, resolution)
+        seen.update(G={k: v.clone() for k, v in G.state_dict().items()}, D={k: v.clone() for k, v in
+                                                                            D.state_dict().items()}, cfg=cfg)
+        return G, D, G_ema, cfg
+    monkeypatch.setattr(loop, "_fine_tune_start", spy)
+    tuned = training_loop(tiny_train_config(data, tmp_path / "b", resume=str(pkl)), max_steps=1, log=False)
+    for name in ("G", "D"):
+        ref = trained[name].state_dict()
+        assert all(torch.equal(seen[name][k], ref[k]) for k in ref), name
+    assert seen["cfg"].ema_rampup is None and seen["cfg"].loss.blur_init_sigma == 0
+    stats = read_stats(tuned["run_dir"])
+    assert stats[0]["Progress/kimg"] == pytest.approx(0.004)  # counters start at 0
+    assert not torch.equal(tuned["G"].state_dict()["decoder.net.0.weight"], trained["G"].state_dict()[
+        "decoder.net.0.weight"])  # and it trains
+
+
+def test_a_run_directory_loads_as_its_latest_snapshot(data, tmp_path):
+    run = training_loop(tiny_train_config(data, tmp_path), max_steps=2, log=False)["run_dir"]
+    latest = snapshots.latest_snapshot(run)
+    for which in ("G_ema", "G", "D"):
+        a, b = op3d.load(run, which), op3d.load(latest, which)
+        assert all(torch.equal(a.state_dict()[k], v) for k, v in b.state_dict().items()), which

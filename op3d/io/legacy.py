@@ -64,11 +64,14 @@ def module_from_record(record, source: str) -> torch.nn.Module:
     return build_model("Generator", generator_kwargs_from_config(config, source), state, source)
 
 
-def load_legacy(path: str | os.PathLike, which: str = "G_ema") -> torch.nn.Module:
-    """Load G_ema (default), G or D from an original network-snapshot-*.pkl without executing it."""
+def load_legacy(path: str | os.PathLike, which: str = "G_ema", missing_ok: bool = False) -> torch.nn.Module | None:
+    """Load G_ema (default), G or D from an original network-snapshot-*.pkl without executing it (None for a
+    network the snapshot does not hold, with missing_ok)."""
     if which not in ("G", "G_ema", "D"):
         raise ValueError(f"which must be 'G', 'G_ema' or 'D', got {which!r}")
     snapshot = load_snapshot(path)
     if which not in snapshot:
+        if missing_ok:
+            return None
         raise LegacyPickleError(f"{path}: the snapshot has no {which!r} (it has {sorted(snapshot)})")
     return module_from_record(snapshot[which], str(Path(path)))

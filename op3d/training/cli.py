@@ -71,7 +71,10 @@ def _csv(value: str | None) -> list[str]:
 @click.option("--mirror", type=bool, default=False, help="x-flip augmentation (flips the camera too).")
 @click.option("--workers", type=click.IntRange(min=0), default=2)
 @click.option("--resume", type=click.Path(exists=True), default=None,
-              help="Snapshot or run directory to continue from.")
+              help="A run or snapshot directory to continue exactly, or a checkpoint without training state (an "
+                   "original network-snapshot .pkl, an op3d checkpoint) to fine-tune from.")
+@click.option("--resume_blur", "--resume-blur", type=bool, default=False,
+              help="Fine-tuning: keep the blur and pose-swap fade-ins (EG3D's --resume_blur).")
 @click.option("--metrics", default="none", help="Metrics at each snapshot: swd, reproj, fid50k_full, kid50k_full.")
 @click.option("--detector", type=click.Path(), default=None, help="Inception detector file for FID/KID.")
 @click.option("--metrics-num", type=click.IntRange(min=2), default=500, help="Fakes per metric evaluation.")
@@ -132,7 +135,8 @@ def train(**opts) -> None:
         kimg=opts["kimg"] or (2 if synthetic else 25000), tick=opts["tick"] or (0.1 if synthetic else 4),
         snap=opts["snap"] or (5 if synthetic else 50), seed=opts["seed"], mirror=opts["mirror"],
         workers=opts["workers"], gen_pose_cond=opts["gen_pose_cond"], c_scale=opts["c_scale"],
-        resume=opts["resume"], metrics=_csv(opts["metrics"]), metrics_num=opts["metrics_num"],
+        resume=opts["resume"], resume_blur=opts["resume_blur"], metrics=_csv(opts["metrics"]),
+        metrics_num=opts["metrics_num"],
         detector=opts["detector"], desc=opts["desc"], conditional=conditional, body_model=opts["body_model"],
         loss=loss)
     cfg.validate(info.world_size)

@@ -6,7 +6,7 @@ import json
 import re
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +23,8 @@ from op3d.training.distributed import DistInfo, all_reduce_mean_, barrier, broad
 from op3d.training.loss import GANLoss, LossConfig, neural_rendering_resolution
 from op3d.training.report import RunLog, depth_to_uint8, save_grid, to_uint8
 from op3d.training.sampler import InfiniteSampler
-from op3d.training.snapshots import latest_snapshot, read_snapshot, remove_stale_temporaries, write_snapshot
+from op3d.training.snapshots import (STATE_NAME, latest_snapshot, read_snapshot, remove_stale_temporaries,
+                                     write_snapshot)
 
 
 @dataclass
@@ -56,7 +57,8 @@ class TrainConfig:
     workers: int = 2
     gen_pose_cond: bool = False
     c_scale: float = 1.0
-    resume: str | None = None
+    resume: str | None = None  # a run or snapshot directory (continue exactly) or a checkpoint/.pkl (fine-tune)
+    resume_blur: bool = False  # fine-tuning keeps the blur and pose-swap fade-ins (EG3D's --resume_blur)
     metrics: list = field(default_factory=list)  # evaluated on G_ema at every snapshot (rank 0)
     metrics_num: int = 500
     detector: str | None = None  # Inception file for fid50k_full / kid50k_full
@@ -104,6 +106,25 @@ def _open_dataset(cfg: TrainConfig):
 def _bodies(G, poses: torch.Tensor | None, device):
     """PosedBody for pose parameters [B, 85] (None for unconditional training)."""
     return None if poses is None else pose_bodies(body_model_from_spec(G.body_model, device), poses.to(device))
+
+
+def _fine_tune_start(cfg: TrainConfig, source: Path, resolution: int):
+    """G, D, G_ema from a checkpoint without training state (an original snapshot .pkl or an op3d checkpoint
+    directory): the checkpoint's own architecture and weights (a missing G is G_ema's copy; a missing D is built
+    fresh from cfg), and cfg as EG3D fine-tunes: no EMA ramp-up and, unless --resume_blur, no blur or pose-swap
+    fade-in."""
+    import op3d
+
+    G_ema = op3d.load(source, "G_ema").train()
+    G = op3d.load(source, "G", missing_ok=True)
+    G = copy.deepcopy(G_ema) if G is None else G
+    G.init_kwargs = getattr(G, "init_kwargs", G_ema.init_kwargs)
+    D = op3d.load(source, "D", missing_ok=True)
+    if D is None:
+        torch.manual_seed(cfg.seed)
+        D = build_networks(cfg, resolution)[1]
+    loss = cfg.loss if cfg.resume_blur else replace(cfg.loss, blur_init_sigma=0, gpc_reg_fade_kimg=0)
+    return G, D, G_ema, replace(cfg, ema_rampup=None, loss=loss)
 
 
 def build_networks(cfg: TrainConfig, resolution: int) -> tuple[Generator, DualDiscriminator]:
@@ -237,7 +258,10 @@ def training_loop(cfg: TrainConfig, dist_info: DistInfo | None = None, max_steps
         if resume.is_dir() and latest_snapshot(resume) is not None:  # a run directory
             remove_stale_temporaries(resume)  # what a process killed mid-snapshot left there
             resume = latest_snapshot(resume)
-        G, D, G_ema, state = read_snapshot(resume)
+        if (resume / STATE_NAME).is_file():  # continue exactly: weights, optimizers, counters, RNG
+            G, D, G_ema, state = read_snapshot(resume)
+        else:  # fine-tune (EG3D's --resume of a released pickle): its weights, fresh optimizers and counters
+            G, D, G_ema, cfg = _fine_tune_start(cfg, resume, resolution)
     else:
         torch.manual_seed(cfg.seed)
         G, D = build_networks(cfg, resolution)
