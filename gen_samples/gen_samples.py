@@ -1,7 +1,6 @@
-"""Render seeds (and shapes) from a network; same options as `op3d sample`."""
-import sys
-
-from op3d.cli import main
+"""OP3D/EG3D gen_samples.py command lines (--shapes=true, --shape-format=.ply, --pose_id=N, ...) run as
+op3d sample (op3d.compat)."""
+from op3d.compat import run
 
 if __name__ == "__main__":
-    main(["sample", *sys.argv[1:]])
+    run("gen_samples")

@@ -1,7 +1,6 @@
-"""Orbit videos with latent interpolation; same options as `op3d video`."""
-import sys
-
-from op3d.cli import main
+"""OP3D/EG3D gen_videos.py command lines (--outdir, --image_mode, --interpolate, --num-keyframes, ...) run as
+op3d video (op3d.compat)."""
+from op3d.compat import run
 
 if __name__ == "__main__":
-    main(["video", *sys.argv[1:]])
+    run("gen_videos")

@@ -1,7 +1,5 @@
-"""Evaluate a network; same options as `op3d metrics`."""
-import sys
-
-from op3d.cli import main
+"""OP3D/EG3D calc_metrics.py command lines run as op3d metrics (op3d.compat)."""
+from op3d.compat import run
 
 if __name__ == "__main__":
-    main(["metrics", *sys.argv[1:]])
+    run("calc_metrics")

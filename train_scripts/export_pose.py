@@ -1,10 +1,5 @@
-"""Turn images + PARE outputs into a pose-conditional dataset: `op3d dataset pare` under the original script name.
-
-    python train_scripts/export_pose.py IMAGES_DIR PARE_DIR --out data.zip --resolution 256 --body-model SMPL.pkl
-"""
-from op3d.cli import main
+"""OP3D's export_pose.py: op3d keeps poses with their images; says what to run instead (op3d.compat)."""
+from op3d.compat import run
 
 if __name__ == "__main__":
-    import sys
-
-    main(["dataset", "pare", *sys.argv[1:]])
+    run("export_pose")

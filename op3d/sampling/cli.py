@@ -147,10 +147,14 @@ def sample(network, seeds, truncation_psi, truncation_cutoff, outdir, views, fov
 @click.option("--fov-deg", type=Finite(min=1, max=179), default=None,
               help="Field of view [default: the preset's, 18.837 for faces]")
 @click.option("--output", required=True, type=click.Path(dir_okay=False), help="Output .mp4")
+@click.option("--sample-mult", type=Finite(min=0, min_open=True), default=1.0,
+              help="Multiplier of the network's samples per ray (the original gen_videos.py used 2)")
+@click.option("--nrr", type=click.IntRange(min=8, max=1024), default=None,
+              help="Neural rendering resolution [default: the network's]")
 @pose_options
 @click.option("--device", type=Device(), default=None)
 def video(network, seeds, grid_shape, truncation_psi, truncation_cutoff, w_frames, mode, fps, fov_deg, output,
-          pose_id, pose_file, data, body_model, device) -> None:
+          sample_mult, nrr, pose_id, pose_file, data, body_model, device) -> None:
     """Orbit video interpolating between seeds, in a WxH grid (pose-conditional networks: in the given pose)."""
     import op3d
     from op3d.sampling.render import seed_ws
@@ -169,6 +173,11 @@ def video(network, seeds, grid_shape, truncation_psi, truncation_cutoff, w_frame
                                  param_hint="--seeds")
     dev = _device(device)
     G = op3d.load(network, device=dev)
+    options = G.render_options
+    options.depth_resolution = max(3, int(options.depth_resolution * sample_mult))
+    options.depth_resolution_importance = int(options.depth_resolution_importance * sample_mult)
+    if nrr is not None:
+        G.neural_rendering_resolution = nrr
     body = _sampling_body(G, pose_id, pose_file, data, body_model, dev)
     ws = seed_ws(G, seed_list, truncation_psi, truncation_cutoff, fov_deg, device=dev)
     ws = ws.reshape(len(seed_list) // (W * H), H, W, *ws.shape[1:])

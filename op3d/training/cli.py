@@ -20,6 +20,28 @@ def _csv(value: str | None) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
+# original flag -> (its value that means the feature is off, why op3d cannot do otherwise)
+UNSUPPORTED = {
+    "aug": ("noaug", "op3d has no adaptive/fixed augmentation (ADA); train with --aug=noaug"),
+    "cond": (True, "op3d always conditions the mapping on cameras (set --c_scale=0 to silence it)"),
+    "c_noise": (0.0, "noise on the generator's pose conditioning is not implemented"),
+    "disc_c_noise": (0.0, "noise on the discriminator's pose conditioning is not implemented"),
+    "freezed": (0, "freezing discriminator layers is not implemented"),
+    "reg_type": ("l1", "only the L1 density regularizer is implemented"),
+    "sr_module": (None, "the super-resolution module follows the output resolution"),
+    "sr_first_cutoff": (2, "alias-free super-resolution modules are not implemented"),
+    "sr_first_stopband": (2 ** 2.1, "alias-free super-resolution modules are not implemented"),
+}
+
+
+def _refuse_unsupported(opts: dict) -> None:
+    for name, (off, why) in UNSUPPORTED.items():
+        if opts[name] != off:
+            raise click.UsageError(f"--{name}={opts[name]}: {why}")
+    if opts["aug"] == "noaug" and (opts["aug_p"] != 0.2 or opts["aug_target"] != 0.6):
+        raise click.UsageError("--p / --target: only meaningful with --aug, which op3d does not implement")
+
+
 @click.command(context_settings={"show_default": True})
 @click.option("--outdir", required=True, type=click.Path(file_okay=False), help="Where to make the run directory.")
 @click.option("--cfg", type=click.Choice(["ffhq", "afhq", "shhq", "shapenet", "synthetic", "body"]), default=None,
@@ -70,6 +92,32 @@ def _csv(value: str | None) -> list[str]:
 @click.option("--seed", type=click.IntRange(min=0), default=0)
 @click.option("--mirror", type=bool, default=False, help="x-flip augmentation (flips the camera too).")
 @click.option("--workers", type=click.IntRange(min=0), default=2)
+@click.option("--cbase", type=click.IntRange(min=1), default=None, help="Capacity multiplier (G and D channel_base).")
+@click.option("--cmax", type=click.IntRange(min=1), default=None, help="Max. feature maps (G and D channel_max).")
+@click.option("--decoder_lr_mul", "--decoder-lr-mul", type=Finite(min=0), default=1.0,
+              help="Decoder learning-rate multiplier.")
+@click.option("--sr_noise_mode", "--sr-noise-mode", type=click.Choice(["random", "none"]), default="none",
+              help="Super-resolution noise.")
+@click.option("--nobench", type=bool, default=False, help="Disable cuDNN benchmarking.")
+# The original flags for features op3d does not have: accepted at the values that mean "off", refused otherwise.
+@click.option("--aug", type=click.Choice(["noaug", "ada", "fixed"]), default="noaug",
+              help="Augmentation: only noaug (op3d has no ADA).")
+@click.option("--p", "aug_p", type=Finite(min=0, max=1), default=0.2, help="With --aug=fixed only (unsupported).")
+@click.option("--target", "aug_target", type=Finite(min=0, max=1), default=0.6, help="With --aug=ada only.")
+@click.option("--cond", type=bool, default=True, help="Condition the mapping on cameras (must stay true).")
+@click.option("--c-noise", "c_noise", type=Finite(min=0), default=0.0, help="Pose-conditioning noise (must be 0).")
+@click.option("--disc_c_noise", "--disc-c-noise", type=Finite(min=0), default=0.0,
+              help="D's pose-conditioning noise (must be 0).")
+@click.option("--freezed", type=click.IntRange(min=0), default=0, help="Frozen D layers (must be 0).")
+@click.option("--reg_type", "--reg-type", type=click.Choice(["l1", "l1-alt", "monotonic-detach", "monotonic-fixed",
+                                                              "total-variation"]), default="l1",
+              help="Density regularization: only l1.")
+@click.option("--sr-module", "--sr_module", "sr_module", default=None, help="Super-resolution module override "
+              "(unsupported: the module follows the resolution).")
+@click.option("--sr_first_cutoff", "--sr-first-cutoff", type=click.IntRange(min=2), default=2,
+              help="Alias-free SR only (unsupported).")
+@click.option("--sr_first_stopband", "--sr-first-stopband", type=Finite(min=2), default=2 ** 2.1,
+              help="Alias-free SR only (unsupported).")
 @click.option("--resume", type=click.Path(exists=True), default=None,
               help="A run or snapshot directory to continue exactly, or a checkpoint without training state (an "
                    "original network-snapshot .pkl, an op3d checkpoint) to fine-tune from.")
@@ -93,6 +141,7 @@ def train(**opts) -> None:
     from op3d.training.distributed import init_distributed
     from op3d.training.loop import TrainConfig, training_loop
 
+    _refuse_unsupported(opts)
     info = init_distributed(opts["device"])
     if info.world_size != opts["gpus"]:
         raise click.UsageError(f"--gpus {opts['gpus']} but {info.world_size} processes are running; "
@@ -135,6 +184,8 @@ def train(**opts) -> None:
         kimg=opts["kimg"] or (2 if synthetic else 25000), tick=opts["tick"] or (0.1 if synthetic else 4),
         snap=opts["snap"] or (5 if synthetic else 50), seed=opts["seed"], mirror=opts["mirror"],
         workers=opts["workers"], gen_pose_cond=opts["gen_pose_cond"], c_scale=opts["c_scale"],
+        cbase=opts["cbase"], cmax=opts["cmax"], decoder_lr_mul=opts["decoder_lr_mul"],
+        sr_noise_mode=opts["sr_noise_mode"], cudnn_benchmark=not opts["nobench"],
         resume=opts["resume"], resume_blur=opts["resume_blur"], metrics=_csv(opts["metrics"]),
         metrics_num=opts["metrics_num"],
         detector=opts["detector"], desc=opts["desc"], conditional=conditional, body_model=opts["body_model"],

@@ -57,6 +57,11 @@ class TrainConfig:
     workers: int = 2
     gen_pose_cond: bool = False
     c_scale: float = 1.0
+    cbase: int | None = None  # channel_base of G and D (default: the size preset's)
+    cmax: int | None = None  # channel_max of G and D
+    decoder_lr_mul: float = 1.0
+    sr_noise_mode: str = "none"
+    cudnn_benchmark: bool = True
     resume: str | None = None  # a run or snapshot directory (continue exactly) or a checkpoint/.pkl (fine-tune)
     resume_blur: bool = False  # fine-tuning keeps the blur and pose-swap fade-ins (EG3D's --resume_blur)
     metrics: list = field(default_factory=list)  # evaluated on G_ema at every snapshot (rank 0)
@@ -134,12 +139,16 @@ def build_networks(cfg: TrainConfig, resolution: int) -> tuple[Generator, DualDi
                            neural_rendering_resolution=lc.neural_rendering_resolution_initial,
                            c_gen_conditioning_zero=not cfg.gen_pose_cond, c_scale=cfg.c_scale,
                            gpc_reg_prob=lc.gpc_reg_prob if cfg.gen_pose_cond else None,
-                           density_reg=lc.density_reg, density_reg_p_dist=lc.density_reg_p_dist)
+                           density_reg=lc.density_reg, density_reg_p_dist=lc.density_reg_p_dist,
+                           decoder_lr_mul=cfg.decoder_lr_mul, superresolution_noise_mode=cfg.sr_noise_mode)
     if cfg.map_depth is not None:
         gkw["mapping_kwargs"] = dict(num_layers=cfg.map_depth)
     gkw.update(sr_num_fp16_res=cfg.sr_num_fp16_res, num_fp16_res=cfg.g_num_fp16_res,
                conv_clamp=256 if cfg.g_num_fp16_res > 0 else None)
     dkw = discriminator_kwargs(resolution, cfg.size, mbstd_group=cfg.mbstd_group)
+    for key, value in (("channel_base", cfg.cbase), ("channel_max", cfg.cmax)):  # EG3D: --cbase/--cmax for both
+        if value is not None:
+            gkw[key] = dkw[key] = value
     dkw.update(num_fp16_res=cfg.d_num_fp16_res, conv_clamp=256 if cfg.d_num_fp16_res > 0 else None)
     if cfg.conditional:
         gkw["body_model"] = cfg.body_model
@@ -246,7 +255,7 @@ def training_loop(cfg: TrainConfig, dist_info: DistInfo | None = None, max_steps
     info = dist_info or DistInfo()
     device = info.device
     if device.type == "cuda":
-        torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick the fastest convolutions
+        torch.backends.cudnn.benchmark = cfg.cudnn_benchmark  # fixed shapes: let cuDNN pick the fastest convs
     cfg.validate(info.world_size)
     batch_gpu = cfg.batch_gpu or cfg.batch // info.world_size
     dataset, labels, poses = _open_dataset(cfg)
