@@ -114,3 +114,19 @@ def test_export_scripts_say_what_to_run(tmp_path, capsys):
                                                                "./pose_pare", "--output_folder", "./out",
                                                                "--n_images", "40000"], capsys)
     assert code == 2 and "--n_images=40000" in err
+
+
+def test_calc_metrics_finds_the_dataset_of_a_training_run(tmp_path, capsys):
+    """EG3D's `calc_metrics.py --metrics=fid50k_full --network=RUN/network-snapshot-...` looks the dataset up."""
+    from train_config import tiny_train_config
+
+    from op3d.data.synthetic import make_synthetic_dataset
+    from op3d.training.loop import training_loop
+
+    data = make_synthetic_dataset(tmp_path / "d.zip", 8, 32, seed=0, progress=False)
+    run = training_loop(tiny_train_config(data, tmp_path), max_steps=1, log=False)["run_dir"]
+    snapshot = next(run.glob("network-snapshot-*"))
+    code, out, err = run_script("test_scripts/calc_metrics.py", ["--metrics=swd", f"--network={snapshot}",
+                                                                 "--num=4"], capsys)
+    assert code == 0, err
+    assert f"dataset from {run / 'training_options.json'}" in err and "swd" in out

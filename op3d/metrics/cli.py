@@ -8,6 +8,27 @@ import click
 from op3d.cli_types import Device
 
 
+def training_data(network) -> str | None:
+    """The dataset a network in a training run was trained on (its run's training_options.json), as EG3D's
+    calc_metrics.py looks it up; None when there is none to find."""
+    import json
+
+    from op3d.io.api import resolve_checkpoint
+
+    snapshot = resolve_checkpoint(network)
+    for run in (snapshot, snapshot.parent):
+        options = run / "training_options.json"
+        if options.is_file():
+            try:
+                data = json.loads(options.read_text()).get("data")
+            except (ValueError, AttributeError):
+                return None
+            if data and Path(data).exists():
+                click.echo(f"dataset from {options}: {data}", err=True)
+                return str(data)
+    return None
+
+
 @click.command(context_settings={"show_default": True})
 @click.option("--network", required=True, type=click.Path(exists=True))
 @click.option("--metrics", default="swd,reproj", help="Comma-separated: swd, reproj, fid50k_full, kid50k_full")
@@ -35,6 +56,7 @@ def metrics(network, metrics, data, num, seed, outdir, device, detector, cache_d
     cache = Path(cache_dir) if cache_dir else Path.home() / ".cache" / "op3d"
     dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     G = op3d.load(network, device=dev)
+    data = data or training_data(network)
     dataset = ImageDataset(data, use_poses=hasattr(G, "body_model")) if data else None  # poses: conditional G
     target = Path(outdir) if outdir else (Path(network) if Path(network).is_dir() else Path(network).parent)
     target.mkdir(parents=True, exist_ok=True)
