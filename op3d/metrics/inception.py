@@ -128,10 +128,12 @@ class InceptionE(nn.Module):
 
 
 class InceptionFeatures(nn.Module):
-    """uint8 images [B, 3, H, W] -> pool3 features [B, 2048]."""
+    """uint8 images [B, 3, H, W] -> pool3 features [B, 2048]; `probabilities` gives the 1008-way classifier's
+    softmax without its bias (StyleGAN's Inception Score convention), when the file holds the classifier."""
 
     def __init__(self):
         super().__init__()
+        self.fc_weight: torch.Tensor | None = None  # [1008, 2048] from the file's fc.weight, for probabilities
         self.Conv2d_1a_3x3 = BasicConv2d(3, 32, kernel_size=3, stride=2)
         self.Conv2d_2a_3x3 = BasicConv2d(32, 32, kernel_size=3)
         self.Conv2d_2b_3x3 = BasicConv2d(32, 64, kernel_size=3, padding=1)
@@ -153,6 +155,12 @@ class InceptionFeatures(nn.Module):
             x = getattr(self, f"Mixed_{name}")(x)
         return x.mean(dim=(2, 3))
 
+    def probabilities(self, images: torch.Tensor) -> torch.Tensor:
+        """uint8 images [B, 3, H, W] -> class probabilities [B, 1008] (softmax of the bias-free logits)."""
+        if self.fc_weight is None:
+            raise ValueError("this Inception file holds no classifier (fc.weight); the Inception Score needs it")
+        return torch.softmax(self(images) @ self.fc_weight.to(images.device).T, dim=1)
+
 
 class TorchScriptDetector(nn.Module):
     """NVIDIA's TorchScript detector (stylegan2-ada-pytorch's inception-2015-12-05.pt), run as its own program
@@ -164,6 +172,10 @@ class TorchScriptDetector(nn.Module):
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.module(images, return_features=True)
+
+    def probabilities(self, images: torch.Tensor) -> torch.Tensor:
+        """Class probabilities without the output bias, NVIDIA's calling convention for the Inception Score."""
+        return self.module(images, no_output_bias=True)
 
 
 def _load_torchscript(path: Path, device) -> TorchScriptDetector:
@@ -189,10 +201,12 @@ def load_detector(path: str | os.PathLike | None = None, device="cpu") -> nn.Mod
                          "stylegan2-ada-pytorch's TorchScript inception-2015-12-05.pt")
     if path.suffix == ".pt":
         return _load_torchscript(path, device)
-    state = load_tensors(path, "an Inception state dict", ValueError)
+    raw = load_tensors(path, "an Inception state dict", ValueError)
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path}: not a state dict")
     model = InceptionFeatures()
     expected = model.state_dict()
-    state = {k: v for k, v in state.items() if k in expected}  # the file also holds the classifier (fc.*)
+    state = {k: v for k, v in raw.items() if k in expected}  # the file also holds the classifier (fc.*)
     missing = [k for k in expected if k not in state and not k.endswith("num_batches_tracked")]
     if missing:
         raise ValueError(f"{path}: not the FID Inception weights ({len(missing)} missing tensors, e.g. {missing[0]})")
@@ -201,4 +215,7 @@ def load_detector(path: str | os.PathLike | None = None, device="cpu") -> nn.Mod
         raise ValueError(f"{path}: tensor {bad[0]} has shape {tuple(state[bad[0]].shape)}, expected "
                          f"{tuple(expected[bad[0]].shape)}")
     model.load_state_dict(state, strict=False)
+    classifier = raw.get("fc.weight")
+    if isinstance(classifier, torch.Tensor) and classifier.shape == (1008, 2048):
+        model.fc_weight = classifier.float()
     return model.eval().requires_grad_(False).to(device)

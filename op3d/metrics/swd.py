@@ -28,6 +28,8 @@ def laplacian_pyramid(images: torch.Tensor, levels: int) -> list[torch.Tensor]:
 
 
 def _descriptors(level: torch.Tensor, per_image: int, patch: int, generator: torch.Generator) -> torch.Tensor:
+    """per_image random patch x patch neighbourhoods of each image of a pyramid level [N, C, H, W], unnormalized:
+    [N * per_image, patch * patch, C]."""
     N, C, H, W = level.shape
     ys = torch.randint(0, H - patch + 1, (N, per_image), generator=generator)
     xs = torch.randint(0, W - patch + 1, (N, per_image), generator=generator)
@@ -35,9 +37,35 @@ def _descriptors(level: torch.Tensor, per_image: int, patch: int, generator: tor
     rows = (ys[..., None] + d).unsqueeze(-1)  # [N, n, p, 1]
     cols = (xs[..., None] + d).unsqueeze(-2)  # [N, n, 1, p]
     idx = torch.arange(N).view(N, 1, 1, 1)
-    patches = level.permute(0, 2, 3, 1)[idx, rows, cols].reshape(-1, patch * patch, C)  # [M, p*p, C]
-    patches = (patches - patches.mean((0, 1))) / patches.std((0, 1)).clamp_min(1e-8)  # per channel, as in ProGAN
-    return patches.reshape(patches.shape[0], -1)
+    return level.permute(0, 2, 3, 1)[idx, rows, cols].reshape(-1, patch * patch, C)
+
+
+class SWDAccumulator:
+    """Streams image batches into per-level patch descriptors (memory: descriptors, not images), then compares
+    two accumulators: swd = SWDAccumulator(...); swd.add(batch) ...; real.distance(fake)."""
+
+    def __init__(self, levels: int = 4, per_image: int = 128, patch: int = 7, seed: int = 0):
+        self.levels, self.per_image, self.patch = levels, per_image, patch
+        self.generator = torch.Generator().manual_seed(seed)
+        self.descriptors: list[list[torch.Tensor]] = [[] for _ in range(levels)]
+
+    def add(self, images: torch.Tensor) -> None:
+        """images [N, C, H, W] in [-1, 1]."""
+        for store, level in zip(self.descriptors, laplacian_pyramid(images.double(), self.levels)):
+            store.append(_descriptors(level, self.per_image, min(self.patch, level.shape[-1]), self.generator)
+                         .float())
+
+    def level(self, i: int) -> torch.Tensor:
+        """Level i's descriptors, normalized per channel over all of them (as ProGAN): [M, patch * patch * C]."""
+        patches = torch.cat(self.descriptors[i]).double()
+        patches = (patches - patches.mean((0, 1))) / patches.std((0, 1)).clamp_min(1e-8)
+        return patches.reshape(patches.shape[0], -1)
+
+    def distance(self, other: SWDAccumulator, num_projections: int = 512, seed: int = 0) -> list[float]:
+        """SWD per pyramid level (finest first) x 1e3, as in ProGAN."""
+        g = torch.Generator().manual_seed(seed)
+        return [sliced_wasserstein(self.level(i), other.level(i), num_projections, g) * 1e3
+                for i in range(self.levels)]
 
 
 def sliced_wasserstein(a: torch.Tensor, b: torch.Tensor, num_projections: int, generator: torch.Generator) -> float:
@@ -57,10 +85,7 @@ def swd(real: torch.Tensor, fake: torch.Tensor, levels: int = 4, per_image: int 
     """SWD per pyramid level (finest first) between two image sets [N, C, H, W] in [-1, 1]; x 1e3 as in ProGAN."""
     if real.shape[1:] != fake.shape[1:] or real.shape[0] != fake.shape[0]:
         raise ValueError(f"real and fake batches must match, got {tuple(real.shape)} and {tuple(fake.shape)}")
-    g = torch.Generator().manual_seed(seed)
-    out = []
-    for lr, lf in zip(laplacian_pyramid(real.double(), levels), laplacian_pyramid(fake.double(), levels)):
-        p = min(patch, lr.shape[-1])
-        da, db = _descriptors(lr, per_image, p, g), _descriptors(lf, per_image, p, g)
-        out.append(sliced_wasserstein(da, db, num_projections, g) * 1e3)
-    return out
+    a, b = SWDAccumulator(levels, per_image, patch, seed), SWDAccumulator(levels, per_image, patch, seed + 1)
+    a.add(real)
+    b.add(fake)
+    return a.distance(b, num_projections, seed)

@@ -124,7 +124,8 @@ def _refuse_unsupported(opts: dict) -> None:
 @click.option("--resume_blur", "--resume-blur", type=bool, default=False,
               help="Fine-tuning: keep the blur and pose-swap fade-ins (EG3D's --resume_blur).")
 @click.option("--metrics", default="none", help="Metrics at each snapshot: swd, reproj, fid50k_full, kid50k_full.")
-@click.option("--detector", type=click.Path(), default=None, help="Inception detector file for FID/KID.")
+@click.option("--detector", type=click.Path(), default=None, help="Inception detector file for FID/KID/IS.")
+@click.option("--vgg", type=click.Path(), default=None, help="VGG16 detector file for pr50k3_full.")
 @click.option("--metrics-num", type=click.IntRange(min=2), default=500, help="Fakes per metric evaluation.")
 @click.option("--desc", default=None, help="Run directory name suffix.")
 @click.option("--device", type=Device(), default=None, help="cpu or cuda [default: cuda when available].")
@@ -187,8 +188,8 @@ def train(**opts) -> None:
         cbase=opts["cbase"], cmax=opts["cmax"], decoder_lr_mul=opts["decoder_lr_mul"],
         sr_noise_mode=opts["sr_noise_mode"], cudnn_benchmark=not opts["nobench"],
         resume=opts["resume"], resume_blur=opts["resume_blur"], metrics=_csv(opts["metrics"]),
-        metrics_num=opts["metrics_num"],
-        detector=opts["detector"], desc=opts["desc"], conditional=conditional, body_model=opts["body_model"],
+        metrics_num=opts["metrics_num"], detector=opts["detector"], vgg=opts["vgg"], desc=opts["desc"],
+        conditional=conditional, body_model=opts["body_model"],
         loss=loss)
     cfg.validate(info.world_size)
     if opts["dry_run"]:

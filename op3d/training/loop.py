@@ -66,7 +66,8 @@ class TrainConfig:
     resume_blur: bool = False  # fine-tuning keeps the blur and pose-swap fade-ins (EG3D's --resume_blur)
     metrics: list = field(default_factory=list)  # evaluated on G_ema at every snapshot (rank 0)
     metrics_num: int = 500
-    detector: str | None = None  # Inception file for fid50k_full / kid50k_full
+    detector: str | None = None  # Inception file for fid50k_full / kid50k_full / is50k
+    vgg: str | None = None  # VGG16 file for pr50k3_full
     desc: str | None = None
     deterministic: bool = False  # fixed rendering jitter and constant layer noise (tests, exact comparisons)
     conditional: bool = False  # SMPL-pose-conditional: the dataset carries poses; G renders posed bodies
@@ -81,7 +82,7 @@ class TrainConfig:
         per_rank = self.batch // world_size
         if self.batch_gpu is not None and (self.batch_gpu <= 0 or per_rank % self.batch_gpu):
             raise ValueError(f"--batch-gpu ({self.batch_gpu}) must divide --batch / --gpus ({per_rank})")
-        check_metric_names(self.metrics, self.detector)
+        check_metric_names(self.metrics, self.detector, self.vgg)
         if self.conditional and self.mirror:
             raise ValueError("--mirror is not supported for pose-conditional training (SMPL mirroring needs joint "
                              "swaps)")
@@ -399,7 +400,7 @@ def training_loop(cfg: TrainConfig, dist_info: DistInfo | None = None, max_steps
                 save_fakes(G_ema, grid_z, grid_c, run_dir / f"fakes{stamp}.png", cfg, cur_nimg, grid_pose)
                 for metric in cfg.metrics:
                     record = compute_metric(metric, G_ema, dataset, cfg.metrics_num, cfg.seed, device,
-                                            cfg.detector, Path(cfg.outdir) / "metric-cache")
+                                            cfg.detector, Path(cfg.outdir) / "metric-cache", cfg.vgg)
                     append_result(run_dir, dict(record, snapshot=f"network-snapshot-{stamp}", kimg=cur_nimg / 1000))
                     runlog.status(f"metric {metric}: {record['results']}")
             barrier(info.world_size)

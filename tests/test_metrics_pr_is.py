@@ -1,0 +1,136 @@
+"""Inception Score and improved precision/recall against float64 reference computations on known feature sets,
+and the metric pipeline around them (#16): streamed fakes, random-camera FID, detector files."""
+import numpy as np
+import pytest
+import torch
+from helpers import tiny_generator
+
+from op3d.metrics import run as metric_run
+from op3d.metrics.inception_score import inception_score
+from op3d.metrics.precision_recall import precision_recall
+
+
+def reference_is(p, splits):
+    """Straight from the definition, one split at a time, in float64 loops."""
+    scores = []
+    for part in np.array_split(np.asarray(p, dtype=np.float64), splits):
+        marginal = part.mean(0)
+        kl = [sum(q * np.log(q / m) for q, m in zip(row, marginal) if q > 0) for row in part]
+        scores.append(np.exp(np.mean(kl)))
+    return np.mean(scores), np.std(scores)
+
+
+def test_inception_score_closed_forms_and_reference():
+    C = 7
+    assert inception_score(np.full((70, C), 1 / C))[0] == pytest.approx(1.0)  # no information: 1
+    one_hot = np.eye(C)[np.arange(70) % C]  # confident and evenly spread over C classes: C
+    assert inception_score(one_hot) == pytest.approx((C, 0.0))
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(200, 11)) * 2
+    p = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    np.testing.assert_allclose(inception_score(p, splits=10), reference_is(p, 10), rtol=1e-12)
+
+
+def reference_pr(real, fake, k):
+    """Naive O(N^2) double loops in float64."""
+    def radii(x):
+        return np.array([np.sort([np.linalg.norm(a - b) for b in x])[k] for a in x])  # index 0 is itself
+    def coverage(manifold, r, probes):
+        return np.mean([any(np.linalg.norm(p - m) <= rm for m, rm in zip(manifold, r)) for p in probes])
+    return coverage(real, radii(real), fake), coverage(fake, radii(fake), real)
+
+
+def test_precision_recall_against_a_naive_reference():
+    rng = np.random.default_rng(1)
+    real = rng.normal(size=(60, 5))
+    fake = rng.normal(size=(50, 5)) * 1.5 + 0.7
+    got = precision_recall(real.astype(np.float32), fake.astype(np.float32), k=3, batch=17)
+    want = reference_pr(real.astype(np.float32).astype(np.float64), fake.astype(np.float32).astype(np.float64), 3)
+    assert got == pytest.approx(want, abs=0)
+    assert 0 < got[0] < 1 and 0 < got[1] < 1
+    same = precision_recall(real, real + 1e-9, k=3)
+    assert same == (1.0, 1.0)
+    far = precision_recall(real, real + 100.0, k=3)
+    assert far == (0.0, 0.0)
+
+
+class Detector(torch.nn.Module):
+    """A tiny stand-in with the detectors' interface: features, and class probabilities for the IS."""
+
+    def __init__(self, classes=5):
+        super().__init__()
+        torch.manual_seed(3)
+        self.proj = torch.nn.Linear(3 * 4 * 4, 8)
+        self.head = torch.nn.Linear(8, classes)
+
+    def forward(self, images):
+        return self.proj(torch.nn.functional.adaptive_avg_pool2d(images.float() / 255, 4).flatten(1))
+
+    def probabilities(self, images):
+        return torch.softmax(self.head(self(images)), dim=1)
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    from op3d.data.dataset import ImageDataset
+    from op3d.data.synthetic import make_synthetic_dataset
+
+    return ImageDataset(make_synthetic_dataset(tmp_path_factory.mktemp("d") / "d.zip", 12, 64, seed=0,
+                                               progress=False))
+
+
+def test_is_pr_and_random_camera_fid_through_the_pipeline(data, tmp_path):
+    G, det = tiny_generator(), Detector()
+    is_ = metric_run.compute_metric("is50k", G, data, num=20, detector=det)
+    fakes = torch.cat(list(metric_run.fake_batches(G, data, 20, 0, "cpu")))
+    with torch.no_grad():
+        want = inception_score(det.probabilities(fakes).double().numpy())
+    assert (is_["results"]["is50k_mean"], is_["results"]["is50k_std"]) == pytest.approx(want, rel=1e-5)
+    pr = metric_run.compute_metric("pr50k3_full", G, data, num=10, vgg=det, cache_dir=tmp_path)
+    real = metric_run.real_features(data, det, "x", "cpu", None)
+    with torch.no_grad():
+        fake_feats = det(torch.cat(list(metric_run.fake_batches(G, data, 10, 0, "cpu")))).double().numpy()
+    assert (pr["results"]["pr50k3_full_precision"], pr["results"]["pr50k3_full_recall"]) == \
+        pytest.approx(precision_recall(real, fake_feats), abs=1e-12) and pr["num_real"] == 12
+    fid_dataset = metric_run.compute_metric("fid50k_full", G, data, num=8, detector=det)["results"]["fid"]
+    fid_random = metric_run.compute_metric("fid50k_full_random_cameras", G, data, num=8, detector=det)
+    assert np.isfinite(fid_random["results"]["fid"]) and fid_random["results"]["fid"] != fid_dataset
+    cams = metric_run.random_cameras(G, 500, np.random.default_rng(0))
+    radius = cams[:, [3, 7, 11]].norm(dim=1)
+    assert torch.allclose(radius, torch.full_like(radius, 2.7), atol=0.3)  # around the generator's camera
+    assert cams[:, 16].unique().numel() == 1  # its focal
+
+
+def test_fakes_are_streamed_in_batches_whatever_the_number(data):
+    """The same fakes whatever the batch size (latent and camera seeded per fake), yielded batch by batch."""
+    G = tiny_generator()
+    G.deterministic = True  # ray jitter is drawn per batch; fixed here so only the per-fake seeding shows
+    a = torch.cat(list(metric_run.fake_batches(G, data, 6, 5, "cpu", batch=4)))
+    b = list(metric_run.fake_batches(G, data, 6, 5, "cpu", batch=2))
+    assert len(b) == 3 and all(x.shape[0] == 2 and x.dtype == torch.uint8 for x in b)
+    assert (a.int() - torch.cat(b).int()).abs().max() <= 1  # float rounding of batched matmuls at most
+
+
+def test_torchscript_detectors_follow_nvidias_calling_convention(tmp_path):
+    from op3d.metrics.inception import TorchScriptDetector
+    from op3d.metrics.vgg import load_vgg16
+
+    class Scripted(torch.nn.Module):
+        def forward(self, img: torch.Tensor, return_features: bool = False, use_fp16: bool = False,
+                    no_output_bias: bool = False) -> torch.Tensor:
+            x = img.float().mean((2, 3))
+            if return_features:
+                return x * 2
+            logits = x if no_output_bias else x + 1
+            return torch.softmax(logits, dim=1)
+
+    path = tmp_path / "vgg16.pt"
+    torch.jit.save(torch.jit.script(Scripted()), str(path))
+    images = torch.randint(0, 255, (2, 3, 8, 8), dtype=torch.uint8)
+    torch.testing.assert_close(load_vgg16(path)(images), images.float().mean((2, 3)) * 2)
+    ts = TorchScriptDetector(torch.jit.load(str(path)))
+    torch.testing.assert_close(ts.probabilities(images), torch.softmax(images.float().mean((2, 3)), 1))
+    with pytest.raises(FileNotFoundError, match="vgg16.pt, the TorchScript VGG16"):
+        load_vgg16(tmp_path / "missing.pt")
+    with pytest.raises(ValueError, match="needs the VGG16 detector"):
+        metric_run.check_metric_names(["pr50k3_full"])
