@@ -100,8 +100,8 @@ def lbs(model: BodyModel, betas: torch.Tensor, pose: torch.Tensor, transl: torch
         ) -> dict[str, torch.Tensor]:
     """Linear blend skinning as SMPL/smplx: betas [B, S], pose [B, J, 3] axis-angle (or [B, J, 3, 3]).
 
-    Returns vertices [B, V, 3], joints [B, J, 3], transforms [B, J, 4, 4] (A), rot [B, J, 3, 3] and the
-    per-vertex blended transforms T [B, V, 4, 4].
+    Returns vertices [B, V, 3], joints [B, J, 3], transforms [B, J, 4, 4] (A), rot [B, J, 3, 3], the
+    per-vertex blended transforms T [B, V, 4, 4] and the shaped rest vertices v_shaped [B, V, 3].
     """
     B = betas.shape[0]
     S = min(betas.shape[1], model.shapedirs.shape[-1])
@@ -116,7 +116,7 @@ def lbs(model: BodyModel, betas: torch.Tensor, pose: torch.Tensor, transl: torch
     verts = (T[..., :3, :3] @ v_posed.unsqueeze(-1)).squeeze(-1) + T[..., :3, 3]
     if transl is not None:
         verts, posed_joints = verts + transl[:, None], posed_joints + transl[:, None]
-    return {"vertices": verts, "joints": posed_joints, "transforms": A, "rot": rot, "T": T}
+    return {"vertices": verts, "joints": posed_joints, "transforms": A, "rot": rot, "T": T, "v_shaped": v_shaped}
 
 
 def _dense(value) -> np.ndarray:

@@ -108,6 +108,9 @@ def _cached_body_model(spec: str, device: str) -> BodyModel:
 
     if spec == "procedural":
         return procedural_body(num_betas=10).to(device=torch.device(device))
+    if spec == "smpl":
+        raise FileNotFoundError(f"this network's poses are SMPL poses: pass --body-model PATH/TO/SMPL_NEUTRAL.pkl. "
+                                f"{SMPL_HINT}")
     path = Path(spec).expanduser()
     if not path.is_file():
         raise FileNotFoundError(f"body model {spec}: no such file. {SMPL_HINT}")

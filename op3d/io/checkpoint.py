@@ -42,11 +42,12 @@ def load_tensors(path: str | os.PathLike, what: str, error: type[Exception] = No
 
 def _registry() -> dict[str, type]:
     from op3d.networks.conditional import ConditionalGenerator
+    from op3d.networks.conditional_legacy import LegacyConditionalGenerator
     from op3d.networks.discriminator import DualDiscriminator
     from op3d.networks.generator import Generator
 
     return {"Generator": Generator, "ConditionalGenerator": ConditionalGenerator,
-            "DualDiscriminator": DualDiscriminator}
+            "LegacyConditionalGenerator": LegacyConditionalGenerator, "DualDiscriminator": DualDiscriminator}
 
 
 def _jsonable(value):

@@ -16,6 +16,9 @@ POSITIONAL = {  # the original constructors' leading positional parameters
     "discriminator": ("c_dim", "img_resolution", "img_channels"),
 }
 IGNORED_BUFFERS = ("dataset_label_std",)  # registered on G by the training loop; unused for rendering
+# The released pose-conditional generator (training/kaolin_version.py) is also named TriMultiPlaneGenerator; its
+# weights tell it apart (the deformation MLP lives in its renderer).
+CONDITIONAL_MARK = "renderer.deformation_decoder."
 
 
 def _kwargs_from_config(config: dict, kind: str, source: str) -> dict:
@@ -34,7 +37,7 @@ def generator_kwargs_from_config(config: dict, source: str) -> dict:
     name = config.get("class_name")
     if name not in GENERATOR_CLASSES:
         raise CheckpointError(f"{source}: unsupported generator class {name!r}; op3d imports "
-                              f"{sorted(GENERATOR_CLASSES)} (the pose-conditional generator is not supported yet)")
+                              f"{sorted(GENERATOR_CLASSES)})")
     kwargs = _kwargs_from_config(config, "generator", source)
     attributes = config.get("attributes") or {}
     if isinstance(attributes.get("rendering_kwargs"), dict):
@@ -53,6 +56,20 @@ def generator_kwargs_from_config(config: dict, source: str) -> dict:
     return kwargs
 
 
+def conditional_kwargs_from_config(config: dict, source: str) -> dict:
+    """The released pose-conditional TriMultiPlaneGenerator's config -> LegacyConditionalGenerator kwargs. Its
+    poses are SMPL poses (body_model "smpl": sampling needs the SMPL file, or another model by --body-model)."""
+    kwargs = _kwargs_from_config(config, "generator", source)
+    attributes = config.get("attributes") or {}
+    for name in ("rendering_kwargs", "neural_rendering_resolution"):
+        if name in attributes:
+            kwargs[name] = attributes[name]
+    if not isinstance(kwargs.get("rendering_kwargs"), dict):
+        raise CheckpointError(f"{source}: the generator stores no rendering_kwargs")
+    kwargs.setdefault("body_model", "smpl")
+    return kwargs
+
+
 def module_from_record(record, source: str) -> torch.nn.Module:
     """A persistent record of G / G_ema / D -> the equivalent op3d module with the same weights."""
     config = module_config(record)
@@ -61,6 +78,8 @@ def module_from_record(record, source: str) -> torch.nn.Module:
     if name in DISCRIMINATOR_CLASSES:
         kwargs = _kwargs_from_config(config, "discriminator", source)
         return build_model("DualDiscriminator", kwargs, state, source)
+    if name == "TriMultiPlaneGenerator" and any(k.startswith(CONDITIONAL_MARK) for k in state):
+        return build_model("LegacyConditionalGenerator", conditional_kwargs_from_config(config, source), state, source)
     return build_model("Generator", generator_kwargs_from_config(config, source), state, source)
 
 

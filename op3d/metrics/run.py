@@ -103,12 +103,12 @@ def _render_fakes(G, dataset, idx, c: torch.Tensor, first_seed: int, device) -> 
     z = torch.cat([seed_latent(first_seed + j, G.z_dim) for j in range(len(idx))]).to(device)
     extra = {}
     if hasattr(G, "body_model"):
-        from op3d.conditioning.posed import body_model_from_spec, pose_bodies
+        from op3d.conditioning.posed import body_model_from_spec
 
         if getattr(dataset, "poses", None) is None:
             raise ValueError(f"{dataset.path}: a pose-conditional network needs a dataset with poses")
         params = torch.from_numpy(np.stack([dataset.get_pose(int(i)) for i in idx]))
-        extra["body"] = pose_bodies(body_model_from_spec(G.body_model, device), params.to(device))
+        extra["body"] = G.pose_bodies(body_model_from_spec(G.body_model, device), params.to(device))
     return G(z, c.to(device), noise_mode="const", **extra)["image"].clamp(-1, 1).cpu()
 
 

@@ -16,7 +16,8 @@ from torch import nn
 
 from op3d.conditioning.inverse_lbs import inverse_lbs, normalize_canonical
 from op3d.conditioning.mesh_sdf import mesh_sdf
-from op3d.conditioning.posed import PosedBody
+from op3d.conditioning.body_model import BodyModel
+from op3d.conditioning.posed import PosedBody, pose_bodies
 from op3d.networks.generator import Generator
 from op3d.networks.layers import FullyConnectedLayer
 
@@ -91,6 +92,10 @@ class ConditionalGenerator(Generator):
         self.deformation = DeformationField(num_betas + 3 * (num_joints - 1) + self.w_dim, hidden=deform_hidden,
                                             max_offset=deform_max_offset)
         self.density = SDFDensity(beta_init, beta_min)
+
+    def pose_bodies(self, model: BodyModel, params: torch.Tensor) -> PosedBody:
+        """Pose parameters [B, 85] -> the bodies this generator renders (`pose_bodies`)."""
+        return pose_bodies(model, params)
 
     def deformation_condition(self, ws: torch.Tensor, body: PosedBody) -> torch.Tensor:
         """[B, S + A + W]: betas, joint angles and the last w (OP3D's order)."""

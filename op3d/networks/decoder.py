@@ -10,16 +10,19 @@ from op3d.networks.layers import FullyConnectedLayer
 class OSGDecoder(nn.Module):
     """features [B, P, C] -> sigma [B, P, 1] (raw) and rgb [B, P, out_dim] in (-0.001, 1.001).
 
-    Layout net = [FC(C -> 64), Softplus, FC(64 -> 1 + out_dim)] as in EG3D (state-dict names net.0, net.2).
+    Layout net = [FC(C -> 64), Softplus, FC(64 -> 1 + out_dim)] as in EG3D (state-dict names net.0, net.2);
+    hidden_layers = 3 is the released pose-conditional OP3D decoder ([FC, Softplus] x 3, then the output FC:
+    net.0, net.2, net.4, net.6).
     """
 
-    def __init__(self, n_features: int = 32, hidden_dim: int = 64, out_dim: int = 32, lr_multiplier: float = 1.0):
+    def __init__(self, n_features: int = 32, hidden_dim: int = 64, out_dim: int = 32, lr_multiplier: float = 1.0,
+                 hidden_layers: int = 1):
         super().__init__()
-        self.net = nn.Sequential(
-            FullyConnectedLayer(n_features, hidden_dim, lr_multiplier=lr_multiplier),
-            nn.Softplus(),
-            FullyConnectedLayer(hidden_dim, 1 + out_dim, lr_multiplier=lr_multiplier),
-        )
+        layers: list[nn.Module] = []
+        for i in range(hidden_layers):
+            layers += [FullyConnectedLayer(n_features if i == 0 else hidden_dim, hidden_dim,
+                                           lr_multiplier=lr_multiplier), nn.Softplus()]
+        self.net = nn.Sequential(*layers, FullyConnectedLayer(hidden_dim, 1 + out_dim, lr_multiplier=lr_multiplier))
 
     def forward(self, features: torch.Tensor) -> dict[str, torch.Tensor]:
         B, P, C = features.shape
@@ -31,6 +34,8 @@ class OSGDecoder(nn.Module):
         """forward's raw density alone: [B, P, C] -> [B, P, 1], for density grids. The colour rows of the last
         layer are skipped and the hidden activations go through one reused buffer of `chunk` rows (no large
         fresh allocations, whose page faults cost more than the arithmetic on CPUs)."""
+        if len(self.net) != 3:
+            return self.forward(features)["sigma"]
         B, P, C = features.shape
         x = features.reshape(B * P, C)
         first, last = self.net[0], self.net[2]

@@ -38,3 +38,28 @@ def ray_march(colors: torch.Tensor, densities: torch.Tensor, depths: torch.Tenso
     if white_back:
         rgb = rgb + 1 - weight_total
     return rgb * 2 - 1, depth, weights
+
+
+def ray_march_samples(colors: torch.Tensor, densities: torch.Tensor, depths: torch.Tensor, white_back: bool = True
+                      ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Composite S samples per ray at the samples themselves (the released pose-conditional OP3D marcher,
+    `Sdf2DensityRayMarcher`; EG3D's `ray_march` uses interval midpoints instead).
+
+    colors [B, R, S, C], densities [B, R, S, 1] (already densities), depths [B, R, S, 1] sorted along S. Sample i
+    covers depths[i+1] - depths[i], the last one 1e9; alpha = 1 - exp(-density delta); T_i = prod_{j<i} (1 -
+    alpha_j + 1e-10); weight = alpha T. Depth = sum w' t / sum w, where w' adds the leftover 1 - sum w to the
+    last sample (NaN -> inf, clamped to the min/max of all depths). white_back adds 1 - sum w to the colour.
+    Returns rgb in [-1, 1] [B, R, C], depth [B, R, 1] and weights [B, R, S, 1].
+    """
+    deltas = torch.cat([depths[:, :, 1:] - depths[:, :, :-1], torch.full_like(depths[:, :, :1], 1e9)], dim=-2)
+    alpha = 1 - torch.exp(-densities * deltas)
+    alpha_shifted = torch.cat([torch.ones_like(alpha[:, :, :1]), 1 - alpha + 1e-10], -2)
+    weights = alpha * torch.cumprod(alpha_shifted, -2)[:, :, :-1]
+    rgb = torch.sum(weights * colors, -2)
+    weight_total = weights.sum(2)
+    depth_weights = torch.cat([weights[:, :, :-1], weights[:, :, -1:] + (1 - weight_total).unsqueeze(2)], dim=2)
+    depth = torch.sum(depth_weights * depths, -2) / weight_total
+    depth = torch.clamp(torch.nan_to_num(depth, float("inf")), torch.min(depths), torch.max(depths))
+    if white_back:
+        rgb = rgb + 1 - weight_total
+    return rgb * 2 - 1, depth, weights

@@ -40,7 +40,7 @@ def _sampling_body(G, pose_id, pose_file, data, body_model, device):
         return None
     if (pose_id is None) == (pose_file is None):
         raise click.UsageError("this network is pose-conditional: pass --pose-id N with --data DATA, or --pose FILE")
-    from op3d.conditioning.posed import body_model_from_spec, load_pose_file, pose_bodies
+    from op3d.conditioning.posed import body_model_from_spec, load_pose_file
 
     if pose_file is not None:
         params = load_pose_file(pose_file)
@@ -56,7 +56,7 @@ def _sampling_body(G, pose_id, pose_file, data, body_model, device):
     import torch
 
     model = body_model_from_spec(body_model or G.body_model, device)
-    return pose_bodies(model, torch.as_tensor(params, dtype=torch.float32, device=device).reshape(1, -1))
+    return G.pose_bodies(model, torch.as_tensor(params, dtype=torch.float32, device=device).reshape(1, -1))
 
 
 @click.command(context_settings={"show_default": True})

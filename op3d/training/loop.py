@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from op3d.conditioning.posed import body_model_from_spec, check_body_model, condition_dim, pose_bodies
+from op3d.conditioning.posed import body_model_from_spec, check_body_model, condition_dim
 from op3d.data.cameras import ray_range_problem
 from op3d.metrics.run import append_result, check_metric_names, compute_metric
 from op3d.networks.conditional import ConditionalGenerator
@@ -111,7 +111,7 @@ def _open_dataset(cfg: TrainConfig):
 
 def _bodies(G, poses: torch.Tensor | None, device):
     """PosedBody for pose parameters [B, 85] (None for unconditional training)."""
-    return None if poses is None else pose_bodies(body_model_from_spec(G.body_model, device), poses.to(device))
+    return None if poses is None else G.pose_bodies(body_model_from_spec(G.body_model, device), poses.to(device))
 
 
 def _fine_tune_start(cfg: TrainConfig, source: Path, resolution: int):
@@ -121,7 +121,13 @@ def _fine_tune_start(cfg: TrainConfig, source: Path, resolution: int):
     fade-in."""
     import op3d
 
+    from op3d.networks.conditional_legacy import LegacyConditionalGenerator
+
     G_ema = op3d.load(source, "G_ema").train()
+    if isinstance(G_ema, LegacyConditionalGenerator):
+        raise ValueError(f"{source}: the released pose-conditional OP3D generator is imported for sampling and "
+                         "metrics only (its renderer's quirks are reproduced, its training losses are not); train "
+                         "op3d's own with op3d train --conditional")
     G = op3d.load(source, "G", missing_ok=True)
     G = copy.deepcopy(G_ema) if G is None else G
     G.init_kwargs = getattr(G, "init_kwargs", G_ema.init_kwargs)
