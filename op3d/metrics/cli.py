@@ -46,8 +46,10 @@ def training_data(network) -> str | None:
 @click.option("--seed", type=click.IntRange(min=0), default=0)
 @click.option("--outdir", type=click.Path(file_okay=False), default=None,
               help="Where metric-<name>.jsonl goes [default: beside the network]")
+@click.option("--body-model", default=None,
+              help="Pose-conditional networks: body model of the dataset's poses [default: the one the network used]")
 @click.option("--device", type=Device(), default=None)
-def metrics(network, metrics, data, num, vgg, seed, outdir, device, detector, cache_dir) -> None:
+def metrics(network, metrics, data, num, vgg, seed, outdir, device, detector, cache_dir, body_model) -> None:
     """Evaluate a network (FID/KID/IS with the Inception detector file, precision/recall with the VGG16 file;
     SWD and reprojection error need none). Results are appended only when a metric has finished."""
     import torch
@@ -61,6 +63,10 @@ def metrics(network, metrics, data, num, vgg, seed, outdir, device, detector, ca
     cache = Path(cache_dir) if cache_dir else Path.home() / ".cache" / "op3d"
     dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     G = op3d.load(network, device=dev)
+    if body_model is not None:
+        if not hasattr(G, "body_model"):
+            raise click.UsageError("--body-model applies to pose-conditional networks only")
+        G.body_model = body_model
     data = data or training_data(network)
     dataset = ImageDataset(data, use_poses=hasattr(G, "body_model")) if data else None  # poses: conditional G
     target = Path(outdir) if outdir else (Path(network) if Path(network).is_dir() else Path(network).parent)
