@@ -1,5 +1,6 @@
 """The generator at a tiny size: runs forward+backward on CPU, is deterministic, round-trips."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -7,6 +8,7 @@ import torch
 from helpers import DEVICES, lookat_labels, tiny_generator, tiny_generator_kwargs
 
 from op3d.io.checkpoint import load_pretrained, save_pretrained
+from op3d.io.legacy import generator_kwargs_from_config
 from op3d.networks.generator import Generator
 from op3d.ops.dispatch import reference_ops
 from op3d.rendering.rays import rays_from_cameras
@@ -165,6 +167,40 @@ def test_parity_with_original_generator_fixtures(fixtures_dir, name, device, mon
     for key in ("image", "image_raw", "image_depth"):
         assert _rel(out[key], o[key]) < 1e-4, key
     assert _rel(dens["sigma"], o["sigma"]) < 1e-4 and _rel(dens["rgb"], o["rgb"]) < 1e-4
+
+
+REPO_FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.mark.parametrize("name", ["op3d_K3_L3_bw1.4", "eg3d_triplane_bw1.6"])
+def test_parity_with_symmetry_breaking_original_fixtures(name):
+    """Original-code fixtures in the repo (tools/make_generator_fixtures.py): box_warp != 1, fx != fy, off-centre
+    principal points, K = 3 / L = 3, truncation around a non-zero w_avg (with and without a cutoff) and style-mixed
+    ws (first latent's first layers, second latent's others)."""
+    folder = REPO_FIXTURES / name
+    config = json.loads((folder / "init_kwargs.json").read_text())
+    kwargs = generator_kwargs_from_config({"class_name": config["class_name"], "init_kwargs": {
+        k: v for k, v in config.items() if k not in ("class_name", "neural_rendering_resolution")},
+        "attributes": {"neural_rendering_resolution": config["neural_rendering_resolution"]}}, name)
+    G = Generator(**kwargs).eval()
+    G.load_state_dict({k: torch.from_numpy(v.astype(np.float32) if v.dtype == np.float16 else v)
+                       for k, v in np.load(folder / "state_dict.npz").items()})
+    o = np.load(folder / "outputs.npz")
+    assert float(G.backbone.mapping.w_avg.abs().mean()) > 0.01  # truncation is around a non-zero average
+    z, c, psi = torch.from_numpy(o["z"]), torch.from_numpy(o["c"]), float(o["psi"])
+    assert not torch.allclose(c[:, 16], c[:, 20]) and not torch.allclose(c[:, 18], torch.full((2,), 0.5))
+    cut = int(o["mix_cutoff"])
+    with torch.no_grad():
+        assert _rel(G.mapping(z, c, truncation_psi=psi), o["ws"]) < 1e-6
+        assert _rel(G.mapping(z, c, truncation_psi=psi, truncation_cutoff=3), o["ws_cutoff3"]) < 1e-6
+        mixed = torch.cat([G.mapping(z, c, truncation_psi=psi)[:, :cut],
+                           G.mapping(torch.from_numpy(o["z_mix"]), c, truncation_psi=psi)[:, cut:]], dim=1)
+        assert _rel(mixed, o["ws_mixed"]) < 1e-6
+        out = G.synthesis(mixed, c, noise_mode="const", deterministic=True)
+        dens = G.sample_density(torch.from_numpy(o["points"]), mixed, noise_mode="const")
+    for key in ("image", "image_raw", "image_depth"):
+        assert _rel(out[key], o[key]) < 1e-5, key
+    assert _rel(dens["sigma"], o["sigma"]) < 1e-5 and _rel(dens["rgb"], o["rgb"]) < 1e-5
 
 
 def test_legacy_raw_alias_reproduces_the_original_in_place_sum():

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from original_runs import add_original_to_path, deterministic_sampling, perturbed_float16_state
 
 INIT_KWARGS = {
     "z_dim": 64, "c_dim": 25, "w_dim": 512, "img_resolution": 128, "img_channels": 3, "sr_num_fp16_res": 0,
@@ -170,21 +171,6 @@ def real_conditions(model: dict, params: np.ndarray) -> dict:
 
 
 # ---- the run ---------------------------------------------------------------------------------------------------
-def deterministic_sampling(renderer) -> None:
-    stratified, sample_pdf = renderer.sample_stratified, renderer.sample_pdf
-
-    def half_jitter(*a, **kw):
-        rand_like = torch.rand_like
-        torch.rand_like = lambda t, **k: torch.full_like(t, 0.5, **k)
-        try:
-            return stratified(*a, **kw)
-        finally:
-            torch.rand_like = rand_like
-
-    renderer.sample_stratified = half_jitter
-    renderer.sample_pdf = lambda *a, **kw: sample_pdf(*a, **dict(kw, det=True))
-
-
 def main() -> None:
     global FACES
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -200,16 +186,14 @@ def main() -> None:
     model["parents"] = body.parents.numpy()
     FACES = body.faces.int()
     install_standins()
-    sys.path.insert(0, str(Path(args.original).resolve()))
+    add_original_to_path(args.original)
     from training.kaolin_version import TriMultiPlaneGenerator
 
     torch.manual_seed(args.seed)
     G = TriMultiPlaneGenerator(**INIT_KWARGS).eval()
     G.neural_rendering_resolution = NEURAL_RES
-    gen = torch.Generator().manual_seed(args.seed)
     params = dict(G.named_parameters())
-    state = {k: (v + 0.1 * torch.randn(v.shape, generator=gen)).half().float() if k in params else v
-             for k, v in G.state_dict().items()}
+    state = perturbed_float16_state(G, args.seed)
     G.load_state_dict(state)
     deterministic_sampling(G.renderer)
 
