@@ -1,0 +1,70 @@
+"""The dual discriminator against the ORIGINAL code (tests/fixtures/op3d_discriminator, made by
+tools/make_discriminator_fixture.py: the original training.dual_discriminator.DualDiscriminator run on CPU with small
+random weights, on batches of 2, 4 and 8 with minibatch-std group 4, image_raw both up- and downsampled to the image
+size, and unnormalized labels)."""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from op3d.io.checkpoint import build_model
+
+FIXTURE = Path(__file__).parent / "fixtures" / "op3d_discriminator"
+BATCH_SIZES = (2, 4, 8)
+RAW = ("up", "down")
+
+
+def rel_l2(a, b) -> float:
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return float(np.linalg.norm(a - b) / np.linalg.norm(b))
+
+
+@pytest.fixture(scope="module")
+def fixture():
+    config = json.loads((FIXTURE / "init_kwargs.json").read_text())
+    state = {k: torch.from_numpy(v.astype(np.float32) if v.dtype == np.float16 else v)
+             for k, v in np.load(FIXTURE / "state_dict.npz").items()}
+    return config, state, dict(np.load(FIXTURE / "outputs.npz"))
+
+
+@pytest.fixture(scope="module")
+def discriminator(fixture):
+    """Built as op3d builds D from an original snapshot: the original's init kwargs, the original's key names."""
+    config, state, _ = fixture
+    kwargs = {k: v for k, v in config.items() if k != "class_name"}
+    return build_model(config["class_name"], kwargs, state, str(FIXTURE))
+
+
+def run(D, out, raw: str, n: int) -> np.ndarray:
+    t = lambda k: torch.from_numpy(out[k][:n].astype(np.float32))
+    with torch.no_grad():
+        return D({"image": t("image"), "image_raw": t(f"image_raw_{raw}")}, t("c")).numpy()
+
+
+@pytest.mark.parametrize("raw", RAW)
+@pytest.mark.parametrize("n", BATCH_SIZES)
+def test_discriminator_matches_original_code(fixture, discriminator, raw, n):
+    out = fixture[2]
+    got = run(discriminator, out, raw, n)
+    want = out[f"logits_{raw}_b{n}"]
+    assert got.shape == want.shape == (n, 1)
+    assert rel_l2(got, want) < 1e-5, rel_l2(got, want)
+
+
+def test_fixture_is_not_trivial(fixture):
+    """Each thing the parity test is meant to watch moves the stored logits far above its 1e-5 tolerance."""
+    out = fixture[2]
+    size = out["image"].shape[-1]
+    assert out["image_raw_up"].shape[-1] < size < out["image_raw_down"].shape[-1]
+    resize = lambda x, aa: torch.nn.functional.interpolate(torch.from_numpy(x.astype(np.float32)), size=(size, size),
+                                                           mode="bilinear", align_corners=False, antialias=aa)
+    assert rel_l2(resize(out["image_raw_down"], False), resize(out["image_raw_down"], True)) > 0.1  # antialiasing on
+    assert np.abs(out["c"].std(1) - 1).min() > 0.5  # labels far from unit 2nd moment
+    for raw in RAW:
+        logits = [out[f"logits_{raw}_b{n}"][:, 0] for n in BATCH_SIZES]
+        assert logits[-1].std() > 0.2 * np.abs(logits[-1]).max()  # not constant over the batch
+        # the same first images score differently in another batch: the minibatch-std groups differ
+        assert rel_l2(logits[0], logits[1][:2]) > 5e-3 and rel_l2(logits[1], logits[2][:4]) > 5e-3
+    assert rel_l2(out["logits_up_b8"], out["logits_down_b8"]) > 1e-2
