@@ -1,0 +1,419 @@
+"""The training objective's pieces against independent hand computations on tiny inputs: the density
+regularizer, style mixing, generator pose conditioning swaps, the blur fade and the EMA update.
+
+Expected values are computed here with plain torch / numpy formulas (float64 where useful); random draws are
+reproduced by re-seeding an identical torch.Generator and drawing in the documented order."""
+import copy
+import math
+
+import numpy as np
+import pytest
+import torch
+from helpers import tiny_generator
+
+from op3d.training.loop import update_ema
+from op3d.training.loss import GANLoss, LossConfig, blur_sigma, conditioning_cameras, gaussian_blur, swapping_prob
+
+
+def seeded(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+def same_state(a: torch.Generator, b: torch.Generator) -> bool:
+    return torch.equal(a.get_state(), b.get_state())
+
+
+def assert_near(actual: torch.Tensor, expected: torch.Tensor, rtol: float, atol: float, msg: str = "") -> None:
+    """|actual - expected| <= atol + rtol |expected| elementwise, compared in float64 (same shapes)."""
+    assert actual.shape == expected.shape, (msg, actual.shape, expected.shape)
+    a, e = actual.detach().double(), expected.detach().double()
+    err = (a - e).abs() - (atol + rtol * e.abs())
+    assert bool((err <= 0).all()), f"{msg}: max |diff| {float((a - e).abs().max()):.3g}"
+
+
+def hand_swap(c: torch.Tensor, prob: float, draw: torch.Tensor) -> torch.Tensor:
+    """Row i takes the previous sample's camera (i - 1 mod B) where draw[i] < prob, its own otherwise."""
+    B = c.shape[0]
+    return torch.stack([c[(i - 1) % B] if float(draw[i, 0]) < prob else c[i] for i in range(B)])
+
+
+# ---------------------------------------------------------------------------------------------------
+# 1. Density regularization
+
+
+class StubG(torch.nn.Module):
+    """Records what the loss hands it. mapping: ws = tanh(z A + c C) repeated over num_ws layers;
+    sample_density: sigma = sin(3 <points, a> + mean(ws)) * s (per point, differentiable in a, s, A, C)."""
+
+    num_ws = 4
+
+    def __init__(self, z_dim=3):
+        super().__init__()
+        g = seeded(11)
+        self.z_dim = z_dim
+        self.A = torch.nn.Parameter(torch.randn(z_dim, 6, generator=g))
+        self.C = torch.nn.Parameter(torch.randn(25, 6, generator=g) * 0.1)
+        self.a = torch.nn.Parameter(torch.randn(3, generator=g))
+        self.s = torch.nn.Parameter(torch.tensor(1.7))
+        self.calls = []
+
+    def mapping(self, z, c, update_emas=False):
+        self.calls.append(("mapping", c.detach().clone()))
+        return torch.tanh(z @ self.A + c @ self.C)[:, None].repeat(1, self.num_ws, 1)
+
+    def sample_density(self, points, ws, noise_mode="random", **_):
+        self.calls.append(("sample_density", points.detach().clone()))
+        sigma = torch.sin(3 * (points * self.a).sum(-1, keepdim=True) + ws.mean([1, 2])[:, None, None]) * self.s
+        return {"sigma": sigma}
+
+    def synthesis(self, ws, c, **kw):
+        self.calls.append(("synthesis", c.detach().clone()))
+        return {"image": torch.zeros(ws.shape[0], 3, 4, 4)}
+
+
+def stub_sigma_f64(G: StubG, points: torch.Tensor, ws: torch.Tensor) -> torch.Tensor:
+    a, s = G.a.detach().double(), G.s.detach().double()
+    return torch.sin(3 * (points.double() * a).sum(-1, keepdim=True) + ws.double().mean([1, 2])[:, None, None]) * s
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_density_reg_stub_points_cameras_and_value(seed):
+    B, n, dist, weight = 3, 50, 0.03, 0.37
+    cfg = LossConfig(density_reg=weight, density_reg_p_dist=dist, density_reg_points=n, gpc_reg_prob=0.5,
+                     gpc_reg_fade_kimg=1, style_mixing_prob=0)
+    G = StubG()
+    z = torch.randn(B, G.z_dim, generator=seeded(100 + seed))
+    c = torch.randn(B, 25, generator=seeded(200 + seed))
+    gen = seeded(seed)
+    loss = GANLoss(G, None, cfg, generator=gen).density_reg(z, c, cur_nimg=10 ** 6)  # swapping prob 0.5
+
+    ref = seeded(seed)
+    draw = float(torch.rand((1, 1), generator=ref))  # one draw for the whole batch
+    initial = torch.rand((B, n, 3), generator=ref) * 2 - 1
+    noise = torch.randn((B, n, 3), generator=ref)
+    perturbed = initial + noise * dist
+    assert same_state(gen, ref)  # nothing else was drawn
+
+    c_cond = torch.stack([c[(i - 1) % B] for i in range(B)]) if draw < 0.5 else c
+    kinds = [k for k, _ in G.calls]
+    assert kinds == ["mapping", "sample_density"]
+    assert_near(G.calls[0][1], c_cond, rtol=0, atol=0)
+    points = G.calls[1][1]
+    assert points.shape == (B, 2 * n, 3)
+    assert_near(points[:, :n], initial, rtol=0, atol=0)
+    assert_near(points[:, n:], perturbed, rtol=0, atol=0)
+    assert points[:, :n].abs().max() <= 1
+    assert_near(((points[:, n:] - points[:, :n]) / dist).double(), noise.double(), rtol=0, atol=1e-4)
+
+    ws = torch.tanh(z.double() @ G.A.detach().double() + c_cond.double() @ G.C.detach().double())
+    ws = ws[:, None].repeat(1, G.num_ws, 1)
+    want = weight * (stub_sigma_f64(G, initial, ws) - stub_sigma_f64(G, perturbed, ws)).abs().mean()
+    assert want > 1e-3  # the perturbation matters at this scale
+    assert float(loss.detach()) == pytest.approx(float(want), rel=1e-4)
+
+
+def test_density_reg_without_pose_conditioning_feeds_zero_cameras_and_draws_nothing_for_them():
+    B, n = 2, 20
+    cfg = LossConfig(density_reg=1.0, density_reg_p_dist=0.1, density_reg_points=n, gpc_reg_prob=None)
+    G = StubG()
+    z, c = torch.randn(B, G.z_dim), torch.randn(B, 25)
+    gen = seeded(5)
+    GANLoss(G, None, cfg, generator=gen).density_reg(z, c, cur_nimg=0)
+    ref = seeded(5)
+    initial = torch.rand((B, n, 3), generator=ref) * 2 - 1  # no camera draw first
+    perturbed = initial + torch.randn((B, n, 3), generator=ref) * 0.1
+    assert torch.equal(G.calls[0][1], torch.zeros(B, 25))
+    assert_near(G.calls[1][1], torch.cat([initial, perturbed], 1), rtol=0, atol=0)
+
+
+def test_density_reg_with_tiny_generator_value_and_gradients():
+    """The Greg phase of accumulate_gradients runs the regularizer: its logged value and the gradient in every
+    parameter of G equal a hand evaluation of density_reg * mean |sigma(initial) - sigma(perturbed)|."""
+    B, n, dist, weight, gain, seed = 2, 32, 0.05, 0.25, 3.0, 7
+    cfg = LossConfig(density_reg=weight, density_reg_p_dist=dist, density_reg_points=n, gpc_reg_prob=0.5,
+                     gpc_reg_fade_kimg=1, style_mixing_prob=0)
+    G = tiny_generator(0)
+    G_hand = copy.deepcopy(G)
+    z = torch.randn(B, G.z_dim, generator=seeded(1))
+    from helpers import lookat_labels
+    c = lookat_labels([0.3, -0.4])
+    gen = seeded(seed)
+    stats = GANLoss(G, None, cfg, generator=gen, noise_mode="const").accumulate_gradients(
+        "Greg", None, None, z, c, gain=gain, cur_nimg=10 ** 6)
+
+    ref = seeded(seed)
+    draw = float(torch.rand((1, 1), generator=ref))
+    initial = torch.rand((B, n, 3), generator=ref) * 2 - 1
+    perturbed = initial + torch.randn((B, n, 3), generator=ref) * dist
+    c_cond = c[[B - 1] + list(range(B - 1))] if draw < 0.5 else c
+    ws = G_hand.mapping(z, c_cond)
+    s0 = G_hand.sample_density(initial, ws, noise_mode="const")["sigma"].double()
+    s1 = G_hand.sample_density(perturbed, ws, noise_mode="const")["sigma"].double()
+    want = weight * (s0 - s1).abs().mean()
+    (want * gain).backward()
+
+    assert float(want.detach()) > 0
+    assert stats["Loss/G/density_reg"] == pytest.approx(float(want.detach()), rel=1e-4)
+    hand = dict(G_hand.named_parameters())
+    nonzero = set()
+    for name, p in G.named_parameters():
+        h = hand[name].grad
+        if h is None or not h.abs().max() > 0:
+            assert p.grad is None or not p.grad.abs().max() > 0, name
+            continue
+        assert p.grad is not None, name
+        assert_near(p.grad, h, rtol=1e-3, atol=1e-4 * float(h.abs().max()), msg=name)
+        nonzero.add(name.split(".")[0] + "." + name.split(".")[1] if name.startswith("backbone") else
+                    name.split(".")[0])
+    assert {"decoder", "backbone.synthesis", "backbone.mapping"} <= nonzero
+
+
+# ---------------------------------------------------------------------------------------------------
+# 2. Style mixing
+
+
+@pytest.fixture(scope="module")
+def G_tiny():
+    G = tiny_generator(0)
+    assert G.num_ws == 5
+    return G
+
+
+def test_style_mixing_prob_one_mixes_at_the_drawn_cutoff(G_tiny):
+    G, B = G_tiny, 3
+    z = torch.randn(B, G.z_dim, generator=seeded(3))
+    c = torch.randn(B, 25, generator=seeded(4))
+    w1 = G.mapping(z, c)[:, 0]  # [B, w_dim]: the first latent's w
+    cutoffs = set()
+    for seed in range(12):
+        gen = seeded(seed)
+        ws = GANLoss(G, None, LossConfig(style_mixing_prob=1.0), generator=gen).mapping(z, c)
+        ref = seeded(seed)
+        cutoff = int(torch.randint(1, G.num_ws, (), generator=ref))
+        torch.rand((), generator=ref)  # the probability draw (< 1: always mixed)
+        z2 = torch.randn(z.shape, generator=ref)
+        assert same_state(gen, ref)
+        w2 = G.mapping(z2, c)[:, 0]
+        assert (w1 - w2).abs().min() > 0
+        assert ws.shape == (B, G.num_ws, G.w_dim)
+        for layer in range(G.num_ws):
+            want = w1 if layer < cutoff else w2
+            assert_near(ws[:, layer], want, rtol=1e-6, atol=1e-6, msg=f"seed {seed} layer {layer}")
+        cutoffs.add(cutoff)
+    assert cutoffs == {1, 2, 3, 4}  # every cutoff in [1, num_ws) was exercised
+
+
+def test_style_mixing_probability_draw_and_prob_zero(G_tiny):
+    G, B = G_tiny, 2
+    z = torch.randn(B, G.z_dim, generator=seeded(8))
+    c = torch.randn(B, 25, generator=seeded(9))
+    w1 = G.mapping(z, c)
+    # prob 0: the first latent everywhere and no random draw at all
+    gen = seeded(0)
+    ws = GANLoss(G, None, LossConfig(style_mixing_prob=0.0), generator=gen).mapping(z, c)
+    assert torch.equal(ws, w1) and same_state(gen, seeded(0))
+    # prob 0.5: mixed exactly when the second draw is < 0.5; the second z is drawn only then
+    branches = set()
+    for seed in range(10):
+        gen = seeded(seed)
+        ws = GANLoss(G, None, LossConfig(style_mixing_prob=0.5), generator=gen).mapping(z, c)
+        ref = seeded(seed)
+        cutoff = int(torch.randint(1, G.num_ws, (), generator=ref))
+        mixed = float(torch.rand((), generator=ref)) < 0.5
+        if mixed:
+            w2 = G.mapping(torch.randn(z.shape, generator=ref), c)
+            want = torch.cat([w1[:, :cutoff], w2[:, cutoff:]], 1)
+        else:
+            want = w1
+        assert same_state(gen, ref)
+        assert_near(ws, want, rtol=1e-6, atol=1e-6)
+        branches.add(mixed)
+    assert branches == {True, False}
+
+
+# ---------------------------------------------------------------------------------------------------
+# 3. Generator pose conditioning swap
+
+
+def test_conditioning_cameras_uses_the_rolled_camera_exactly_where_draw_below_prob():
+    B, prob = 9, 0.6
+    c = torch.randn(B, 25, generator=seeded(0))
+    draw = torch.rand((B, 1), generator=seeded(1))
+    draw[0, 0], draw[1, 0] = prob, prob - 1e-6  # the boundary: equal keeps its own camera
+    out = conditioning_cameras(c, prob, draw)
+    assert torch.equal(out, hand_swap(c, prob, draw))
+    swapped = [i for i in range(B) if float(draw[i, 0]) < prob]
+    assert 0 < len(swapped) < B and 1 in swapped and 0 not in swapped
+    assert torch.equal(conditioning_cameras(c, 0.0, draw), c)
+    assert torch.equal(conditioning_cameras(c, 1.0 + 1e-6, draw), c[[B - 1] + list(range(B - 1))])
+    assert torch.equal(conditioning_cameras(c, None, draw), torch.zeros(B, 25))
+
+
+@pytest.mark.parametrize("p, fade_kimg", [(0.2, 3.0), (0.5, 1.0), (0.0, 2.0)])
+def test_swapping_prob_fades_linearly_from_one(p, fade_kimg):
+    cfg = LossConfig(gpc_reg_prob=p, gpc_reg_fade_kimg=fade_kimg)
+    full = int(fade_kimg * 1000)
+    for nimg, want in [(0, 1.0), (full // 4, 1 - 0.25 * (1 - p)), (full // 2, (1 + p) / 2), (full, p),
+                       (10 * full, p)]:
+        assert swapping_prob(cfg, nimg) == pytest.approx(want, abs=1e-12), nimg
+    assert swapping_prob(LossConfig(gpc_reg_prob=p, gpc_reg_fade_kimg=0), 0) == pytest.approx(p)
+    assert swapping_prob(LossConfig(gpc_reg_prob=None), 123) is None
+
+
+@pytest.mark.parametrize("gpc", [0.25, None])
+def test_run_G_maps_the_swapped_cameras_and_renders_the_real_ones(gpc):
+    B = 16
+    cfg = LossConfig(gpc_reg_prob=gpc, gpc_reg_fade_kimg=2, style_mixing_prob=0)
+    G = StubG()
+    z = torch.randn(B, G.z_dim)
+    c = torch.randn(B, 25, generator=seeded(2))
+    gen = seeded(4)
+    GANLoss(G, None, cfg, generator=gen).run_G(z, c, cur_nimg=1000)  # half way: prob (1 + 0.25) / 2
+    ref = seeded(4)
+    if gpc is None:
+        want = torch.zeros(B, 25)
+    else:
+        prob = (1 + gpc) / 2
+        draw = torch.rand((B, 1), generator=ref)
+        want = hand_swap(c, prob, draw)
+        n = int((draw < prob).sum())
+        assert 0 < n < B
+    assert same_state(gen, ref)
+    (k0, mapped), (k1, rendered) = G.calls
+    assert (k0, k1) == ("mapping", "synthesis")
+    assert torch.equal(mapped, want)
+    assert torch.equal(rendered, c)
+
+
+# ---------------------------------------------------------------------------------------------------
+# 4. Blur fade
+
+
+def blur_reference(img: torch.Tensor, sigma: float) -> np.ndarray:
+    """Explicit 2-D zero-padded convolution with the outer product of the normalized taps
+    2^-((t / sigma)^2), t in [-floor(3 sigma), floor(3 sigma)], in float64 numpy loops."""
+    x = img.detach().double().numpy()
+    r = int(math.floor(3 * sigma))
+    taps = np.array([2.0 ** (-((t / sigma) ** 2)) for t in range(-r, r + 1)])
+    taps /= taps.sum()
+    B, C, H, W = x.shape
+    out = np.zeros_like(x)
+    for i in range(H):
+        for j in range(W):
+            acc = np.zeros((B, C))
+            for a in range(-r, r + 1):
+                for b in range(-r, r + 1):
+                    if 0 <= i + a < H and 0 <= j + b < W:  # zero padding outside
+                        acc += taps[a + r] * taps[b + r] * x[:, :, i + a, j + b]
+            out[:, :, i, j] = acc
+    return out
+
+
+@pytest.mark.parametrize("sigma", [0.5, 1.0, 1.3, 2.2])
+def test_gaussian_blur_equals_explicit_float64_convolution(sigma):
+    img = torch.randn(2, 3, 7, 9, generator=seeded(int(sigma * 10)))
+    out = gaussian_blur(img, sigma)
+    assert out.shape == img.shape
+    want = blur_reference(img, sigma)
+    np.testing.assert_allclose(out.double().numpy(), want, rtol=1e-5, atol=1e-6)
+    # border pixels (where the zero padding enters) get their own explicit check
+    for i, j in [(0, 0), (0, 8), (6, 0), (6, 8), (3, 0), (0, 4)]:
+        np.testing.assert_allclose(out[:, :, i, j].double().numpy(), want[:, :, i, j], rtol=1e-5, atol=1e-6)
+    # the mass lost at a corner is what zero padding predicts (not renormalized per pixel)
+    ones = gaussian_blur(torch.ones(1, 1, 7, 9), sigma)
+    np.testing.assert_allclose(ones.double().numpy(), blur_reference(torch.ones(1, 1, 7, 9), sigma), rtol=1e-5)
+    r = int(math.floor(3 * sigma))
+    taps = [2.0 ** (-((t / sigma) ** 2)) for t in range(-r, r + 1)]
+    corner = sum(taps[r:]) ** 2 / sum(taps) ** 2
+    assert float(ones[0, 0, 0, 0]) == pytest.approx(corner, rel=1e-5)
+
+
+def test_gaussian_blur_below_one_third_is_identity():
+    img = torch.randn(1, 3, 5, 5)
+    assert torch.equal(gaussian_blur(img, 0.33), img)
+
+
+def test_blur_sigma_fade_hand_values():
+    cfg = LossConfig(blur_init_sigma=4.0, blur_fade_kimg=0.5)
+    for nimg, want in [(0, 4.0), (125, 3.0), (250, 2.0), (500, 0.0), (10 ** 6, 0.0)]:
+        assert blur_sigma(cfg, nimg) == pytest.approx(want, abs=1e-12), nimg
+    assert blur_sigma(LossConfig(blur_init_sigma=4.0, blur_fade_kimg=0), 0) == 0
+
+
+class RecordingD(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def forward(self, img, c):
+        self.seen.append((img, c))
+        return img["image"].sum([1, 2, 3])[:, None]
+
+
+def test_run_D_blurs_only_the_final_image():
+    cfg = LossConfig(blur_init_sigma=2.6, blur_fade_kimg=1.0)  # at 500 images: sigma 1.3, radius 3
+    image = torch.randn(2, 3, 8, 8, generator=seeded(0))
+    raw = torch.randn(2, 3, 4, 4, generator=seeded(1))
+    c = torch.randn(2, 25)
+    D = RecordingD()
+    loss = GANLoss(None, D, cfg)
+    loss.run_D({"image": image, "image_raw": raw}, c, cur_nimg=500)
+    seen, seen_c = D.seen[-1]
+    np.testing.assert_allclose(seen["image"].double().numpy(), blur_reference(image, 1.3), rtol=1e-5, atol=1e-6)
+    assert torch.equal(seen["image_raw"], raw) and torch.equal(seen_c, c)
+    loss.run_D({"image": image, "image_raw": raw}, c, cur_nimg=1000)  # faded out: nothing blurred
+    assert torch.equal(D.seen[-1][0]["image"], image) and torch.equal(D.seen[-1][0]["image_raw"], raw)
+
+
+# ---------------------------------------------------------------------------------------------------
+# 5. EMA
+
+
+@pytest.mark.parametrize("cur_nimg, batch, ema_kimg, rampup, ema_nimg", [
+    (1000, 4, 10.0, 0.05, 50.0),  # ramp-up limits: min(10000, 1000 * 0.05)
+    (10 ** 6, 8, 0.02, 0.05, 20.0),  # ema_kimg limits: min(20, 50000)
+    (0, 4, 0.1, None, 100.0),  # no ramp-up
+    (0, 4, 10.0, 0.05, 0.0),  # ramp-up at 0 images: beta = 0.5 ** (4 / 1e-8) = 0, a plain copy
+])
+def test_update_ema_parameters_and_every_buffer(cur_nimg, batch, ema_kimg, rampup, ema_nimg):
+    G, G_ema = tiny_generator(0), tiny_generator(1)
+    with torch.no_grad():
+        for i, p in enumerate(G_ema.parameters()):
+            p.add_(torch.randn(p.shape, generator=seeded(i)))  # every parameter differs from G's
+        G.backbone.mapping.w_avg.copy_(torch.linspace(-3.0, 5.0, G.w_dim))
+        for i, (name, b) in enumerate(G.named_buffers()):
+            if name != "backbone.mapping.w_avg":
+                b.add_(0.5 + i)  # distinctive: no G_ema buffer equals it before the update
+    G.neural_rendering_resolution = 24
+    before_p = {k: v.detach().double().clone() for k, v in G.named_parameters()}
+    before_e = {k: v.detach().double().clone() for k, v in G_ema.named_parameters()}
+    G_buffers = {k: v.clone() for k, v in G.named_buffers()}
+    for k, b in G_ema.named_buffers():
+        assert not torch.equal(b, G_buffers[k]), k
+
+    update_ema(G_ema, G, cur_nimg=cur_nimg, batch=batch, ema_kimg=ema_kimg, ema_rampup=rampup)
+
+    beta = 0.5 ** (batch / max(ema_nimg, 1e-8))
+    assert 0 <= beta < 1
+    for k, e in G_ema.named_parameters():
+        want = before_p[k] + (before_e[k] - before_p[k]) * beta
+        scale = float(before_p[k].abs().max() + before_e[k].abs().max())  # float32 rounding of the lerp's inputs
+        assert_near(e.detach().double(), want, rtol=1e-6, atol=1e-6 * scale, msg=k)
+    for k, p in G.named_parameters():
+        assert torch.equal(p.detach().double(), before_p[k]), k  # G itself untouched
+    ema_buffers = dict(G_ema.named_buffers())
+    assert ema_buffers.keys() == G_buffers.keys() and "backbone.mapping.w_avg" in ema_buffers
+    for k, b in G_buffers.items():
+        assert torch.equal(ema_buffers[k], b), k
+    assert torch.equal(ema_buffers["backbone.mapping.w_avg"], torch.linspace(-3.0, 5.0, G.w_dim))
+    assert G_ema.neural_rendering_resolution == 24
+
+
+def test_update_ema_beta_hand_value():
+    """One scalar parameter: p_ema' = p + (p_ema - p) * 0.5 ** (batch / ema_nimg), written out."""
+    G, E = torch.nn.Linear(1, 1, bias=False), torch.nn.Linear(1, 1, bias=False)
+    with torch.no_grad():
+        G.weight.fill_(2.0)
+        E.weight.fill_(-1.0)
+    update_ema(E, G, cur_nimg=2000, batch=6, ema_kimg=0.3, ema_rampup=0.1)  # ema_nimg = min(300, 200) = 200
+    assert float(E.weight.detach()) == pytest.approx(2.0 - 3.0 * 0.5 ** (6 / 200), rel=1e-6)
