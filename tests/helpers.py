@@ -29,8 +29,9 @@ def lookat_labels(yaws, pitch=math.pi / 2, radius=2.7, focal=4.2647, lookat=(0.0
     rows = []
     for yaw in yaws:
         phi = math.acos(1 - 2 * pitch / math.pi)
+        # EG3D's LookAtPoseSampler: on the sphere around the origin, turned toward lookat (not moved by it)
         pos = torch.tensor([radius * math.sin(phi) * math.cos(math.pi - yaw), radius * math.cos(phi),
-                            radius * math.sin(phi) * math.sin(math.pi - yaw)]) + torch.tensor(lookat)
+                            radius * math.sin(phi) * math.sin(math.pi - yaw)])
         forward = torch.nn.functional.normalize(torch.tensor(lookat) - pos, dim=0)
         right = -torch.nn.functional.normalize(torch.linalg.cross(torch.tensor([0.0, 1.0, 0.0]), forward), dim=0)
         up = torch.linalg.cross(forward, right)

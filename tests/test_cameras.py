@@ -26,6 +26,12 @@ def test_rotation_orthonormal_and_hand_case():
     m0 = lookat_pose(0.0, math.pi / 2, 2.0, lookat=(0.0, 0.0, 0.0))
     torch.testing.assert_close(m0[:3, 3], torch.tensor([-2.0, 0.0, 0.0]), atol=1e-5, rtol=0)
     torch.testing.assert_close(m0[:3, 2], torch.tensor([1.0, 0.0, 0.0]), atol=1e-5, rtol=0)
+    # the look-at point turns the camera but does not move it (EG3D's LookAtPoseSampler)
+    m1 = lookat_pose(math.pi / 2, math.pi / 2, 2.7, lookat=(0.0, 0.0, 0.2))
+    torch.testing.assert_close(m1[:3, 3], torch.tensor([0.0, 0.0, 2.7]), atol=1e-5, rtol=0)
+    m2 = lookat_pose(math.pi / 2, math.pi / 2, 2.7, lookat=(0.0, 0.3, 0.0))
+    torch.testing.assert_close(m2[:3, 2], torch.nn.functional.normalize(torch.tensor([0.0, 0.3, -2.7]), dim=0),
+                               atol=1e-5, rtol=0)
     # the test helper builds the same labels independently
     c = make_label(lookat_pose(torch.tensor([1.4]), math.pi / 2, 2.7, (0.0, 0.0, 0.2)), intrinsics())
     torch.testing.assert_close(c, lookat_labels([1.4]), atol=1e-5, rtol=0)

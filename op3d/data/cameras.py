@@ -25,8 +25,10 @@ def lookat_pose(yaw: torch.Tensor | float, pitch: torch.Tensor | float, radius: 
                 lookat=(0.0, 0.0, 0.0)) -> torch.Tensor:
     """LookAtPoseSampler without noise: yaw = h, pitch = v in radians, frontal = (pi/2, pi/2).
 
-    phi = arccos(1 - 2 v / pi); position = r (sin(phi) cos(pi - h), cos(phi), sin(phi) sin(pi - h)) + lookat,
-    looking at `lookat`. Returns cam2world [..., 4, 4] (float32).
+    phi = arccos(1 - 2 v / pi); position = r (sin(phi) cos(pi - h), cos(phi), sin(phi) sin(pi - h)) on the sphere
+    of radius r around the ORIGIN, looking at `lookat` (EG3D's camera_utils.LookAtPoseSampler: the look-at point
+    turns the camera but does not move it, so with FFHQ's pivot (0, 0, 0.2) the frontal camera is at z = 2.7).
+    Returns cam2world [..., 4, 4] (float32).
     """
     yaw = torch.as_tensor(yaw, dtype=torch.float64)
     pitch = torch.as_tensor(pitch, dtype=torch.float64)
@@ -35,7 +37,7 @@ def lookat_pose(yaw: torch.Tensor | float, pitch: torch.Tensor | float, radius: 
     phi = torch.arccos((1 - 2 * pitch / math.pi).clamp(-1 + eps, 1 - eps))
     target = torch.tensor(lookat, dtype=torch.float64)
     origin = torch.stack([radius * torch.sin(phi) * torch.cos(math.pi - yaw), radius * torch.cos(phi),
-                          radius * torch.sin(phi) * torch.sin(math.pi - yaw)], dim=-1) + target
+                          radius * torch.sin(phi) * torch.sin(math.pi - yaw)], dim=-1)
     forward = torch.nn.functional.normalize(target - origin, dim=-1)
     up = torch.tensor([0.0, 1.0, 0.0], dtype=torch.float64).expand_as(forward)
     right = -torch.nn.functional.normalize(torch.linalg.cross(up, forward, dim=-1), dim=-1)
