@@ -56,6 +56,30 @@ def test_stratified_depths_deterministic_and_jittered():
     torch.testing.assert_close(d[0, 1, :, 0], torch.tensor([2.0, 3.0, 4.0]))
 
 
+def test_disparity_space_sampling_is_uniform_in_inverse_depth():
+    """EG3D's disparity_space_sampling: S samples at t = k / (S - 1) + jitter / (S - 1) with depth
+    1 / ((1 - t) / start + t / end): equally spaced in 1 / depth (hand values for start 2, end 4)."""
+    d = stratified_depths(2.0, 4.0, 1, 1, 3, 0.0, disparity_space=True)[0, 0, :, 0]
+    torch.testing.assert_close(d, torch.tensor([2.0, 1 / (0.5 / 2 + 0.5 / 4), 4.0]))
+    inv = 1 / stratified_depths(2.0, 4.0, 1, 1, 5, 0.5, disparity_space=True)[0, 0, :, 0].double()
+    steps = inv[1:] - inv[:-1]
+    torch.testing.assert_close(steps, torch.full_like(steps, (1 / 4 - 1 / 2) / 4))  # uniform in 1 / depth
+    assert abs(float(inv[0]) - (0.5 - 0.5 * 0.25 / 4)) < 1e-6  # jitter 0.5 moves t by half a step
+    # and the renderer uses it when asked
+    opts = RenderOptions(depth_resolution=4, depth_resolution_importance=0, ray_start=2.0, ray_end=4.0,
+                         disparity_space_sampling=True)
+    seen = []
+
+    def field(points, _dirs):
+        seen.append(points)
+        return {"rgb": torch.zeros(*points.shape[:2], 3), "sigma": torch.zeros(*points.shape[:2], 1)}
+
+    origin, direction = torch.zeros(1, 1, 3), torch.tensor([[[0.0, 0.0, 1.0]]])
+    render(field, origin, direction, opts, deterministic=True)
+    z = seen[0][0, :, 2].double()
+    torch.testing.assert_close(1 / z[1:] - 1 / z[:-1], torch.full((3,), (1 / 4 - 1 / 2) / 3, dtype=torch.float64))
+
+
 def naive_sample_pdf(bins, weights, u, eps=1e-5):
     w = [x + eps for x in weights]
     total = sum(w)
