@@ -417,3 +417,19 @@ def test_update_ema_beta_hand_value():
         E.weight.fill_(-1.0)
     update_ema(E, G, cur_nimg=2000, batch=6, ema_kimg=0.3, ema_rampup=0.1)  # ema_nimg = min(300, 200) = 200
     assert float(E.weight.detach()) == pytest.approx(2.0 - 3.0 * 0.5 ** (6 / 200), rel=1e-6)
+
+
+def test_w_avg_tracks_the_batch_mean_with_momentum():
+    """MappingNetwork(update_emas=True): w_avg <- mean_batch(w) + (w_avg - mean_batch(w)) * 0.998 (StyleGAN2),
+    from the w before truncation; without update_emas it stays."""
+    G = tiny_generator()
+    m = G.backbone.mapping
+    m.w_avg.copy_(torch.linspace(-1, 1, m.w_avg.numel()))
+    before = m.w_avg.clone().double()
+    z, c = torch.randn(5, G.z_dim, generator=seeded(3)), torch.zeros(5, 25)
+    with torch.no_grad():
+        w = m(z, c)[:, 0].double()  # no update
+        assert torch.equal(m.w_avg.double(), before)
+        m(z, c, truncation_psi=0.5, update_emas=True)
+    expected = w.mean(0) + (before - w.mean(0)) * 0.998
+    assert_near(m.w_avg, expected, rtol=1e-5, atol=1e-6, msg="w_avg")
