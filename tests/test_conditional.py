@@ -103,6 +103,20 @@ def test_field_without_residual_is_the_mesh_sdf_and_maps_vertices_to_rest():
                                atol=2e-5)
 
 
+def test_field_sdf_is_the_mesh_sdf_plus_the_scaled_residual():
+    """With the untouched (random) decoder: sdf = mesh_sdf + residual_scale * residual, density from that sdf."""
+    G = tiny_conditional()
+    body = pose_bodies(procedural_body(num_betas=10), params_for(1, seed=4))
+    ws = G.mapping(torch.randn(1, G.z_dim), torch.zeros(1, 25))
+    pts = torch.rand(1, 200, 3) * 2.4 - 1.2
+    with torch.no_grad():
+        out = G.field(G.planes(ws), ws=ws, body=body)(pts, None)
+        ref = mesh_sdf(pts, body.vertices, body.faces, method="brute")
+    assert float(out["residual"].abs().mean()) > 1e-2  # the residual is not negligible here
+    assert G.residual_scale == 0.05
+    torch.testing.assert_close(out["sdf"][..., 0], ref + 0.05 * out["residual"][..., 0], rtol=0, atol=1e-5)
+
+
 def ray_cast_depth(origins, dirs, verts, faces):
     """Nearest ray-triangle hit (Moller-Trumbore) per ray, float64: origins/dirs [R, 3] -> t [R] (inf if none)."""
     tri = verts[faces].double()

@@ -167,3 +167,11 @@ def test_legacy_marcher_against_a_hand_computation():
     total = w0 + w1
     assert math.isclose(float(rgb), (0.2 * w0 + 0.6 * w1 + 1 - total) * 2 - 1, abs_tol=1e-6)
     assert math.isclose(float(depth), (2.0 * w0 + 2.5 * (w1 + 1 - total)) / total, abs_tol=1e-6)
+    # an almost empty ray: the leftover weight 1 - sum w sits on the last sample, so the depth runs far past the
+    # last sample and is clamped there (averaging the weights alone would give about 2.0), colour goes white
+    dens = torch.tensor([1e-3, 1e-20]).reshape(1, 1, 2, 1)
+    rgb, depth, w = ray_march_samples(colors, dens, depths)
+    w0 = 1 - math.exp(-1e-3 * 0.5)
+    assert math.isclose(float(w.sum()), w0, rel_tol=1e-4)
+    assert math.isclose(float(depth), 2.5, abs_tol=1e-6)
+    assert math.isclose(float(rgb), (0.2 * w0 + 1 - w0) * 2 - 1, abs_tol=1e-6)

@@ -80,6 +80,25 @@ def test_disparity_space_sampling_is_uniform_in_inverse_depth():
     torch.testing.assert_close(1 / z[1:] - 1 / z[:-1], torch.full((3,), (1 / 4 - 1 / 2) / 3, dtype=torch.float64))
 
 
+def test_rays_that_miss_the_box_borrow_eg3d_bounds():
+    """ray_start = 'auto': a ray that misses the box is sampled between the smallest and the LARGEST ENTRY
+    distance of the rays that hit (EG3D: ray_end[~valid] = ray_start[valid].max())."""
+    opts = RenderOptions(depth_resolution=5, depth_resolution_importance=0, ray_start="auto", ray_end="auto",
+                         box_warp=1.0)
+    seen = []
+
+    def field(points, _dirs):
+        seen.append(points)
+        return {"rgb": torch.zeros(*points.shape[:2], 3), "sigma": torch.zeros(*points.shape[:2], 1)}
+
+    origins = torch.tensor([[[0.0, 0.0, 3.0], [0.2, 0.0, 2.0], [5.0, 0.0, 3.0]]])  # enters at 2.5, 1.5; misses
+    dirs = torch.tensor([[[0.0, 0.0, -1.0], [0.0, 0.0, -1.0], [0.0, 0.0, -1.0]]])
+    render(field, origins, dirs, opts, deterministic=True)
+    t = 3.0 - seen[0].reshape(3, 5, 3)[2, :, 2]  # depths along the missing ray
+    lo, hi = 1.5, 2.5
+    torch.testing.assert_close(t, lo + (torch.arange(5) + 0.5) * (hi - lo) / 4)
+
+
 def naive_sample_pdf(bins, weights, u, eps=1e-5):
     w = [x + eps for x in weights]
     total = sum(w)

@@ -24,7 +24,7 @@ COND = ["test_conditional.py", "test_conditional_legacy.py"]
 REND = ["test_rendering.py", "test_known_geometry.py", "test_generator.py", "test_conditional_legacy.py"]
 MET = ["test_metrics_math.py", "test_fid.py", "test_metrics_pr_is.py", "test_inception_reference.py",
        "test_reprojection.py"]
-TRAIN = ["test_training_units.py", "test_training_hand.py", "test_training.py"]
+TRAIN = ["test_training_hand.py", "test_training_units.py"]
 SHAPES = ["test_shapes.py", "test_known_geometry.py"]
 SAMP = ["test_sampling.py", "test_known_geometry.py", "test_shapes.py"]
 
@@ -47,8 +47,8 @@ MUTANTS = [
      NET, "ToRGB / plane head gain"),
     ("networks/decoder.py", "rgb = torch.sigmoid(x[..., 1:]) * (1 + 2 * 0.001) - 0.001",
      "rgb = torch.sigmoid(x[..., 1:])", NET, "decoder colour without MipNeRF widening"),
-    ("networks/decoder.py", "torch.ops.aten.softplus.out(h, 1, 20, out=h)", "torch.ops.aten.softplus.out(h, 2, 20, out=h)",
-     SHAPES + NET, "density-only decoder path with another softplus"),
+    ("networks/decoder.py", "torch.ops.aten.softplus.out(h, 1, 20, out=h)",
+     "torch.ops.aten.softplus.out(h, 2, 20, out=h)", SHAPES + NET, "density-only decoder path with another softplus"),
     ("networks/conditional.py", "return torch.sigmoid(-sdf / beta) / beta", "return torch.sigmoid(sdf / beta) / beta",
      COND, "SDF density sign"),
     ("networks/conditional.py", "sdf = base + self.residual_scale * residual", "sdf = base + residual", COND,
@@ -73,7 +73,7 @@ MUTANTS = [
      "stratified jitter half width"),
     ("rendering/rays.py", "ticks = (torch.arange(resolution, dtype=c.dtype, device=c.device) + 0.5) / resolution",
      "ticks = torch.arange(resolution, dtype=c.dtype, device=c.device) / resolution", REND, "pixel centre offset"),
-    ("rendering/rays.py", "y = (v - cy) / fy", "y = (v - cy) / fx", REND, "fx used for y"),
+    ("rendering/rays.py", "y = (v - cy) / fy\n", "y = (v - cy) / fx\n", REND, "fx used for y"),
     ("rendering/renderer.py", "end = torch.where(valid, end, start[valid].max())",
      "end = torch.where(valid, end, end[valid].max())", REND, "rays that miss the box: EG3D's far bound"),
     ("rendering/marcher.py", "depth_weights = torch.cat([weights[:, :, :-1], weights[:, :, -1:] + (1 - weight_total)"
@@ -96,8 +96,8 @@ MUTANTS = [
      "SWD W2 instead of W1"),
     ("metrics/swd.py", "patches = (patches - patches.mean((0, 1))) / patches.std((0, 1)).clamp_min(1e-8)",
      "patches = patches - patches.mean((0, 1))", MET, "SWD descriptors not normalized"),
-    ("metrics/reprojection.py", "v = K[:, None, 1, 1] * y + K[:, None, 1, 2]", "v = K[:, None, 0, 0] * y + K[:, None, 1, 2]",
-     MET, "reprojection fx for v"),
+    ("metrics/reprojection.py", "v = K[:, None, 1, 1] * y + K[:, None, 1, 2]",
+     "v = K[:, None, 0, 0] * y + K[:, None, 1, 2]", MET, "reprojection fx for v"),
     ("metrics/reprojection.py", "visible = inside & ((seen - dist_b).abs() <= depth_tol * dist_b)", "visible = inside",
      MET, "occlusion test dropped"),
     ("metrics/reprojection.py", "yaw = math.pi / 2 + np.clip(rng.normal(0, 0.3, n), -0.8, 0.8)",
