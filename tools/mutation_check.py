@@ -5,7 +5,10 @@ Each mutant replaces one exact line fragment (it must occur exactly once in its 
 repository (never in the checkout); the mapped test files run with -x; a mutant is killed when they fail. Only
 the mapped files run (the whole suite per mutant would take hours), so the rate is a lower bound.
 
-    python tools/mutation_check.py [--only SUBSTRING] [--out benchmarks/results/mutation_check.json]
+    python tools/mutation_check.py [--only SUBSTRING] [--mutants OTHER_LIST.py] [--out RESULTS.json]
+
+--mutants takes a Python file defining its own MUTANTS list in the same format (the group names NET, COND,
+REND, MET, TRAIN, SHAPES, SAMP are available to it), e.g. a second, independently written set.
 """
 from __future__ import annotations
 
@@ -191,10 +194,16 @@ def run_mutant(repo: Path, pristine: Path, mutant: tuple, timeout: int) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", default=None, help="run mutants whose file or note contains this")
+    ap.add_argument("--mutants", default=None, help="a .py file defining another MUTANTS list")
     ap.add_argument("--timeout", type=int, default=900)
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "mutation_check.json"))
     args = ap.parse_args()
-    chosen = [m for m in MUTANTS if args.only is None or args.only in m[0] or args.only in m[4]]
+    mutants = MUTANTS
+    if args.mutants:
+        scope = {k: v for k, v in globals().items() if k in ("NET", "COND", "REND", "MET", "TRAIN", "SHAPES", "SAMP")}
+        exec(compile(Path(args.mutants).read_text(), args.mutants, "exec"), scope)  # a list written by us
+        mutants = scope["MUTANTS"]
+    chosen = [m for m in mutants if args.only is None or args.only in m[0] or args.only in m[4]]
     with tempfile.TemporaryDirectory(prefix="op3d-mutants-") as tmp:
         repo = scratch_copy(Path(tmp))
         pristine = Path(tmp) / "pristine"
