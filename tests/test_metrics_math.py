@@ -60,6 +60,23 @@ def test_swd_same_distribution_small_different_structure_large():
     assert d_other[0] > 2 * d_same[0] and sum(d_other) > sum(d_same), (d_same, d_other)
 
 
+def test_swd_descriptors_are_normalized_per_set_and_channel():
+    """ProGAN normalizes each set's descriptors per channel (mean 0, std 1 over all patches and positions), so a
+    global contrast and brightness change of one set leaves every level's SWD at 0 (same patch positions: same
+    seed); without the normalization the change is measured."""
+    from op3d.metrics.swd import SWDAccumulator
+
+    images = torch.nn.functional.avg_pool2d(torch.randn(8, 3, 32, 32, generator=torch.Generator().manual_seed(1)),
+                                            3, 1, 1)
+    a, b = SWDAccumulator(levels=3, per_image=64, seed=5), SWDAccumulator(levels=3, per_image=64, seed=5)
+    a.add(images)
+    b.add(images * 3 + 0.5)
+    level = a.level(0).reshape(-1, 49, 3)
+    torch.testing.assert_close(level.mean((0, 1)), torch.zeros(3, dtype=torch.float64), atol=1e-9, rtol=0)
+    torch.testing.assert_close(level.std((0, 1)), torch.ones(3, dtype=torch.float64), atol=1e-9, rtol=0)
+    assert max(a.distance(b, num_projections=64)) < 1e-3
+
+
 def test_folder_dataset_cache_key_follows_file_contents(tmp_path):
     """Replacing an image in a folder dataset must invalidate cached real statistics (the key used to be the
     folder's own size and time)."""

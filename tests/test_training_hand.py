@@ -433,3 +433,34 @@ def test_w_avg_tracks_the_batch_mean_with_momentum():
         m(z, c, truncation_psi=0.5, update_emas=True)
     expected = w.mean(0) + (before - w.mean(0)) * 0.998
     assert_near(m.w_avg, expected, rtol=1e-5, atol=1e-6, msg="w_avg")
+
+
+class _MeanD(torch.nn.Module):
+    """A stand-in discriminator: a scaled mean of both images (any resolution)."""
+
+    def __init__(self):
+        super().__init__()
+        self.scale = torch.nn.Parameter(torch.ones(()))
+
+    def forward(self, img, c):
+        return self.scale * (img["image"].mean([1, 2, 3]) + img["image_raw"].float().mean([1, 2, 3]))[:, None]
+
+
+def test_the_discriminator_phase_tracks_w_avg_of_the_fakes():
+    """Dmain renders its fakes with update_emas=True, so G's w_avg moves toward the batch's mean w (the average
+    truncation uses); the generator phase leaves it alone."""
+    G = tiny_generator()
+    m = G.backbone.mapping
+    m.w_avg.copy_(torch.linspace(-1, 1, m.w_avg.numel()))
+    cfg = LossConfig(gpc_reg_prob=None, style_mixing_prob=0.0, blur_fade_kimg=0, r1_gamma=0.0,
+                     neural_rendering_resolution_initial=16)
+    loss = GANLoss(G, _MeanD(), cfg, generator=seeded(0), noise_mode="const")
+    z, c, real = torch.randn(3, G.z_dim, generator=seeded(1)), torch.zeros(3, 25), torch.zeros(3, 3, 64, 64)
+    before = m.w_avg.clone()
+    loss.accumulate_gradients("Gmain", real, c, z, c, gain=1.0, cur_nimg=0)
+    assert torch.equal(m.w_avg, before)
+    with torch.no_grad():
+        w = m(z, torch.zeros_like(c))[:, 0].double()  # gpc_reg_prob None: the mapping sees zero cameras
+    loss.accumulate_gradients("Dmain", real, c, z, c, gain=1.0, cur_nimg=0)
+    expected = w.mean(0) + (before.double() - w.mean(0)) * 0.998
+    assert_near(m.w_avg, expected, rtol=1e-5, atol=1e-6, msg="w_avg after Dmain")

@@ -103,7 +103,7 @@ MUTANTS = [
      "v = K[:, None, 0, 0] * y + K[:, None, 1, 2]", MET, "reprojection fx for v"),
     ("metrics/reprojection.py", "visible = inside & ((seen - dist_b).abs() <= depth_tol * dist_b)", "visible = inside",
      MET, "occlusion test dropped"),
-    ("metrics/reprojection.py", "yaw = math.pi / 2 + np.clip(rng.normal(0, 0.3, n), -0.8, 0.8)",
+    ("metrics/run.py", "yaw = math.pi / 2 + np.clip(rng.normal(0, 0.3, n), -0.8, 0.8)",
      "yaw = math.pi / 2 + np.clip(rng.normal(0, 0.15, n), -0.8, 0.8)", MET, "random-camera yaw spread"),
     # training
     ("training/loss.py", "total = total + (penalty * (self.cfg.r1_gamma / 2)).mean()",
