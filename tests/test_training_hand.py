@@ -464,3 +464,16 @@ def test_the_discriminator_phase_tracks_w_avg_of_the_fakes():
     loss.accumulate_gradients("Dmain", real, c, z, c, gain=1.0, cur_nimg=0)
     expected = w.mean(0) + (before.double() - w.mean(0)) * 0.998
     assert_near(m.w_avg, expected, rtol=1e-5, atol=1e-6, msg="w_avg after Dmain")
+
+
+def test_lazy_regularization_phases_and_gains():
+    """StyleGAN2's lazy regularization: main phases every step with gain 1, Greg every G_reg_interval steps and Dreg
+    every D_reg_interval steps with the interval as gain; no interval: one combined phase per step."""
+    from op3d.training.loop import TrainConfig, _phases
+
+    G, D = torch.nn.Linear(1, 1), torch.nn.Linear(1, 1)
+    cfg = TrainConfig(outdir="x", data=None, G_reg_interval=4, D_reg_interval=16)
+    got = [(name, interval) for name, _, _, interval in _phases(G, D, "optG", "optD", cfg)]
+    assert got == [("Gmain", 1), ("Greg", 4), ("Dmain", 1), ("Dreg", 16)]
+    cfg = TrainConfig(outdir="x", data=None, G_reg_interval=None, D_reg_interval=16)
+    assert [(n, i) for n, _, _, i in _phases(G, D, "optG", "optD", cfg)][:1] == [("Gboth", 1)]
