@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 import torch
-from helpers import run_cli, tiny_generator_kwargs
+from helpers import run_cli, tiny_generator, tiny_generator_kwargs
 from PIL import Image
 
 from op3d.io.checkpoint import save_pretrained
@@ -90,3 +90,22 @@ def test_metrics_cli(checkpoint, tmp_path, capsys):
     assert (tmp_path / "metric-swd.jsonl").is_file() and (tmp_path / "metric-reproj.jsonl").is_file()
     code, _, err = run_cli(["metrics", "--network", str(checkpoint), "--metrics", "fid50k_full"], capsys)
     assert code == 1 and "Inception detector" in err
+
+
+def test_video_orbit_follows_gen_videos():
+    """EG3D's gen_videos.py orbit: yaw pi/2 + 0.35 sin(2 pi t), pitch pi/2 - 0.05 + 0.25 cos(2 pi t) on the
+    radius around the origin, looking at the pivot; camera positions from the LookAt formula written out."""
+    import math
+
+    from op3d.sampling.video import orbit_label
+
+    G = tiny_generator()
+    radius = G.rendering_kwargs["avg_camera_radius"]
+    for t in (0.0, 0.25, 0.6):
+        yaw = math.pi / 2 + 0.35 * math.sin(2 * math.pi * t)
+        pitch = math.pi / 2 - 0.05 + 0.25 * math.cos(2 * math.pi * t)
+        phi = math.acos(1 - 2 * pitch / math.pi)
+        want = torch.tensor([radius * math.sin(phi) * math.cos(math.pi - yaw), radius * math.cos(phi),
+                             radius * math.sin(phi) * math.sin(math.pi - yaw)])
+        got = orbit_label(G, t)[0, :16].reshape(4, 4)[:3, 3]
+        torch.testing.assert_close(got, want, atol=1e-5, rtol=0)

@@ -156,9 +156,9 @@ MUTANTS = [
     ("sampling/video.py", "f = t - math.floor(t)", "f = 0.5", SAMP, "no interpolation between keys"),
     ("sampling/video.py", "pitch = math.pi / 2 - 0.05 + pitch_range * math.cos(2 * math.pi * phase)",
      "pitch = math.pi / 2 - 0.05 + pitch_range * math.sin(2 * math.pi * phase)", SAMP, "orbit phase"),
-    ("data/cameras.py", "return make_label(lookat_pose(torch.tensor([yaw]), torch.tensor([pitch]), radius, pivot),",
+    ("sampling/video.py", "return make_label(lookat_pose(torch.tensor([yaw]), torch.tensor([pitch]), radius, pivot),",
      "return make_label(lookat_pose(torch.tensor([pitch]), torch.tensor([yaw]), radius, pivot),", SAMP,
-     "yaw and pitch swapped"),
+     "orbit yaw and pitch swapped"),
 ]
 
 
