@@ -134,3 +134,22 @@ def test_torchscript_detectors_follow_nvidias_calling_convention(tmp_path):
         load_vgg16(tmp_path / "missing.pt")
     with pytest.raises(ValueError, match="needs the VGG16 detector"):
         metric_run.check_metric_names(["pr50k3_full"])
+
+
+def test_precision_recall_counts_probes_on_a_ball_boundary():
+    """StyleGAN's improved precision/recall: a probe is inside when its distance is <= a k-NN radius (integer
+    points: exact distances). Reals 0, 1, 2, 3, 4 on a line have 1-NN radius 1; a fake at 5.0 is exactly 1 from
+    the real at 4, a fake at 5.5 is not."""
+    real = np.arange(5, dtype=np.float64)[:, None]
+    p_on, _ = precision_recall(real, np.array([[5.0], [2.5]]), k=1)
+    p_off, _ = precision_recall(real, np.array([[5.5], [2.5]]), k=1)
+    assert (p_on, p_off) == (1.0, 0.5)
+
+
+def test_generated_images_are_quantized_as_stylegan_metrics():
+    """(x * 127.5 + 128).clamp(0, 255) cast to uint8 (truncation): -1 -> 0, 0 -> 128, 1 -> 255 and a value that
+    lands on 100.99 stays 100."""
+    from op3d.metrics.run import to_uint8
+
+    x = torch.tensor([-1.0, 0.0, 1.0, (100.99 - 128) / 127.5, -1.5, 2.0])
+    assert to_uint8(x).tolist() == [0, 128, 255, 100, 0, 255]

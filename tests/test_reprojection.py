@@ -96,6 +96,9 @@ def test_exact_views_with_anisotropic_intrinsics_and_occlusion_reproject_exactly
     ib, db = ray_cast_spheres(cb)
     err, frac = reprojection_error(ia, da, ca, ib, db, cb)
     assert 0.3 < float(frac) < 0.65 and float(err) < 2e-3
+    # the error is a mean over the visible pixels only: a colour offset of B by 0.1 reads as 0.1
+    err_offset, _ = reprojection_error(ia, da, ca, ib + 0.1, db, cb)
+    assert abs(float(err_offset) - 0.1) < 3e-3
     # the occluded pixels exist: A's big-sphere pixels that land inside B's frame but on B's small sphere
     points = backproject(da, ca)
     uv, _ = project(points, cb)

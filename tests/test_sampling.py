@@ -69,6 +69,57 @@ def test_catmull_rom_passes_through_keys():
         torch.testing.assert_close(catmull_rom(keys, float(i)), keys[i])
 
 
+def test_catmull_rom_between_keys_is_the_uniform_cubic():
+    """Closed uniform Catmull-Rom: on [i, i+1] the cubic with p(i) = P_i, p(i+1) = P_{i+1} and tangents
+    (P_{i+1} - P_{i-1}) / 2, (P_{i+2} - P_i) / 2 (cubic Hermite form, float64, wrap-around indices)."""
+    keys = torch.randn(5, 3, dtype=torch.float64)
+    for t in (0.3, 1.5, 4.75):
+        i, f = int(t), t - int(t)
+        p0, p1, p2, p3 = (keys[(i + d) % 5] for d in (-1, 0, 1, 2))
+        m1, m2 = (p2 - p0) / 2, (p3 - p1) / 2
+        h00, h10, h01, h11 = 2 * f**3 - 3 * f**2 + 1, f**3 - 2 * f**2 + f, -2 * f**3 + 3 * f**2, f**3 - f**2
+        torch.testing.assert_close(catmull_rom(keys, t), h00 * p1 + h10 * m1 + h01 * p2 + h11 * m2)
+
+
+def test_video_orbits_once_over_the_whole_video(monkeypatch, tmp_path):
+    """render_video: frame f of keys * frames_per_key is at orbit phase f / total (one orbit per video, as
+    gen_videos.py) and at latent position f / frames_per_key."""
+    pytest.importorskip("imageio.v2")
+    pytest.importorskip("imageio_ffmpeg")
+    import op3d.sampling.video as video
+
+    G = tiny_generator().eval()
+    phases, positions = [], []
+    orbit, interp = video.orbit_label, video.catmull_rom
+    monkeypatch.setattr(video, "orbit_label", lambda G, phase, **kw: phases.append(phase) or orbit(G, phase, **kw))
+    monkeypatch.setattr(video, "catmull_rom", lambda keys, t: positions.append(t) or interp(keys, t))
+    ws = G.mapping(torch.randn(3, G.z_dim), torch.zeros(3, 25)).reshape(3, 1, 1, G.num_ws, -1)
+    video.render_video(G, ws, tmp_path / "v.mp4", frames_per_key=2)
+    assert phases == pytest.approx([f / 6 for f in range(6)]) and positions == pytest.approx([f / 2 for f in range(6)])
+
+
+def test_sample_views_use_the_constant_noise(checkpoint):
+    """Seeds render the same image every time: the per-layer noise is the stored constant (noise_mode 'const'),
+    visible here because the noise strengths are non-zero."""
+    from op3d.sampling.render import render_views
+
+    torch.manual_seed(0)
+    G = Generator(**tiny_generator_kwargs()).eval()
+    with torch.no_grad():
+        for name, p in G.named_parameters():
+            if name.endswith("noise_strength"):
+                p.fill_(0.5)
+    from op3d.sampling.views import view_labels
+
+    ws, cams = seed_ws(G, [1]), view_labels(G, [(0.0, 0.0)])
+    a = render_views(G, ws, cams)["image"]
+    b = render_views(G, ws, cams)["image"]
+    assert torch.equal(a, b)
+    with torch.no_grad():
+        want = G.synthesis(ws, cams, noise_mode="const", deterministic=True)["image"]
+    torch.testing.assert_close(a[0], want)
+
+
 def test_video_is_written_and_readable(checkpoint, tmp_path, capsys):
     imageio = pytest.importorskip("imageio.v2")
     pytest.importorskip("imageio_ffmpeg")

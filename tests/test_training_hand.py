@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from helpers import tiny_generator
+from helpers import lookat_labels, tiny_generator
 
 from op3d.training.loop import update_ema
 from op3d.training.loss import GANLoss, LossConfig, blur_sigma, conditioning_cameras, gaussian_blur, swapping_prob
@@ -455,7 +455,7 @@ def test_the_discriminator_phase_tracks_w_avg_of_the_fakes():
     cfg = LossConfig(gpc_reg_prob=None, style_mixing_prob=0.0, blur_fade_kimg=0, r1_gamma=0.0,
                      neural_rendering_resolution_initial=16)
     loss = GANLoss(G, _MeanD(), cfg, generator=seeded(0), noise_mode="const")
-    z, c, real = torch.randn(3, G.z_dim, generator=seeded(1)), torch.zeros(3, 25), torch.zeros(3, 3, 64, 64)
+    z, c, real = torch.randn(3, G.z_dim, generator=seeded(1)), lookat_labels([1.4, 1.6, 1.8]), torch.zeros(3, 3, 64, 64)
     before = m.w_avg.clone()
     loss.accumulate_gradients("Gmain", real, c, z, c, gain=1.0, cur_nimg=0)
     assert torch.equal(m.w_avg, before)
@@ -477,3 +477,28 @@ def test_lazy_regularization_phases_and_gains():
     assert got == [("Gmain", 1), ("Greg", 4), ("Dmain", 1), ("Dreg", 16)]
     cfg = TrainConfig(outdir="x", data=None, G_reg_interval=None, D_reg_interval=16)
     assert [(n, i) for n, _, _, i in _phases(G, D, "optG", "optD", cfg)][:1] == [("Gboth", 1)]
+
+
+def test_generator_and_fake_discriminator_losses_are_the_non_saturating_logistic_ones():
+    """Gmain: mean softplus(-D(G(z))) (G wants its fakes scored real); Dmain on fakes: mean softplus(D(G(z))).
+    With a deterministic G and a linear stand-in D the logits are reproducible, so the logged values and the
+    sign of D's gradient are checked by hand."""
+    G = tiny_generator()
+    G.deterministic = True
+    cfg = LossConfig(gpc_reg_prob=None, style_mixing_prob=0.0, blur_fade_kimg=0, r1_gamma=0.0,
+                     neural_rendering_resolution_initial=16)
+    D = _MeanD()
+    loss = GANLoss(G, D, cfg, generator=seeded(0), noise_mode="const")
+    z, c = torch.randn(3, G.z_dim, generator=seeded(2)), lookat_labels([1.3, 1.57, 1.9])
+    with torch.no_grad():
+        logits = D(loss.run_G(z, c, cur_nimg=0), c).double()
+    assert bool(torch.isfinite(logits).all()) and float(logits.std()) > 0
+    stats = loss.accumulate_gradients("Gmain", torch.zeros(3, 3, 64, 64), c, z, c, gain=1.0, cur_nimg=0)
+    assert stats["Loss/G/loss"] == pytest.approx(float(torch.nn.functional.softplus(-logits).mean()), rel=1e-5)
+    D.scale.grad = None
+    stats = loss.accumulate_gradients("Dmain", torch.zeros(3, 3, 64, 64), c, z, c, gain=1.0, cur_nimg=0)
+    assert stats["Loss/D/loss_fake"] == pytest.approx(float(torch.nn.functional.softplus(logits).mean()), rel=1e-5)
+    # d/dscale of mean softplus(scale * m) + mean softplus(-scale * 0) (the zero reals score 0)
+    m = logits[:, 0] / float(D.scale)
+    want = (torch.sigmoid(logits[:, 0]) * m).mean()
+    assert float(D.scale.grad) == pytest.approx(float(want), rel=1e-4)
