@@ -153,3 +153,24 @@ def test_generated_images_are_quantized_as_stylegan_metrics():
 
     x = torch.tensor([-1.0, 0.0, 1.0, (100.99 - 128) / 127.5, -1.5, 2.0])
     assert to_uint8(x).tolist() == [0, 128, 255, 100, 0, 255]
+
+
+def test_random_cameras_follow_the_generators_pose_distribution():
+    """fid50k_full_random_cameras' cameras: yaw N(0, 0.3) clipped to 0.8 and pitch N(0, 0.15) clipped to 0.5
+    around the frontal view, on the preset's radius; angles recovered from the camera positions by hand."""
+    from helpers import tiny_generator
+
+    from op3d.metrics.run import random_cameras
+
+    G = tiny_generator()
+    c = random_cameras(G, 4000, np.random.default_rng(0)).double()
+    pos = c[:, [3, 7, 11]].numpy()
+    r = np.linalg.norm(pos, axis=1)
+    assert np.allclose(r, G.rendering_kwargs["avg_camera_radius"], atol=1e-5)
+    pitch = np.arccos(pos[:, 1] / r)  # polar angle phi; EG3D's pitch v = pi (1 - cos phi) / 2
+    v = np.pi * (1 - np.cos(pitch)) / 2 - np.pi / 2
+    yaw = np.pi - np.arctan2(pos[:, 2], pos[:, 0]) - np.pi / 2
+    ref = np.random.default_rng(1)
+    for got, std, clip in ((yaw, 0.3, 0.8), (v, 0.15, 0.5)):
+        want = np.clip(ref.normal(0, std, 400000), -clip, clip).std()
+        assert abs(got.std() - want) < 0.04 * want and np.abs(got).max() <= clip + 1e-6 and abs(got.mean()) < 0.02
