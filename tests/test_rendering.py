@@ -99,6 +99,47 @@ def test_rays_that_miss_the_box_borrow_eg3d_bounds():
     torch.testing.assert_close(t, lo + (torch.arange(5) + 0.5) * (hi - lo) / 4)
 
 
+def test_importance_samples_are_random_in_training_mode_and_fixed_when_deterministic():
+    """Stochastic rendering draws the importance u ~ U[0, 1) (and the stratified jitter) from the generator: two
+    seeds place the fine samples differently, the same seed identically; deterministic mode uses linspace."""
+    opts = RenderOptions(depth_resolution=6, depth_resolution_importance=6, ray_start=2.0, ray_end=3.0)
+
+    def depths_seen(**kw):
+        seen = []
+
+        def field(points, _dirs):
+            seen.append(points[..., 2].clone())
+            z = points[..., 2:3]
+            return {"rgb": torch.zeros(*points.shape[:2], 3), "sigma": 50 * torch.exp(-((z + 0.5) / 0.1) ** 2)}
+
+        render(field, torch.zeros(1, 1, 3), torch.tensor([[[0.0, 0.0, -1.0]]]), opts, **kw)
+        return seen[1]  # the fine pass
+
+    a = depths_seen(generator=torch.Generator().manual_seed(1))
+    b = depths_seen(generator=torch.Generator().manual_seed(2))
+    assert torch.equal(a, depths_seen(generator=torch.Generator().manual_seed(1)))
+    assert not torch.allclose(a, b)
+    fixed = depths_seen(deterministic=True)
+    assert torch.equal(fixed, depths_seen(deterministic=True)) and not torch.allclose(a, fixed)
+
+
+def test_stochastic_importance_quantiles_are_uniform_draws(monkeypatch):
+    """In training mode the inverse-CDF quantiles u handed to importance sampling are U[0, 1) draws from the
+    generator (not linspace): over many rays their mean is 1/2 and variance 1/12."""
+    import op3d.rendering.renderer as renderer
+
+    drawn = []
+    original = renderer.importance_depths
+    monkeypatch.setattr(renderer, "importance_depths", lambda d, w, n, u=None: drawn.append(u) or original(d, w, n, u))
+    opts = RenderOptions(depth_resolution=4, depth_resolution_importance=8, ray_start=2.0, ray_end=3.0)
+    field = lambda p, _d: {"rgb": torch.zeros(*p.shape[:2], 3), "sigma": torch.ones(*p.shape[:2], 1)}
+    render(field, torch.zeros(1, 500, 3), torch.tensor([0.0, 0.0, -1.0]).expand(1, 500, 3), opts,
+           generator=torch.Generator().manual_seed(0))
+    u = drawn[0]
+    assert u is not None and u.shape == (500, 8) and 0 <= float(u.min()) and float(u.max()) < 1
+    assert abs(float(u.mean()) - 0.5) < 0.01 and abs(float(u.var()) - 1 / 12) < 0.005
+
+
 def naive_sample_pdf(bins, weights, u, eps=1e-5):
     w = [x + eps for x in weights]
     total = sum(w)
