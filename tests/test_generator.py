@@ -208,8 +208,8 @@ REPO_FIXTURES = Path(__file__).parent / "fixtures"
 @pytest.mark.parametrize("name", ["op3d_K3_L3_bw1.4", "eg3d_triplane_bw1.6"])
 def test_parity_with_symmetry_breaking_original_fixtures(name):
     """Original-code fixtures in the repo (tools/make_generator_fixtures.py): box_warp != 1, fx != fy, off-centre
-    principal points, K = 3 / L = 3, truncation around a non-zero w_avg (with and without a cutoff) and style-mixed
-    ws (first latent's first layers, second latent's others)."""
+    principal points, K = 3 / L = 3, truncation around a non-zero w_avg (with and without a cutoff), style-mixed
+    ws (first latent's first layers, second latent's others) and rendering from ws that differ at every layer."""
     folder = REPO_FIXTURES / name
     config = json.loads((folder / "init_kwargs.json").read_text())
     kwargs = generator_kwargs_from_config({"class_name": config["class_name"], "init_kwargs": {
@@ -229,8 +229,9 @@ def test_parity_with_symmetry_breaking_original_fixtures(name):
         mixed = torch.cat([G.mapping(z, c, truncation_psi=psi)[:, :cut],
                            G.mapping(torch.from_numpy(o["z_mix"]), c, truncation_psi=psi)[:, cut:]], dim=1)
         assert _rel(mixed, o["ws_mixed"]) < 1e-6
-        out = G.synthesis(mixed, c, noise_mode="const", deterministic=True)
-        dens = G.sample_density(torch.from_numpy(o["points"]), mixed, noise_mode="const")
+        layers = torch.from_numpy(o["ws_layers"])  # mixed + per-layer noise: every layer reads its own w
+        out = G.synthesis(layers, c, noise_mode="const", deterministic=True)
+        dens = G.sample_density(torch.from_numpy(o["points"]), layers, noise_mode="const")
     for key in ("image", "image_raw", "image_depth"):
         assert _rel(out[key], o[key]) < 1e-5, key
     assert _rel(dens["sigma"], o["sigma"]) < 1e-5 and _rel(dens["rgb"], o["rgb"]) < 1e-5

@@ -5,8 +5,9 @@ The shared fixtures (../shared/fixtures) use box_warp 1, fx == fy, centred princ
 per image; plausible bugs (fy read as fx, cx and cy swapped, the tri-plane ignoring box_warp, truncation around
 zero, ws layers misassigned) pass them. These runs use: K = 3 planes per axis with L = 3 frequencies (OP3D) and the
 EG3D tri-plane, box_warp 1.4 / 1.6, cameras with fx != fy and an off-centre principal point, truncation psi 0.7
-around a non-zero w_avg (the buffer is perturbed too), and style mixing (ws = the first latent's first 4 layers +
-the second latent's other layers) rendered by synthesis.
+around a non-zero w_avg (the buffer is perturbed too), style mixing (ws = the first latent's first 4 layers + the
+second latent's other layers), and rendering from ws that differ at every layer (the mixed ws + 0.3 N(0, 1) per
+layer, so each layer reading the wrong w shows).
 
 Run with the original code (OrthoPlanes/op3d's training/orthoplanes.py; NVlabs/eg3d's training/triplane.py, whose
 TriPlaneGenerator differs from the one in OP3D's tree), on CPU with reference ops, never vendored; small random
@@ -83,10 +84,11 @@ def build_case(name: str, original_class, extra: dict, box_warp: float, seed: in
         ws = G.mapping(z, c, truncation_psi=PSI)
         ws_cut = G.mapping(z, c, truncation_psi=PSI, truncation_cutoff=3)
         ws_mixed = torch.cat([ws[:, :MIX_CUTOFF], G.mapping(z_mix, c, truncation_psi=PSI)[:, MIX_CUTOFF:]], dim=1)
-        img = G.synthesis(ws_mixed, c, neural_rendering_resolution=NEURAL_RES, noise_mode="const")
+        ws_layers = ws_mixed + 0.3 * torch.randn(ws_mixed.shape, generator=gen)
+        img = G.synthesis(ws_layers, c, neural_rendering_resolution=NEURAL_RES, noise_mode="const")
         dirs = torch.zeros_like(points)  # as the shared fixtures: OP3D's sample takes ws, EG3D's sample_mixed does
-        sampled = (G.sample(points, dirs, ws_mixed, c, noise_mode="const") if "per_dir_plane_number" in extra
-                   else G.sample_mixed(points, dirs, ws_mixed, noise_mode="const"))
+        sampled = (G.sample(points, dirs, ws_layers, c, noise_mode="const") if "per_dir_plane_number" in extra
+                   else G.sample_mixed(points, dirs, ws_layers, noise_mode="const"))
     root = out / name
     root.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(root / "state_dict.npz", **{
@@ -96,6 +98,7 @@ def build_case(name: str, original_class, extra: dict, box_warp: float, seed: in
                                                            neural_rendering_resolution=NEURAL_RES), indent=1))
     np.savez_compressed(root / "outputs.npz", z=z.numpy(), z_mix=z_mix.numpy(), c=c.numpy(), psi=PSI,
                         mix_cutoff=MIX_CUTOFF, ws=ws.numpy(), ws_cutoff3=ws_cut.numpy(), ws_mixed=ws_mixed.numpy(),
+                        ws_layers=ws_layers.numpy(),
                         image=img["image"].numpy(), image_raw=img["image_raw"].numpy(),
                         image_depth=img["image_depth"].numpy(), points=points.numpy(),
                         sigma=sampled["sigma"].numpy(), rgb=sampled["rgb"].numpy())
