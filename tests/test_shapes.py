@@ -103,13 +103,15 @@ def _sphere_fields(center=(0.1, -0.05, 0.0), radius=0.3):
     return slab, f
 
 
-@pytest.mark.parametrize("resolution,factor", [(49, 4), (50, 4), (37, 3)])
-def test_coarse_to_fine_grid_gives_the_dense_mesh(resolution, factor):
+@pytest.mark.parametrize("resolution,factor,center", [(49, 4, (0.1, -0.05, 0.0)), (50, 4, (0.1, -0.05, 0.0)),
+                                                       (37, 3, (0.1, -0.05, 0.0)), (50, 4, (0.3, 0.32, 0.35))])
+def test_coarse_to_fine_grid_gives_the_dense_mesh(resolution, factor, center):
     """Where the level set passes, the coarse-to-fine grid holds the dense grid's exact values, so marching cubes
-    returns the same mesh; most of the grid is never evaluated exactly."""
+    returns the same mesh; most of the grid is never evaluated exactly. The last case's sphere crosses the box's
+    last grid planes (index N - 1, not a multiple of the factor)."""
     from op3d.shapes.grid import surface_grid
 
-    slab, points = _sphere_fields()
+    slab, points = _sphere_fields(center=center)
     dense = evaluate_grid(points, resolution, 1.0)
     fine, exact_fraction = surface_grid(slab, points, resolution, 1.0, level=0.0, factor=factor)
     v_dense, f_dense = extract_mesh(dense, level=0.0)
