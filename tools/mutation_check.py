@@ -170,6 +170,7 @@ def scratch_copy(work: Path) -> Path:
 
 
 def run_mutant(repo: Path, pristine: Path, mutant: tuple, timeout: int) -> dict:
+    """Plant one mutant (old == new: the unmutated control), run its tests, restore the file."""
     rel, old, new, tests, note = mutant
     target = repo / "op3d" / rel
     source = (pristine / rel).read_text()
@@ -208,6 +209,13 @@ def main() -> None:
         repo = scratch_copy(Path(tmp))
         pristine = Path(tmp) / "pristine"
         shutil.copytree(repo / "op3d", pristine)
+        # control: the unmutated library must pass every mapped test file, else "killed" would mean nothing
+        every = sorted({t for m in chosen for t in m[3]})
+        control = run_mutant(repo, pristine, ("networks/decoder.py", "class OSGDecoder", "class OSGDecoder", every,
+                                              "control"), args.timeout)
+        print(f"control (no change, {len(every)} test files): {control['pytest']}", flush=True)
+        if control["status"] != "survived":
+            sys.exit("the tests fail without any mutation; fix them first")
         results = []
         for i, m in enumerate(chosen):
             r = run_mutant(repo, pristine, m, args.timeout)
@@ -221,7 +229,8 @@ def main() -> None:
         if r["status"] == "survived":
             print(f"  survived: {r['file']}: {r['note']}")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps({"killed": killed, "mutants": valid, "results": results}, indent=1))
+    Path(args.out).write_text(json.dumps({"killed": killed, "mutants": valid, "control": control["pytest"],
+                                          "results": results}, indent=1))
 
 
 if __name__ == "__main__":
