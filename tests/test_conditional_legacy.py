@@ -49,7 +49,7 @@ def check_matches_original(G, out) -> None:
     body = legacy_body(procedural_body(), torch.from_numpy(out["pose_params"]))
     ws, c = torch.from_numpy(out["ws"]), torch.from_numpy(out["c"])
     assert torch.equal(G.mapping(torch.from_numpy(out["z"]), c), ws)
-    got = G.synthesis(ws, c, body=body, deterministic=True, noise_mode="const", return_sdf=True)
+    got = G.synthesis(ws, c, body=body, deterministic=True, noise_mode="const")
     for key in ("image", "image_raw", "image_depth", "sdf"):
         assert rel_l2(got[key], out[key]) < 1e-5, key
     # G.sample at points given in the original's frame: op3d's field takes world points (rays unturned)

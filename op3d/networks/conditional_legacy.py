@@ -38,7 +38,6 @@ from op3d.networks.conditional import DeformationField, SDFDensity
 from op3d.networks.decoder import OSGDecoder
 from op3d.networks.generator import Generator
 from op3d.rendering.marcher import ray_march_samples
-from op3d.rendering.rays import check_labels, rays_from_cameras
 from op3d.rendering.samplers import importance_depths, merge_samples, stratified_depths
 
 RAY_RANGE = (2.55, 2.95)  # kaolin_version.TriImportanceRenderer.forward, both branches
@@ -135,13 +134,11 @@ def sample_planes_border(planes: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
 
 class LegacyConditionalGenerator(Generator):
-    """G(z, c, body=LegacyBody) -> image, image_raw, image_depth (and "sdf" [B, R, S, 1] with return_sdf): the
+    """G(z, c, body=LegacyBody) -> image, image_raw, image_depth and "sdf" [B, R, S, 1] (the composited field): the
     released pose-conditional OP3D generator (see the module docstring). Constructor arguments are the original
     class's (`planes` = K planes per axis; L = 10 and 256 x 256 planes fixed as there); body_model says which
     body model the poses belong to ("smpl" for the released SHHQ model). Not trainable in op3d.
     """
-
-    single_backward_render = False
 
     def __init__(self, z_dim: int = 512, c_dim: int = 25, w_dim: int = 512, img_resolution: int = 512,
                  img_channels: int = 3, sr_num_fp16_res: int = 0, mapping_kwargs: dict | None = None,
@@ -219,34 +216,12 @@ class LegacyConditionalGenerator(Generator):
         rgb, depth, _ = ray_march_samples(colors, self.density_func(sdf), depths)
         return rgb, depth, sdf
 
-    def synthesis(self, ws: torch.Tensor, c: torch.Tensor, neural_rendering_resolution: int | None = None,
-                  deterministic: bool | None = None, generator: torch.Generator | None = None, chunk: int | None = None,
-                  return_planes: bool = False, planes: torch.Tensor | None = None, body: LegacyBody | None = None,
-                  return_sdf: bool = False, **synthesis_kwargs) -> dict[str, torch.Tensor]:
-        """Render ws [B, num_ws, w_dim] from cameras c [B, 25] for bodies `body`; chunk: rays per pass."""
-        check_labels(c)
-        deterministic = self.deterministic if deterministic is None else deterministic
-        res = neural_rendering_resolution or self.neural_rendering_resolution
-        synthesis_kwargs.pop("update_emas", None)
-        origins, dirs = rays_from_cameras(c, res)
-        if planes is None:
-            planes = self.planes(ws, **synthesis_kwargs)
-        field = self.field(planes, ws=ws, body=body)
+    def render_rays(self, field, origins: torch.Tensor, dirs: torch.Tensor, deterministic: bool,
+                    generator: torch.Generator | None, chunk: int | None
+                    ) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
+        """The released renderer over ray chunks; the extra output "sdf" [B, R, S, 1] is the composited field."""
         step = chunk or origins.shape[1]
         parts = [self._render(field, origins[:, i:i + step], dirs[:, i:i + step], deterministic, generator)
                  for i in range(0, origins.shape[1], step)]
         feats, depth, sdf = (torch.cat(p, dim=1) for p in zip(*parts))
-        B = ws.shape[0]
-        feature_image = feats.permute(0, 2, 1).reshape(B, feats.shape[-1], res, res).contiguous()
-        rgb_image = feature_image[:, :3]
-        sr_kwargs = {k: v for k, v in synthesis_kwargs.items() if k != "noise_mode"}
-        image, aliased_raw = self.superresolution(rgb_image, feature_image, ws,
-                                                  noise_mode=self.rendering_kwargs.get("superresolution_noise_mode",
-                                                                                       "none"), **sr_kwargs)
-        out = {"image": image, "image_raw": rgb_image if aliased_raw is None else aliased_raw,
-               "image_depth": depth.permute(0, 2, 1).reshape(B, 1, res, res)}
-        if return_sdf:
-            out["sdf"] = sdf
-        if return_planes:
-            out["planes"] = planes
-        return out
+        return feats, depth, {"sdf": sdf}

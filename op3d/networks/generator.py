@@ -157,6 +157,15 @@ class Generator(nn.Module):
             planes = self.planes(ws, **synthesis_kwargs)
         return self.field(planes, ws=ws, body=body)(points, None)
 
+    def render_rays(self, field, origins: torch.Tensor, dirs: torch.Tensor, deterministic: bool,
+                    generator: torch.Generator | None, chunk: int | None
+                    ) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
+        """Volume rendering of the rays [B, R, 3]: features [B, R, C], depth [B, R, 1] and extra outputs (none
+        here; subclasses with other renderers add theirs)."""
+        feats, depth, _ = render(field, origins, dirs, self.render_options, deterministic=deterministic,
+                                 generator=generator, chunk=chunk, single_backward=self.single_backward_render)
+        return feats, depth, {}
+
     def synthesis(self, ws: torch.Tensor, c: torch.Tensor, neural_rendering_resolution: int | None = None,
                   deterministic: bool | None = None, generator: torch.Generator | None = None, chunk: int | None = None,
                   return_planes: bool = False, planes: torch.Tensor | None = None, body=None, **synthesis_kwargs
@@ -169,9 +178,8 @@ class Generator(nn.Module):
         origins, dirs = rays_from_cameras(c, res)
         if planes is None:
             planes = self.planes(ws, **synthesis_kwargs)
-        feats, depth, _ = render(self.field(planes, ws=ws, body=body), origins, dirs, self.render_options,
-                                 deterministic=deterministic, generator=generator, chunk=chunk,
-                                 single_backward=self.single_backward_render)
+        feats, depth, extra = self.render_rays(self.field(planes, ws=ws, body=body), origins, dirs, deterministic,
+                                               generator, chunk)
         B = ws.shape[0]
         feature_image = feats.permute(0, 2, 1).reshape(B, feats.shape[-1], res, res).contiguous()
         depth_image = depth.permute(0, 2, 1).reshape(B, 1, res, res)
@@ -182,7 +190,7 @@ class Generator(nn.Module):
                                      **sr_kwargs)
         if self.legacy_raw_alias and aliased_raw is not None:
             rgb_image = aliased_raw
-        out = {"image": image, "image_raw": rgb_image, "image_depth": depth_image}
+        out = {"image": image, "image_raw": rgb_image, "image_depth": depth_image, **extra}
         if return_planes:
             out["planes"] = planes
         return out
