@@ -43,6 +43,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+from original_runs import deterministic_sampling  # noqa: E402  (shared with the fixture builders)
+
 SIDES = ("original", "op3d")
 DEFAULT_CASES = "g_fwd_bwd,g_fwd,grid128,grid256"
 SR_MODULES = {128: "training.superresolution.SuperresolutionHybrid2X",
@@ -170,30 +173,12 @@ def prepare(args: argparse.Namespace, payload: Path) -> None:
     torch.save({"state_dict": perturbed_state_dict(G, args.seed), "z": z, "c": camera_labels(n)}, payload)
 
 
-def fix_original_sampling(G: torch.nn.Module) -> None:
-    """Deterministic ray sampling on the original, as op3d's deterministic=True: stratified jitter 0.5 (its
-    sample_stratified draws torch.rand_like) and importance sampling with det=True (u = linspace(0, 1, N))."""
-    renderer = G.renderer
-    stratified, sample_pdf = renderer.sample_stratified, renderer.sample_pdf
-
-    def half_jitter(*a, **kw):
-        rand_like = torch.rand_like
-        torch.rand_like = lambda t, **k: torch.full_like(t, 0.5, **k)
-        try:
-            return stratified(*a, **kw)
-        finally:
-            torch.rand_like = rand_like
-
-    renderer.sample_stratified = half_jitter
-    renderer.sample_pdf = lambda *a, **kw: sample_pdf(*a, **dict(kw, det=True))
-
-
 def build(side: str, args: argparse.Namespace, state_dict: dict[str, torch.Tensor], train: bool) -> torch.nn.Module:
     kw = generator_kwargs(args)
     if side == "original":
         G = import_original(original_dir(args), args.representation)(**kw)
         G.load_state_dict(state_dict)
-        fix_original_sampling(G)
+        deterministic_sampling(G.renderer)  # jitter 0.5, det=True: op3d's deterministic=True
     else:
         from op3d.networks.generator import Generator
         G = Generator(representation=args.representation, legacy_axes=True, **kw)
