@@ -103,8 +103,9 @@ MUTANTS = [
      "v = K[:, None, 0, 0] * y + K[:, None, 1, 2]", MET, "reprojection fx for v"),
     ("metrics/reprojection.py", "visible = inside & ((seen - dist_b).abs() <= depth_tol * dist_b)", "visible = inside",
      MET, "occlusion test dropped"),
-    ("metrics/run.py", "yaw = math.pi / 2 + np.clip(rng.normal(0, 0.3, n), -0.8, 0.8)",
-     "yaw = math.pi / 2 + np.clip(rng.normal(0, 0.15, n), -0.8, 0.8)", MET, "random-camera yaw spread"),
+    ("metrics/run.py", "return sample_cameras(n, generator, radius=radius, focal=camera_focal(G), lookat=pivot)",
+     "return sample_cameras(n, generator, yaw_std=0.15, radius=radius, focal=camera_focal(G), lookat=pivot)", MET,
+     "random-camera yaw spread"),
     # training
     ("training/loss.py", "total = total + (penalty * (self.cfg.r1_gamma / 2)).mean()",
      "total = total + (penalty * self.cfg.r1_gamma).mean()", TRAIN, "R1 weight gamma instead of gamma/2"),

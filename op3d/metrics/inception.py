@@ -178,29 +178,37 @@ class TorchScriptDetector(nn.Module):
         return self.module(images, no_output_bias=True)
 
 
-def _load_torchscript(path: Path, device) -> TorchScriptDetector:
+def detector_file(path: str | os.PathLike | None, env_var: str, needed_by: str, flag: str, name: str,
+                  source: str) -> Path:
+    """The local detector file: `path`, else the environment variable env_var; FileNotFoundError saying what is
+    needed and where it comes from when neither names an existing file (nothing is ever downloaded)."""
+    path = path or os.environ.get(env_var)
+    if not path:
+        raise FileNotFoundError(f"{needed_by} {source}; download it once and pass {flag} PATH or set {env_var}=PATH")
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: {name} not found; it should be {source}")
+    return path
+
+
+def read_torchscript(path: Path) -> torch.jit.ScriptModule:
+    """A TorchScript detector file (NVIDIA's Inception or VGG16) on the CPU; ValueError if unreadable."""
     try:
-        module = torch.jit.load(str(path), map_location="cpu")
+        return torch.jit.load(str(path), map_location="cpu")
     except Exception as e:
         raise ValueError(f"{path}: not a readable TorchScript detector ({str(e).splitlines()[0][:100]})") from None
-    return TorchScriptDetector(module).eval().requires_grad_(False).to(device)
 
 
 def load_detector(path: str | os.PathLike | None = None, device="cpu") -> nn.Module:
     """The detector from a local file (path, or the OP3D_INCEPTION environment variable): the .pth state dict
     (this pure-PyTorch network) or NVIDIA's TorchScript .pt (run as is)."""
-    path = path or os.environ.get(ENV_VAR)
-    if not path:
-        raise FileNotFoundError(f"FID/KID need the Inception detector {SOURCE}; download it once and pass "
-                                f"--detector PATH or set {ENV_VAR}=PATH")
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: Inception detector not found; it should be {SOURCE}")
+    path = detector_file(path, ENV_VAR, "FID/KID need the Inception detector", "--detector", "Inception detector",
+                         SOURCE)
     if path.suffix == ".pkl":
         raise ValueError(f"{path}: NVIDIA's pickled inception-2015-12-05.pkl is not supported; use {SOURCE} or "
                          "stylegan2-ada-pytorch's TorchScript inception-2015-12-05.pt")
     if path.suffix == ".pt":
-        return _load_torchscript(path, device)
+        return TorchScriptDetector(read_torchscript(path)).eval().requires_grad_(False).to(device)
     raw = load_tensors(path, "an Inception state dict", ValueError)
     if not isinstance(raw, dict):
         raise ValueError(f"{path}: not a state dict")

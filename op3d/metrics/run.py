@@ -67,16 +67,13 @@ def check_metric_names(names: list[str], detector=None, vgg=None) -> None:
                              f"({VGG_SOURCE})")
 
 
-def random_cameras(G, n: int, rng: np.random.Generator) -> torch.Tensor:
+def random_cameras(G, n: int, generator: torch.Generator) -> torch.Tensor:
     """Cameras from the generator's pose distribution: yaw N(0, 0.3) and pitch N(0, 0.15) radians around its
-    average camera (clipped to 0.8 and 0.5), its average radius, pivot and focal -> [n, 25]."""
-    from op3d.data.cameras import intrinsics, lookat_pose, make_label
+    average camera (clipped to 0.8 and 0.5; `sample_cameras`), its average radius, pivot and focal -> [n, 25]."""
+    from op3d.data.cameras import sample_cameras
 
     radius, pivot = camera_setup(G)
-    yaw = math.pi / 2 + np.clip(rng.normal(0, 0.3, n), -0.8, 0.8)
-    pitch = math.pi / 2 + np.clip(rng.normal(0, 0.15, n), -0.5, 0.5)
-    pose = lookat_pose(torch.from_numpy(yaw), torch.from_numpy(pitch), radius, pivot)
-    return make_label(pose, intrinsics(camera_focal(G)))
+    return sample_cameras(n, generator, radius=radius, focal=camera_focal(G), lookat=pivot)
 
 
 @torch.no_grad()
@@ -87,7 +84,7 @@ def fake_batches(G, dataset, num: int, seed: int, device, batch: int = 8, camera
     pose-conditional network takes the random image's pose either way. Latents from per-fake seeds."""
     rng = np.random.default_rng(seed)
     idx = rng.integers(len(dataset), size=num) if dataset is not None else np.zeros(num, dtype=np.int64)
-    labels = random_cameras(G, num, rng) if cameras == "random" else None
+    labels = random_cameras(G, num, torch.Generator().manual_seed(seed)) if cameras == "random" else None
     starts = with_progress(range(0, num, batch), progress, "fakes", "batch")
     with torch.random.fork_rng(devices=[device] if torch.device(device).type == "cuda" else []):
         torch.manual_seed(seed)  # ray jitter as in training, but the same for every evaluation

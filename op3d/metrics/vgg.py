@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import torch
 from torch import nn
+
+from op3d.metrics.inception import detector_file, read_torchscript
 
 ENV_VAR = "OP3D_VGG16"
 SOURCE = ("vgg16.pt, the TorchScript VGG16 feature network of stylegan2-ada-pytorch "
@@ -25,15 +26,6 @@ class VGG16Features(nn.Module):
 
 def load_vgg16(path: str | os.PathLike | None = None, device="cpu") -> nn.Module:
     """The VGG16 detector from a local file (path, or the OP3D_VGG16 environment variable)."""
-    path = path or os.environ.get(ENV_VAR)
-    if not path:
-        raise FileNotFoundError(f"precision/recall needs {SOURCE}; download it once and pass --vgg PATH or set "
-                                f"{ENV_VAR}=PATH")
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: VGG16 detector not found; it should be {SOURCE}")
-    try:
-        module = torch.jit.load(str(path), map_location="cpu")
-    except Exception as e:
-        raise ValueError(f"{path}: not a readable TorchScript detector ({str(e).splitlines()[0][:100]})") from None
+    path = detector_file(path, ENV_VAR, "precision/recall needs", "--vgg", "VGG16 detector", SOURCE)
+    module = read_torchscript(path)
     return VGG16Features(module).eval().requires_grad_(False).to(device)
