@@ -1,6 +1,9 @@
 """Small builders shared by the tests."""
+import json
 import math
+from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -53,3 +56,21 @@ def run_cli(args, capsys):
         raise SystemExit(0)
     out = capsys.readouterr()
     return info.value.code, out.out, out.err
+
+
+REPO_FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def load_original_fixture(folder: Path) -> tuple[dict, dict, dict]:
+    """An original-code fixture (tools/make_*.py): init_kwargs.json, the state dict as float32/int tensors
+    (weights are stored as float16 values) and the outputs as numpy arrays."""
+    config = json.loads((folder / "init_kwargs.json").read_text())
+    state = {k: torch.from_numpy(v.astype(np.float32) if v.dtype == np.float16 else v)
+             for k, v in np.load(folder / "state_dict.npz").items()}
+    return config, state, dict(np.load(folder / "outputs.npz"))
+
+
+def rel_l2(a, b) -> float:
+    """||a - b|| / ||b|| in float64."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return float(np.linalg.norm(a - b) / np.linalg.norm(b))

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
+from helpers import REPO_FIXTURES, load_original_fixture, rel_l2
 from legacy_pickles import EasyDict, dumps, records_from_module
 
 import op3d
@@ -16,21 +17,13 @@ from op3d.cli import cli
 from op3d.conditioning.body_model import procedural_body
 from op3d.networks.conditional_legacy import LegacyConditionalGenerator, legacy_body
 
-FIXTURE = Path(__file__).parent / "fixtures" / "op3d_conditional"
+FIXTURE = REPO_FIXTURES / "op3d_conditional"
 FLIP = torch.tensor([1.0, -1.0, -1.0])  # the released renderer turns rays by pi about x; G.sample does not
-
-
-def rel_l2(a, b) -> float:
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    return float(np.linalg.norm(a - b) / np.linalg.norm(b))
 
 
 @pytest.fixture(scope="module")
 def fixture():
-    config = json.loads((FIXTURE / "init_kwargs.json").read_text())
-    state = {k: torch.from_numpy(v.astype(np.float32) if v.dtype == np.float16 else v)
-             for k, v in np.load(FIXTURE / "state_dict.npz").items()}
-    return config, state, dict(np.load(FIXTURE / "outputs.npz"))
+    return load_original_fixture(FIXTURE)
 
 
 def original_kwargs(config: dict) -> dict:

@@ -2,31 +2,22 @@
 tools/make_discriminator_fixture.py: the original training.dual_discriminator.DualDiscriminator run on CPU with small
 random weights, on batches of 2, 4 and 8 with minibatch-std group 4, image_raw both up- and downsampled to the image
 size, and unnormalized labels)."""
-import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from helpers import REPO_FIXTURES, load_original_fixture, rel_l2
 
 from op3d.io.checkpoint import build_model
 
-FIXTURE = Path(__file__).parent / "fixtures" / "op3d_discriminator"
+FIXTURE = REPO_FIXTURES / "op3d_discriminator"
 BATCH_SIZES = (2, 4, 8)
 RAW = ("up", "down")
 
 
-def rel_l2(a, b) -> float:
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    return float(np.linalg.norm(a - b) / np.linalg.norm(b))
-
-
 @pytest.fixture(scope="module")
 def fixture():
-    config = json.loads((FIXTURE / "init_kwargs.json").read_text())
-    state = {k: torch.from_numpy(v.astype(np.float32) if v.dtype == np.float16 else v)
-             for k, v in np.load(FIXTURE / "state_dict.npz").items()}
-    return config, state, dict(np.load(FIXTURE / "outputs.npz"))
+    return load_original_fixture(FIXTURE)
 
 
 @pytest.fixture(scope="module")

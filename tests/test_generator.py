@@ -1,12 +1,12 @@
 """The generator at a tiny size: runs forward+backward on CPU, is deterministic, round-trips."""
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from helpers import DEVICES, lookat_labels, tiny_generator, tiny_generator_kwargs
+from helpers import (DEVICES, REPO_FIXTURES, load_original_fixture, lookat_labels, rel_l2, tiny_generator,
+                     tiny_generator_kwargs)
 
 from op3d.io.checkpoint import load_pretrained, save_pretrained
 from op3d.io.legacy import generator_kwargs_from_config
@@ -170,8 +170,7 @@ def test_save_load_round_trip(tmp_path):
 
 
 def _rel(a, b):
-    a, b = torch.as_tensor(a).double(), torch.as_tensor(b).double()
-    return ((a - b).norm() / b.norm()).item()
+    return rel_l2(torch.as_tensor(a).detach().cpu(), torch.as_tensor(b))
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -202,23 +201,17 @@ def test_parity_with_original_generator_fixtures(fixtures_dir, name, device, mon
     assert _rel(dens["sigma"], o["sigma"]) < 1e-4 and _rel(dens["rgb"], o["rgb"]) < 1e-4
 
 
-REPO_FIXTURES = Path(__file__).parent / "fixtures"
-
-
 @pytest.mark.parametrize("name", ["op3d_K3_L3_bw1.4", "eg3d_triplane_bw1.6"])
 def test_parity_with_symmetry_breaking_original_fixtures(name):
     """Original-code fixtures in the repo (tools/make_generator_fixtures.py): box_warp != 1, fx != fy, off-centre
     principal points, K = 3 / L = 3, truncation around a non-zero w_avg (with and without a cutoff), style-mixed
     ws (first latent's first layers, second latent's others) and rendering from ws that differ at every layer."""
-    folder = REPO_FIXTURES / name
-    config = json.loads((folder / "init_kwargs.json").read_text())
+    config, state, o = load_original_fixture(REPO_FIXTURES / name)
     kwargs = generator_kwargs_from_config({"class_name": config["class_name"], "init_kwargs": {
         k: v for k, v in config.items() if k not in ("class_name", "neural_rendering_resolution")},
         "attributes": {"neural_rendering_resolution": config["neural_rendering_resolution"]}}, name)
     G = Generator(**kwargs).eval()
-    G.load_state_dict({k: torch.from_numpy(v.astype(np.float32) if v.dtype == np.float16 else v)
-                       for k, v in np.load(folder / "state_dict.npz").items()})
-    o = np.load(folder / "outputs.npz")
+    G.load_state_dict(state)
     assert float(G.backbone.mapping.w_avg.abs().mean()) > 0.01  # truncation is around a non-zero average
     z, c, psi = torch.from_numpy(o["z"]), torch.from_numpy(o["c"]), float(o["psi"])
     assert not torch.allclose(c[:, 16], c[:, 20]) and not torch.allclose(c[:, 18], torch.full((2,), 0.5))
