@@ -83,6 +83,16 @@ class LegacyBody:
             built = self.__dict__["_mesh_index"] = MeshIndex(self.vertices, self.faces)
         return built
 
+    def inverse_transforms(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(sum_j w_vj fk_j^-1 per vertex [B, V, 4, 4], the root's fk^-1 [B, 4, 4]) in float32, as the released
+        inverse LBS blends them; computed once per bodies, not per chunk of points."""
+        built = self.__dict__.get("_inverse_transforms")
+        if built is None:
+            inv_fk = torch.linalg.inv(self.fk_matrices.float())
+            built = (torch.einsum("vj,bjkl->bvkl", self.lbs_weights.float(), inv_fk), inv_fk[:, 0])
+            self.__dict__["_inverse_transforms"] = built
+        return built
+
 
 def legacy_body(model: BodyModel, params: torch.Tensor) -> LegacyBody:
     """Pose parameters [B, 85] (betas | 72 axis-angle | transl) -> the released code's real_conditions, as
@@ -113,10 +123,9 @@ def legacy_canonical(x: torch.Tensor, body: LegacyBody) -> torch.Tensor:
         near = body.mesh_index().nearest_vertices(x, max_distance=LBS_THRESHOLD2 ** 0.5)  # -1: none within
         v = torch.gather(body.vertices.to(x.dtype), 1, near.clamp_min(0).unsqueeze(-1).expand(-1, -1, 3))
         far = (near < 0) | ((x - v).square().sum(-1) >= LBS_THRESHOLD2)
-        inv_fk = torch.linalg.inv(body.fk_matrices.float())
-        vertex_inv = torch.einsum("vj,bjkl->bvkl", body.lbs_weights.float(), inv_fk)
+        vertex_inv, root_inv = body.inverse_transforms()
         chosen = torch.gather(vertex_inv, 1, near.clamp_min(0)[..., None, None].expand(-1, -1, 4, 4))
-        M = torch.where(far[..., None, None], inv_fk[:, None, 0].expand_as(chosen), chosen).to(x.dtype)
+        M = torch.where(far[..., None, None], root_inv[:, None].expand_as(chosen), chosen).to(x.dtype)
     return _to_plane_box((M[..., :3, :3] @ x.unsqueeze(-1)).squeeze(-1) + M[..., :3, 3])
 
 
