@@ -38,6 +38,8 @@ def main() -> None:
     ap.add_argument("--conditional", action="store_true", help="pose-conditional training (preset body)")
     ap.add_argument("--mesh-method", default="auto", choices=["auto", "warp", "clusters"],
                     help="--conditional: mesh queries through Warp or op3d's torch cluster search (the reference)")
+    ap.add_argument("--body-margin", default="0.1",
+                    help="--conditional: metres around each posed body's box that rays sample, or 'none' (whole box)")
     ap.add_argument("--fp32", action="store_true", help="no fp16 layers (default: the original's SR 4, D 4)")
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
@@ -53,6 +55,7 @@ def main() -> None:
                               representation=rep, plane_number=int(K), fourier_L=10, batch=args.batch,
                               workers=2, kimg=1e9, tick=1e9, snap=10 ** 6,
                               sr_num_fp16_res=0 if args.fp32 else 4, d_num_fp16_res=0 if args.fp32 else 4,
+                              body_box_margin=None if args.body_margin == "none" else float(args.body_margin),
                               loss=LossConfig(neural_rendering_resolution_initial=args.nrr))
             info = DistInfo(device=device)
             with mesh_query_method(args.mesh_method):
@@ -65,6 +68,7 @@ def main() -> None:
                    "resolution": args.resolution, "nrr": args.nrr, "batch": args.batch,
                    "size": args.size, "fp16_sr_d": not args.fp32,
                    "mesh_method": resolve_method(args.mesh_method, device) if args.conditional else None,
+                   "body_margin": args.body_margin if args.conditional else None,
                    "sec_per_kimg": result["stats"]["Timing/sec_per_kimg"]}  # steps only, not the run's set-up
             if device.type == "cuda":
                 row["peak_mem_gib"] = torch.cuda.max_memory_allocated() / 2 ** 30

@@ -20,6 +20,17 @@ class Finite(click.FloatRange):
         return super().convert(number, param, ctx)
 
 
+class FiniteOrNone(Finite):
+    """A Finite option that also takes 'none' (-> None)."""
+
+    name = "finite float or none"
+
+    def convert(self, value, param, ctx):
+        if value is None or (isinstance(value, str) and value.lower() == "none"):
+            return None
+        return super().convert(value, param, ctx)
+
+
 class Device(click.ParamType):
     """'cpu', 'cuda' or 'cuda:N', checked against what this machine has."""
 

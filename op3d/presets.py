@@ -17,8 +17,10 @@ RENDERING_PRESETS: dict[str, dict] = {
     "synthetic": dict(depth_resolution=24, depth_resolution_importance=24, ray_start=2.25, ray_end=3.3, box_warp=1,
                       white_back=True, avg_camera_radius=2.7, avg_camera_pivot=[0, 0, 0]),
     # Pose-conditional bodies (op3d.data.synthetic_body and PARE imports): metres, body centred at the origin.
+    # Rays are sampled only inside each posed body's box grown by body_box_margin metres (ConditionalGenerator).
     "body": dict(depth_resolution=32, depth_resolution_importance=32, ray_start="auto", ray_end="auto", box_warp=2.4,
-                 white_back=True, avg_camera_radius=4.0, avg_camera_pivot=[0, 0, 0], avg_camera_focal=1.75),
+                 white_back=True, avg_camera_radius=4.0, avg_camera_pivot=[0, 0, 0], avg_camera_focal=1.75,
+                 body_box_margin=0.1),
 }
 
 COMMON_RENDERING = dict(disparity_space_sampling=False, clamp_mode="softplus", c_gen_conditioning_zero=False,

@@ -151,16 +151,32 @@ def test_cluster_ray_casting_equals_a_dense_ray_cast(device):
 
 
 @pytest.mark.parametrize("device", DEVICES)
-def test_render_matches_ray_casting_of_the_posed_mesh(device):
+@pytest.mark.parametrize("margin", [None, 0.1])
+def test_render_matches_ray_casting_of_the_posed_mesh(device, margin):
+    """Over the whole rendering box (margin None) or only inside the posed body's box grown by the margin (the
+    "body" preset's default): depth = the ray-cast hit, rays clear of the body are background."""
     G = tiny_conditional(nrr=16, samples=64, beta_init=0.004)
+    G.rendering_kwargs["body_box_margin"] = margin
     zero_residual_and_offset(G)
     model = procedural_body(num_betas=10)
     body = pose_bodies(model, params_for(1, seed=2, scale=0.15))
     c = make_label(lookat_pose(torch.tensor([math.pi / 2]), torch.tensor([math.pi / 2]), 4.0), intrinsics(1.75))
     z = torch.randn(1, G.z_dim)
+    sampled = []
+    field = G.field
+    G.field = lambda *a, **k: (lambda f: lambda p, d: sampled.append(p.detach().cpu()) or f(p, d))(field(*a, **k))
     with torch.no_grad():
         out = G.to(device)(z.to(device), c.to(device), body=body.to(device), deterministic=True, noise_mode="const")
     out = {k: v.cpu() for k, v in out.items()}
+    points = torch.cat(sampled, 1)[0]
+    lo, hi = body.vertices[0].amin(0), body.vertices[0].amax(0)
+    if margin is None:
+        assert points.shape[0] == 256 * 128 and ((points < lo - 0.5) | (points > hi + 0.5)).any()
+    else:  # only rays through the grown box, sampled inside it (EG3D's stratified depths reach up to one sample
+        # interval, at most the box's diagonal / 63 here, past the exit)
+        slack = float((hi - lo + 2 * margin).norm()) / 63
+        out_by = torch.maximum(lo - margin - points, points - hi - margin).amax(1)
+        assert points.shape[0] < 256 * 128 and out_by.max() < slack and (out_by > 1e-6).float().mean() < 0.05
     origins, dirs = rays_from_cameras(c, 16)
     t = ray_cast_depth(origins[0], dirs[0], body.vertices[0], body.faces).reshape(16, 16)
     depth = out["image_depth"][0, 0].double()
@@ -231,6 +247,13 @@ def test_conditional_generator_and_discriminator_backward(device):
         grad = dict(G.named_parameters())[name].grad
         assert grad is not None and torch.isfinite(grad).all() and grad.abs().sum() > 0, name
     assert D.mapping.embed.weight.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("margin", [-0.1, float("nan"), float("inf"), "0.1", True])
+def test_body_box_margin_is_validated(margin):
+    with pytest.raises(ValueError, match="body_box_margin"):
+        tiny_conditional(rendering_kwargs={**generator_kwargs("body", 32, "tiny")["rendering_kwargs"],
+                                           "body_box_margin": margin})
 
 
 def test_unconditional_generator_rejects_a_body():

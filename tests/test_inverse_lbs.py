@@ -43,3 +43,19 @@ def test_far_points_use_the_root_transform():
         torch.linalg.inv(root)[:, None, :3, 3]
     assert (dist > 0.1).all()
     torch.testing.assert_close(canonical, want)
+
+
+def test_posed_body_inverse_table_is_cached_and_follows_selections():
+    from op3d.conditioning.posed import pose_bodies
+
+    model = procedural_body(num_betas=10)
+    params = torch.randn(3, 85, generator=torch.Generator().manual_seed(3)) * 0.2
+    body = pose_bodies(model, params)
+    table = body.inverse_transform_table()
+    assert body.inverse_transform_table() is table  # built once
+    picked = body.select(torch.tensor([2, 0]))
+    fresh = pose_bodies(model, params[[2, 0]]).inverse_transform_table()
+    torch.testing.assert_close(picked.inverse_transform_table(), fresh)
+    # the root's row (last) is the inverse of the root transform
+    want = torch.linalg.inv(body.root_transform)[:, :3].flatten(1)
+    torch.testing.assert_close(table[:, -1], want)

@@ -64,6 +64,31 @@ def test_warp_equals_the_reference_near_far_and_on_the_surface(mesh, device):
 
 
 @needs_warp
+@pytest.mark.parametrize("device", DEVICES)
+def test_warp_float32_distances_without_a_graph_equal_the_reference(device):
+    """float32 points without autograd: the distance Warp computes inside its query (no torch recomputation)
+    equals the float64 dense reference to float32 rounding and the torch recomputation (points requiring grad);
+    NaN points stay NaN."""
+    v, f = posed_procedural_body(9)
+    p = torch.cat([probe_points(v, 3000, 6), probe_points(v, 100, 7) * 20, surface_points(v, f)[::9]])
+    p[5] = float("nan")
+    ref = mesh_sdf(p[None], v[None], f, method="brute")[0]
+    p32, v32 = p.float()[None].to(device), v.float()[None].to(device)
+    index = MeshIndex(v32, f.to(device), "warp")
+    fast = mesh_sdf(p32, v32, f.to(device), index=index)
+    assert fast.dtype == torch.float32 and index.query_faces(p32)[2] is not None  # Warp's own distances
+    graph = mesh_sdf(p32.clone().requires_grad_(True), v32, f.to(device), index=index).detach()
+    fast, graph = fast.cpu()[0].double(), graph.cpu()[0].double()
+    assert fast[5].isnan() and graph[5].isnan()
+    keep = ~ref.isnan()
+    tol = 1e-6 + 2e-7 * p[keep].abs().amax(-1)  # float32 rounding of coordinates up to 20 m
+    assert ((fast[keep] - ref[keep]).abs() <= tol).all()
+    assert ((fast[keep] - graph[keep]).abs() <= tol + 4e-6).all()  # torch's float32 region tests: ~4e-6 on the surface
+    clear = ref.abs() > 1e-5
+    assert torch.equal(fast[clear] < 0, ref[clear] < 0)
+
+
+@needs_warp
 def test_warp_gradients_equal_the_reference_to_second_order():
     v, f = posed_procedural_body(7)
     p0 = probe_points(v, 1500, 4)[None]

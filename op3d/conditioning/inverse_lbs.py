@@ -10,9 +10,24 @@ import torch
 from op3d.conditioning.mesh_index import MeshIndex, nearest_vertex
 
 
-def inverse_lbs(points: torch.Tensor, posed_verts: torch.Tensor, vertex_transforms: torch.Tensor,
-                root_transform: torch.Tensor, threshold: float = 0.1, method: str = "auto",
-                index: MeshIndex | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def inverse_transform_table(vertex_transforms: torch.Tensor, root_transform: torch.Tensor) -> torch.Tensor:
+    """vertex_transforms [B, V, 4, 4], root_transform [B, 4, 4] -> [B, V + 1, 12]: the inverses' top 3 x 4 rows,
+    flattened, one row per vertex and the root's last (the table `inverse_lbs` gathers from; build it once per
+    posed body, e.g. `PosedBody.inverse_transform_table()`)."""
+    inv = torch.linalg.inv(torch.cat([vertex_transforms, root_transform[:, None]], dim=1))
+    return inv[..., :3, :].flatten(2)
+
+
+def apply_affine_rows(rows: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
+    """rows [..., 12] (3 x 4 affine transforms, row-major) applied to points [..., 3] -> [..., 3]."""
+    M = rows.unflatten(-1, (3, 4))
+    return (M[..., :3] * points.unsqueeze(-2)).sum(-1) + M[..., 3]
+
+
+def inverse_lbs(points: torch.Tensor, posed_verts: torch.Tensor, vertex_transforms: torch.Tensor | None,
+                root_transform: torch.Tensor | None, threshold: float = 0.1, method: str = "auto",
+                index: MeshIndex | None = None, table: torch.Tensor | None = None
+                ) -> tuple[torch.Tensor, torch.Tensor]:
     """points [B, P, 3]; posed_verts [B, V, 3]; vertex_transforms [B, V, 4, 4] (the blended T of lbs());
     root_transform [B, 4, 4]. Returns canonical points [B, P, 3] and the nearest-vertex distance [B, P] (inf
     beyond threshold: the search stops there).
@@ -21,15 +36,16 @@ def inverse_lbs(points: torch.Tensor, posed_verts: torch.Tensor, vertex_transfor
     to their rest positions including shape and pose correctives' rest-space offsets). The nearest vertex comes
     from `index` (a MeshIndex of posed_verts, e.g. `PosedBody.mesh_index()`), else from one built with `method`
     ("auto" | "warp" | "clusters" | "brute": the same answer, see `op3d.conditioning.mesh_index`).
+    table: `inverse_transform_table(vertex_transforms, root_transform)` computed beforehand (then the two
+    transform arguments may be None); otherwise it is computed here.
     """
     with torch.no_grad():
         idx, dist = nearest_vertex(points, posed_verts, method, index, max_distance=threshold)
-    inv_T = torch.linalg.inv(vertex_transforms)  # [B, V, 4, 4]
-    chosen = torch.gather(inv_T, 1, idx.clamp_min(0)[..., None, None].expand(-1, -1, 4, 4))  # [B, P, 4, 4]
-    root_inv = torch.linalg.inv(root_transform)[:, None].expand_as(chosen)
-    M = torch.where((idx < 0)[..., None, None], root_inv, chosen)
-    canonical = (M[..., :3, :3] @ points.unsqueeze(-1)).squeeze(-1) + M[..., :3, 3]
-    return canonical, dist
+    if table is None:
+        table = inverse_transform_table(vertex_transforms, root_transform)
+    row = torch.where(idx < 0, table.shape[1] - 1, idx)  # beyond the threshold: the root's row
+    chosen = torch.gather(table.to(points.dtype), 1, row[..., None].expand(-1, -1, table.shape[-1]))
+    return apply_affine_rows(chosen, points), dist
 
 
 def normalize_canonical(points: torch.Tensor, scale: float = 1.2, offset=(0.0, 0.3, 0.0)) -> torch.Tensor:

@@ -188,25 +188,34 @@ class MeshIndex:
     def closest_faces(self, points: torch.Tensor, signs: bool = True) -> tuple[torch.Tensor, torch.Tensor | None]:
         """points [B, P, 3] -> index of the closest face [B, P] (long) and, when `signs`, inside [B, P] (bool:
         generalized winding number > 1/2). Detached."""
+        face, inside, _ = self.query_faces(points, signs)
+        return face, inside
+
+    def query_faces(self, points: torch.Tensor, signs: bool = True
+                    ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+        """`closest_faces` plus, where Warp answered for float32 points, the signed distance [B, P] it computed
+        on the way (float32, detached: a value, not a gradient); None otherwise."""
         from op3d.conditioning.mesh_sdf import inside_by_winding, nearest_face
 
         if self.faces is None:
             raise ValueError("this MeshIndex was built without faces (vertex queries only)")
         self._check_points(points)
-        faces, inside = [], []
+        faces, inside, sdf = [], [], []
         for b, p in enumerate(points.detach()):
             structure = self._structure("faces", b)
             if self.method == "warp":
-                f, i = structure.closest_face(p)
+                f, i, d = structure.closest_face(p)
                 if p.dtype == torch.float64:
-                    f = self._refine(b, p, f)
+                    f, d = self._refine(b, p, f), None
             else:
                 tri = self.verts[b][self.faces]  # [F, 3, 3]
-                f = nearest_face(p, tri, structure)
+                f, d = nearest_face(p, tri, structure), None
                 i = inside_by_winding(p, tri, structure) if signs else None
             faces.append(f)
             inside.append(i)
-        return torch.stack(faces), torch.stack(inside) if signs else None
+            sdf.append(d)
+        return (torch.stack(faces), torch.stack(inside) if signs else None,
+                None if sdf[0] is None else torch.stack(sdf))
 
     def _refine(self, b: int, p: torch.Tensor, face: torch.Tensor) -> torch.Tensor:
         """Warp picks faces in float32: where a sliver's float32 distance is off, it can pick a neighbour of the

@@ -222,7 +222,9 @@ def mesh_sdf(points: torch.Tensor, verts: torch.Tensor, faces: torch.Tensor, met
 
     The closest face comes from a MeshIndex (`index`, else one built here with `method`: "auto" | "warp" |
     "clusters" | "brute", see `op3d.conditioning.mesh_index`); the distance to it is computed here in torch,
-    so it is differentiable in the points and vertices, to any order, whatever found the face.
+    so it is differentiable in the points and vertices, to any order, whatever found the face. Where no graph
+    is wanted (no grad mode, or neither points nor vertices require grad) and Warp answered for float32 points,
+    the distance Warp computed to that face is returned instead (the same value to float32 rounding).
     sign: "winding" (inside where the generalized winding number > 1/2: right where a posed mesh passes through
     itself) or "pseudonormal" (angle-weighted pseudo-normal of the closest feature; closed manifold meshes without
     self-intersections only).
@@ -235,7 +237,10 @@ def mesh_sdf(points: torch.Tensor, verts: torch.Tensor, faces: torch.Tensor, met
     index = index if index is not None else MeshIndex(verts, faces, method)
     if points.dim() != 3 or points.shape[-1] != 3:
         raise ValueError(f"points must be [B, P, 3], got {list(points.shape)}")
-    face, inside = index.closest_faces(points, signs=sign == "winding")
+    face, inside, warp_sdf = index.query_faces(points, signs=sign == "winding")
+    if warp_sdf is not None and sign == "winding" and not (torch.is_grad_enabled() and
+                                                            (points.requires_grad or verts.requires_grad)):
+        return warp_sdf.to(points.dtype)  # no gradient wanted: Warp's own float32 distance to the same face
     batch = torch.arange(len(verts), device=face.device)[:, None]
     tri = verts.to(points.dtype)[batch[..., None], faces[face]]  # [B, P, 3, 3]
     q, code = closest_point_and_feature(points, tri[..., 0, :], tri[..., 1, :], tri[..., 2, :])

@@ -14,6 +14,7 @@ from pathlib import Path
 import torch
 
 from op3d.conditioning.body_model import BodyModel, lbs, split_pose_params
+from op3d.conditioning.inverse_lbs import inverse_transform_table
 from op3d.conditioning.mesh_index import MeshIndex, resolve_method
 
 CAMERA_DIM = 25
@@ -44,6 +45,8 @@ class PosedBody:
         if built is not None:
             rows = pick(torch.arange(len(self), device=self.vertices.device))
             out.__dict__["_mesh_index"] = built.select(rows)
+        if "_inverse_table" in self.__dict__:
+            out.__dict__["_inverse_table"] = pick(self.__dict__["_inverse_table"])
         return out
 
     def to(self, device) -> PosedBody:
@@ -56,6 +59,15 @@ class PosedBody:
         if built is None or built.method != resolve_method("auto", self.vertices.device):
             built = MeshIndex(self.vertices, self.faces)
             self.__dict__["_mesh_index"] = built
+        return built
+
+    def inverse_transform_table(self) -> torch.Tensor:
+        """[B, V + 1, 12]: the inverse blended transforms of the vertices and the root's (3 x 4 rows), computed
+        once per bodies (`op3d.conditioning.inverse_lbs.inverse_transform_table`) for every inverse-LBS query."""
+        built = self.__dict__.get("_inverse_table")
+        if built is None:
+            built = inverse_transform_table(self.vertex_transforms, self.root_transform)
+            self.__dict__["_inverse_table"] = built
         return built
 
     def joint_angles(self) -> torch.Tensor:

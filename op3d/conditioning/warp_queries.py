@@ -33,7 +33,8 @@ MAX_DISTANCE = 1.0e30  # unbounded query
 
 @wp.kernel
 def _closest_face_kernel(mesh: wp.uint64, points: wp.array(dtype=wp.vec3), lo: wp.vec3, hi: wp.vec3,
-                         accuracy: float, face: wp.array(dtype=wp.int32), inside: wp.array(dtype=wp.int32)):
+                         accuracy: float, face: wp.array(dtype=wp.int32), inside: wp.array(dtype=wp.int32),
+                         sdf: wp.array(dtype=float)):
     i = wp.tid()
     p = points[i]
     if p[0] < lo[0] or p[1] < lo[1] or p[2] < lo[2] or p[0] > hi[0] or p[1] > hi[1] or p[2] > hi[2]:
@@ -43,7 +44,13 @@ def _closest_face_kernel(mesh: wp.uint64, points: wp.array(dtype=wp.vec3), lo: w
     else:
         q = wp.mesh_query_point_sign_winding_number(mesh, p, MAX_DISTANCE, accuracy, 0.5)
         inside[i] = wp.where(q.sign < 0.0, 1, 0)
-    face[i] = wp.where(q.result, q.face, 0)  # no face only for NaN points: their distance stays NaN in torch
+    if q.result:
+        face[i] = q.face
+        d = wp.length(p - wp.mesh_eval_position(mesh, q.face, q.u, q.v))
+        sdf[i] = wp.where(inside[i] == 1, -d, d)
+    else:  # no face only for NaN or infinite points: their distance is NaN
+        face[i] = 0
+        sdf[i] = wp.length(p - p)
 
 
 @wp.kernel
@@ -148,12 +155,14 @@ class WarpMesh:
         else:
             list(_pool().map(run, range(n)))
 
-    def closest_face(self, points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """points [P, 3] -> index [P] (long) of the closest face, inside [P] (bool: winding number > 1/2)."""
+    def closest_face(self, points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """points [P, 3] -> index [P] (long) of the closest face, inside [P] (bool: winding number > 1/2) and the
+        signed distance [P] (float32, negative inside; detached: for values, not gradients)."""
         face = torch.empty(len(points), dtype=torch.int32, device=self.device)
         inside = torch.empty_like(face)
-        self._launch(_closest_face_kernel, points, [face, inside], self.lo, self.hi, WINDING_ACCURACY)
-        return face.long(), inside.bool()
+        sdf = torch.empty(len(points), dtype=torch.float32, device=self.device)
+        self._launch(_closest_face_kernel, points, [face, inside, sdf], self.lo, self.hi, WINDING_ACCURACY)
+        return face.long(), inside.bool(), sdf
 
     def closest_vertex(self, points: torch.Tensor, max_distance: float = MAX_DISTANCE) -> torch.Tensor:
         """points [P, 3] -> index [P] (long) of the nearest vertex (a mesh built without faces), -1 where none is

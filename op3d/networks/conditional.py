@@ -20,6 +20,7 @@ from op3d.conditioning.body_model import BodyModel
 from op3d.conditioning.posed import PosedBody, pose_bodies
 from op3d.networks.generator import Generator
 from op3d.networks.layers import FullyConnectedLayer
+from op3d.rendering.renderer import render_in_boxes
 
 
 class DeformationField(nn.Module):
@@ -82,6 +83,10 @@ class ConditionalGenerator(Generator):
                  deform_max_offset: float = 0.3, body_model: str = "procedural", **kwargs):
         rendering_kwargs = dict(kwargs.pop("rendering_kwargs", None) or {})
         rendering_kwargs["clamp_mode"] = "none"  # the field returns densities
+        margin = rendering_kwargs.get("body_box_margin")
+        if margin is not None and not (isinstance(margin, (int, float)) and not isinstance(margin, bool)
+                                       and 0 <= margin < float("inf")):
+            raise ValueError(f"body_box_margin must be None or a number of metres >= 0, got {margin!r}")
         super().__init__(*args, rendering_kwargs=rendering_kwargs, **kwargs)
         self.canonical_offset = tuple(float(v) for v in canonical_offset)
         self.canonical_scale = float(canonical_scale)
@@ -92,6 +97,21 @@ class ConditionalGenerator(Generator):
         self.deformation = DeformationField(num_betas + 3 * (num_joints - 1) + self.w_dim, hidden=deform_hidden,
                                             max_offset=deform_max_offset)
         self.density = SDFDensity(beta_init, beta_min)
+
+    def render_rays(self, field, origins: torch.Tensor, dirs: torch.Tensor, deterministic: bool,
+                    generator: torch.Generator | None, chunk: int | None, body=None
+                    ) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
+        """With rendering_kwargs["body_box_margin"] = m (metres; the "body" preset's), rays are sampled only
+        inside each posed body's axis-aligned box grown by m (`render_in_boxes`); rays that miss it are
+        background. Without it (None, checkpoints made before it existed), over the preset's ray range."""
+        margin = self.rendering_kwargs.get("body_box_margin")
+        if margin is None or body is None:
+            return super().render_rays(field, origins, dirs, deterministic, generator, chunk, body)
+        verts = body.vertices.detach().to(origins.dtype)
+        feats, depth, _ = render_in_boxes(field, origins, dirs, self.render_options, verts.amin(1) - margin,
+                                          verts.amax(1) + margin, deterministic=deterministic, generator=generator,
+                                          chunk=chunk, single_backward=self.single_backward_render)
+        return feats, depth, {}
 
     def pose_bodies(self, model: BodyModel, params: torch.Tensor) -> PosedBody:
         """Pose parameters [B, 85] -> the bodies this generator renders (`pose_bodies`)."""
@@ -106,8 +126,8 @@ class ConditionalGenerator(Generator):
 
     def canonical_points(self, points: torch.Tensor, ws: torch.Tensor, body: PosedBody) -> torch.Tensor:
         """World points [B, P, 3] -> deformed, normalized canonical points [B, P, 3] (plane coordinates)."""
-        canonical, _ = inverse_lbs(points, body.vertices.to(points.dtype), body.vertex_transforms.to(points.dtype),
-                                   body.root_transform.to(points.dtype), self.lbs_threshold, index=body.mesh_index())
+        canonical, _ = inverse_lbs(points, body.vertices.to(points.dtype), None, None, self.lbs_threshold,
+                                   index=body.mesh_index(), table=body.inverse_transform_table())
         x = normalize_canonical(canonical, self.canonical_scale, self.canonical_offset)
         return x + self.deformation(x, self.deformation_condition(ws, body))
 

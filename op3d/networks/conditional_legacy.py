@@ -226,7 +226,7 @@ class LegacyConditionalGenerator(Generator):
         return rgb, depth, sdf
 
     def render_rays(self, field, origins: torch.Tensor, dirs: torch.Tensor, deterministic: bool,
-                    generator: torch.Generator | None, chunk: int | None
+                    generator: torch.Generator | None, chunk: int | None, body=None
                     ) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
         """The released renderer over ray chunks; the extra output "sdf" [B, R, S, 1] is the composited field."""
         step = chunk or origins.shape[1]

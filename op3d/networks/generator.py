@@ -158,10 +158,10 @@ class Generator(nn.Module):
         return self.field(planes, ws=ws, body=body)(points, None)
 
     def render_rays(self, field, origins: torch.Tensor, dirs: torch.Tensor, deterministic: bool,
-                    generator: torch.Generator | None, chunk: int | None
+                    generator: torch.Generator | None, chunk: int | None, body=None
                     ) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
         """Volume rendering of the rays [B, R, 3]: features [B, R, C], depth [B, R, 1] and extra outputs (none
-        here; subclasses with other renderers add theirs)."""
+        here; subclasses with other renderers add theirs). body: the posed bodies of pose-conditional subclasses."""
         feats, depth, _ = render(field, origins, dirs, self.render_options, deterministic=deterministic,
                                  generator=generator, chunk=chunk, single_backward=self.single_backward_render)
         return feats, depth, {}
@@ -179,7 +179,7 @@ class Generator(nn.Module):
         if planes is None:
             planes = self.planes(ws, **synthesis_kwargs)
         feats, depth, extra = self.render_rays(self.field(planes, ws=ws, body=body), origins, dirs, deterministic,
-                                               generator, chunk)
+                                               generator, chunk, body=body)
         B = ws.shape[0]
         feature_image = feats.permute(0, 2, 1).reshape(B, feats.shape[-1], res, res).contiguous()
         depth_image = depth.permute(0, 2, 1).reshape(B, 1, res, res)

@@ -40,10 +40,19 @@ def ray_box_limits(origins: torch.Tensor, dirs: torch.Tensor, box_side: float) -
     origins, dirs: [B, R, 3] -> t_near, t_far [B, R, 1]; rays that miss get t_near = -1, t_far = -2.
     """
     half = box_side / 2
+    return ray_aabb_limits(origins, dirs, -half, half)
+
+
+def ray_aabb_limits(origins: torch.Tensor, dirs: torch.Tensor, lo, hi) -> tuple[torch.Tensor, torch.Tensor]:
+    """Entry and exit distances of rays through axis-aligned boxes [lo, hi] (slab method; Kay & Kajiya 1986).
+
+    origins, dirs: [B, R, 3]; lo, hi: numbers or tensors broadcastable to [B, R, 3] (e.g. [B, 1, 3], one box per
+    batch element) -> t_near, t_far [B, R, 1]; rays that miss get t_near = -1, t_far = -2.
+    """
     with torch.no_grad():
         inv = 1 / dirs
-        t1 = (-half - origins) * inv
-        t2 = (half - origins) * inv
+        t1 = (lo - origins) * inv
+        t2 = (hi - origins) * inv
         t_near = torch.minimum(t1, t2).nan_to_num(-float("inf")).amax(-1, keepdim=True)
         t_far = torch.maximum(t1, t2).nan_to_num(float("inf")).amin(-1, keepdim=True)
         miss = ~(t_far > t_near)

@@ -10,7 +10,7 @@ import torch
 
 from op3d.ops.dispatch import using_reference
 from op3d.rendering.marcher import ray_march
-from op3d.rendering.rays import ray_box_limits
+from op3d.rendering.rays import ray_aabb_limits, ray_box_limits
 from op3d.rendering.samplers import importance_depths, merge_samples, stratified_depths
 
 # field(points [B, P, 3], directions [B, P, 3]) -> {"rgb": [B, P, C], "sigma": [B, P, 1]}
@@ -85,10 +85,12 @@ def _evaluate(field: Field, origins: torch.Tensor, dirs: torch.Tensor, depths: t
 
 
 def _render_chunk(field: Field, origins: torch.Tensor, dirs: torch.Tensor, options: RenderOptions,
-                  deterministic: bool, generator: torch.Generator | None, single_backward: bool):
+                  deterministic: bool, generator: torch.Generator | None, single_backward: bool,
+                  ray_range: tuple[torch.Tensor, torch.Tensor] | None = None,
+                  depth_range: tuple[torch.Tensor, torch.Tensor] | None = None):
     B, R, _ = origins.shape
     S, N = options.depth_resolution, options.depth_resolution_importance
-    start, end = _ray_range(origins, dirs, options)
+    start, end = _ray_range(origins, dirs, options) if ray_range is None else ray_range
     if deterministic:
         jitter = 0.5
     else:
@@ -109,13 +111,16 @@ def _render_chunk(field: Field, origins: torch.Tensor, dirs: torch.Tensor, optio
         else:
             colors_f, densities_f = _evaluate(field, origins, dirs, fine, options, generator)
         depths, colors, densities = merge_samples(depths, colors, densities, fine, colors_f, densities_f)
-    rgb, depth, weights = ray_march(colors, densities, depths, options.white_back, activation=options.clamp_mode)
+    rgb, depth, weights = ray_march(colors, densities, depths, options.white_back, depth_range=depth_range,
+                                    activation=options.clamp_mode)
     return rgb, depth, weights.sum(2)
 
 
 def render(field: Field, origins: torch.Tensor, dirs: torch.Tensor, options: RenderOptions,
            deterministic: bool = False, generator: torch.Generator | None = None, chunk: int | None = None,
-           single_backward: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+           single_backward: bool = False, ray_range: tuple[torch.Tensor, torch.Tensor] | None = None,
+           depth_range: tuple[torch.Tensor, torch.Tensor] | None = None
+           ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Render rays through a field.
 
     origins, dirs: [B, R, 3]. Returns features [B, R, C] in [-1, 1], depth [B, R, 1] and accumulated
@@ -125,10 +130,59 @@ def render(field: Field, origins: torch.Tensor, dirs: torch.Tensor, options: Ren
     and no density noise): the coarse pass runs without autograd, only to place the fine samples, and the field
     is evaluated again on coarse + fine samples together, so its backward (e.g. into the planes) runs once instead
     of twice; the same values, worth it where a field evaluation is cheap next to its backward.
+    ray_range: per-ray (start, end) [B, R, 1] instead of the options' ray_start / ray_end; depth_range: per-ray
+    (lo, hi) [B, R, 1] the depth is clamped to (an empty ray's depth is hi) instead of the samples' min / max.
     """
     R = origins.shape[1]
     if chunk is None or chunk >= R:
-        return _render_chunk(field, origins, dirs, options, deterministic, generator, single_backward)
+        return _render_chunk(field, origins, dirs, options, deterministic, generator, single_backward, ray_range,
+                             depth_range)
+    piece = lambda pair, i: None if pair is None else tuple(t[:, i:i + chunk] for t in pair)
     parts = [_render_chunk(field, origins[:, i:i + chunk], dirs[:, i:i + chunk], options, deterministic, generator,
-                           single_backward) for i in range(0, R, chunk)]
+                           single_backward, piece(ray_range, i), piece(depth_range, i)) for i in range(0, R, chunk)]
     return tuple(torch.cat(p, dim=1) for p in zip(*parts))  # type: ignore[return-value]
+
+
+def render_in_boxes(field: Field, origins: torch.Tensor, dirs: torch.Tensor, options: RenderOptions,
+                    lo: torch.Tensor, hi: torch.Tensor, deterministic: bool = False,
+                    generator: torch.Generator | None = None, chunk: int | None = None,
+                    single_backward: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """`render`, with each batch element's samples confined to its own axis-aligned box lo, hi [B, 3] (e.g. a
+    posed body's box plus a margin; human NeRFs such as Neural Body, Peng et al. 2021, sample the same way).
+
+    Only rays that enter their box are evaluated, between entry and exit (from the camera on, if it is inside):
+    per element, its rays that hit are packed first and the batch is padded to the largest count with copies of
+    a hit ray (their results are dropped). A ray that misses is empty: features 1 with white_back, else -1 (what
+    `ray_march` gives a ray without density), opacity 0, depth the end of the ray's range without boxes
+    (options' ray_end, or its exit from the rendering box with ray_end "auto"). Hit rays' depths are clamped to
+    that range joined with the stretch through their box. Returns features [B, R, C], depth [B, R, 1], opacity
+    [B, R, 1].
+    """
+    B, R, _ = origins.shape
+    start, end = ray_aabb_limits(origins, dirs, lo[:, None], hi[:, None])
+    hit = (end > 0) & (end > start)
+    start = start.clamp_min(0)
+    scene_lo, scene_hi = (torch.as_tensor(t, dtype=origins.dtype, device=origins.device).expand_as(start)
+                          for t in _ray_range(origins, dirs, options))
+    counts = hit[..., 0].sum(1)
+    width = max(int(counts.max()), 1)
+    order = torch.argsort((~hit[..., 0]).to(torch.uint8), dim=1, stable=True)[:, :width]  # [B, width]: hits first
+    slot = torch.arange(width, device=origins.device)[None]
+    order = torch.where(slot < counts[:, None], order, order[:, :1])  # padding: copies of the first hit ray
+    pick = lambda t: torch.gather(t, 1, order[..., None].expand(-1, -1, t.shape[-1]))
+    none = (counts == 0)[:, None, None]  # an element without hits still pads with a finite stretch (dropped)
+    ray_range = tuple(torch.where(none, float(v), pick(t)) for t, v in ((start, 0.0), (end, 1.0)))
+    depth_range = tuple(torch.where(none, float(v), pick(t)) for t, v in ((torch.minimum(scene_lo, start), 0.0),
+                                                                           (torch.maximum(scene_hi, end), 1.0)))
+    feats_hit, depth_hit, opacity_hit = render(field, pick(origins), pick(dirs), options, deterministic, generator,
+                                               chunk, single_backward, ray_range=ray_range, depth_range=depth_range)
+    background = 1.0 if options.white_back else -1.0
+    keep = slot < counts[:, None]
+    b_idx, s_idx = keep.nonzero(as_tuple=True)
+    r_idx = order[b_idx, s_idx]
+    feats = feats_hit.new_full((B, R, feats_hit.shape[-1]), background)
+    opacity = opacity_hit.new_zeros((B, R, 1))
+    feats = feats.index_put((b_idx, r_idx), feats_hit[b_idx, s_idx])
+    depth = scene_hi.to(depth_hit.dtype).index_put((b_idx, r_idx), depth_hit[b_idx, s_idx])
+    opacity = opacity.index_put((b_idx, r_idx), opacity_hit[b_idx, s_idx])
+    return feats, depth, opacity

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from op3d.cli_types import Device, Finite
+from op3d.cli_types import Device, Finite, FiniteOrNone
 
 from op3d.training.loss import LossConfig
 
@@ -65,6 +65,9 @@ def _refuse_unsupported(opts: dict) -> None:
 @click.option("--eikonal", type=Finite(min=0), default=1e-3, help="Eikonal weight (--conditional).")
 @click.option("--sdf-prior", "--sdf_prior", type=Finite(min=0), default=1.0,
               help="SDF-residual prior weight (--conditional).")
+@click.option("--body-margin", "--body_margin", type=FiniteOrNone(min=0), default=0.1, show_default=True,
+              help="--conditional: rays sample only inside each posed body's box grown by this many metres "
+                   "('none': the whole rendering box).")
 @click.option("--gen_pose_cond", "--gen-pose-cond", type=bool, default=False, help="Generator pose conditioning.")
 @click.option("--c-scale", "--c_scale", type=Finite(min=0), default=1.0, help="Scale of the GPC camera.")
 @click.option("--gpc_reg_prob", "--gpc-reg-prob", type=Finite(min=0, max=1), default=0.5)
@@ -189,7 +192,7 @@ def train(**opts) -> None:
         sr_noise_mode=opts["sr_noise_mode"], cudnn_benchmark=not opts["nobench"],
         resume=opts["resume"], resume_blur=opts["resume_blur"], metrics=_csv(opts["metrics"]),
         metrics_num=opts["metrics_num"], detector=opts["detector"], vgg=opts["vgg"], desc=opts["desc"],
-        conditional=conditional, body_model=opts["body_model"],
+        conditional=conditional, body_model=opts["body_model"], body_box_margin=opts["body_margin"],
         loss=loss)
     cfg.validate(info.world_size)
     if opts["dry_run"]:

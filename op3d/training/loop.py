@@ -72,6 +72,7 @@ class TrainConfig:
     deterministic: bool = False  # fixed rendering jitter and constant layer noise (tests, exact comparisons)
     conditional: bool = False  # SMPL-pose-conditional: the dataset carries poses; G renders posed bodies
     body_model: str = "procedural"  # 'procedural' or a path to an SMPL-layout .pkl / .npz
+    body_box_margin: float | None = 0.1  # rays sample inside each posed body's box grown by this (None: whole box)
     loss: LossConfig = field(default_factory=LossConfig)
 
     def validate(self, world_size: int) -> None:
@@ -159,6 +160,7 @@ def build_networks(cfg: TrainConfig, resolution: int) -> tuple[Generator, DualDi
     dkw.update(num_fp16_res=cfg.d_num_fp16_res, conv_clamp=256 if cfg.d_num_fp16_res > 0 else None)
     if cfg.conditional:
         gkw["body_model"] = cfg.body_model
+        gkw["rendering_kwargs"]["body_box_margin"] = cfg.body_box_margin
         dkw["c_dim"] = condition_dim()
     G, D = (ConditionalGenerator if cfg.conditional else Generator)(**gkw), DualDiscriminator(**dkw)
     G.init_kwargs, D.init_kwargs = gkw, dkw
