@@ -1,7 +1,9 @@
 """Training speed and memory per configuration: sec/kimg and peak GPU memory of the full G+D step
 (lazy R1 and density regularization included), on the built-in synthetic data at the requested resolution.
 --conditional: the SMPL-pose-conditional step on the built-in posed bodies (inverse LBS, mesh SDF, lazy eikonal
-and SDF prior instead of the density regularizer), preset "body".
+and SDF prior instead of the density regularizer), preset "body"; with --profile-mesh, wall-clock timers around
+the mesh queries inside the training phases give their share of the step (inverse LBS and mesh SDF in full,
+index builds included; the Warp closest-face and nearest-vertex launches separately).
 
     python benchmarks/bench_training.py --device cuda --resolution 512 --batch 4 --steps 12 \
         --out benchmarks/results/training_cuda.json
@@ -11,8 +13,11 @@ and SDF prior instead of the density regularizer), preset "body".
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import tempfile
+import time
+from collections import defaultdict
 from pathlib import Path
 
 import torch
@@ -23,6 +28,47 @@ from op3d.data.synthetic_body import make_body_dataset
 from op3d.training.distributed import DistInfo
 from op3d.training.loop import TrainConfig, training_loop
 from op3d.training.loss import LossConfig
+
+
+@contextlib.contextmanager
+def mesh_timers():
+    """Yield a dict that fills with seconds spent in the mesh queries and in the training phases (the timers count
+    only inside `accumulate_gradients`: set-up and image grids are left out)."""
+    import op3d.networks.conditional as conditional
+    from op3d.conditioning.mesh_index import warp_available
+    from op3d.training.loss import GANLoss
+
+    seconds: dict[str, float] = defaultdict(float)
+    inside = [False]
+    targets = [(conditional, "mesh_sdf", "mesh_sdf"), (conditional, "inverse_lbs", "inverse_lbs")]
+    if warp_available():
+        from op3d.conditioning.warp_queries import WarpMesh
+        targets += [(WarpMesh, "closest_face", "warp_closest_face"),
+                    (WarpMesh, "closest_vertex", "warp_nearest_vertex")]
+    saved = [(owner, name, getattr(owner, name)) for owner, name, _ in targets]
+    saved.append((GANLoss, "accumulate_gradients", GANLoss.accumulate_gradients))
+
+    def timed(fn, key, phase=False):
+        def wrapper(*args, **kwargs):
+            if phase:
+                inside[0] = True
+            t = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                if inside[0]:
+                    seconds[key] += time.perf_counter() - t
+                if phase:
+                    inside[0] = False
+        return wrapper
+    for (owner, name, key), (_, _, fn) in zip(targets, saved):
+        setattr(owner, name, timed(fn, key))
+    GANLoss.accumulate_gradients = timed(saved[-1][2], "phases", phase=True)
+    try:
+        yield seconds
+    finally:
+        for owner, name, fn in saved:
+            setattr(owner, name, fn)
 
 
 def main() -> None:
@@ -40,6 +86,7 @@ def main() -> None:
                     help="--conditional: mesh queries through Warp or op3d's torch cluster search (the reference)")
     ap.add_argument("--body-margin", default="0.1",
                     help="--conditional: metres around each posed body's box that rays sample, or 'none' (whole box)")
+    ap.add_argument("--profile-mesh", action="store_true", help="--conditional: the mesh queries' share of the step")
     ap.add_argument("--fp32", action="store_true", help="no fp16 layers (default: the original's SR 4, D 4)")
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
@@ -63,19 +110,27 @@ def main() -> None:
                 if device.type == "cuda":
                     torch.cuda.synchronize()
                     torch.cuda.reset_peak_memory_stats()
-                result = training_loop(cfg, info, max_steps=args.steps, log=False)
+                with mesh_timers() if args.profile_mesh else contextlib.nullcontext() as seconds:
+                    result = training_loop(cfg, info, max_steps=args.steps, log=False)
             row = {"conditional": args.conditional, "representation": rep, "K": int(K),
                    "resolution": args.resolution, "nrr": args.nrr, "batch": args.batch,
                    "size": args.size, "fp16_sr_d": not args.fp32,
                    "mesh_method": resolve_method(args.mesh_method, device) if args.conditional else None,
                    "body_margin": args.body_margin if args.conditional else None,
                    "sec_per_kimg": result["stats"]["Timing/sec_per_kimg"]}  # steps only, not the run's set-up
+            if seconds:
+                row["profile_seconds"] = dict(seconds)
+                row["mesh_share_of_phases"] = {k: v / seconds["phases"] for k, v in seconds.items() if k != "phases"}
+                row["mesh_share_of_phases"]["all_mesh_queries"] = (seconds["mesh_sdf"] + seconds["inverse_lbs"]) / \
+                    seconds["phases"]
             if device.type == "cuda":
                 row["peak_mem_gib"] = torch.cuda.max_memory_allocated() / 2 ** 30
             rows.append(row)
             print(f"{rep:12s} K={K:<3s} res {args.resolution} nrr {args.nrr} batch {args.batch}: "
                   f"{row['sec_per_kimg']:8.1f} sec/kimg" + (f"  peak {row['peak_mem_gib']:.1f} GiB"
                                                             if "peak_mem_gib" in row else ""), flush=True)
+            for key, share in row.get("mesh_share_of_phases", {}).items():
+                print(f"    {key:22s} {100 * share:5.1f}% of the step", flush=True)
     report = {"benchmark": "training step (G+D, lazy regularization)", "device": str(device),
               "device_name": torch.cuda.get_device_name() if device.type == "cuda" else "cpu",
               "torch": torch.__version__, "config": vars(args), "rows": rows}
