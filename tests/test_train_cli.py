@@ -17,7 +17,23 @@ def test_dry_run_resolves_original_flags(tmp_path, capsys):
     assert not list(tmp_path.iterdir())  # a dry run writes nothing
 
 
+@pytest.mark.parametrize("value,want", [(None, 0.1), ("none", None), ("0.25", 0.25)])
+def test_body_margin_reaches_the_conditional_generator(tmp_path, capsys, value, want):
+    from op3d.training.loop import TrainConfig, build_networks
+
+    extra = [] if value is None else ["--body-margin", value]
+    code, out, err = run_cli(["train", "--outdir", str(tmp_path), "--conditional", "--dry-run", *extra], capsys)
+    assert code == 0, err
+    cfg = json.loads(out)
+    assert cfg["body_box_margin"] == want
+    G, _ = build_networks(TrainConfig(outdir=str(tmp_path), data="x", cfg="body", size="tiny", conditional=True,
+                                      body_box_margin=cfg["body_box_margin"]), 64)
+    assert G.rendering_kwargs["body_box_margin"] == want
+
+
 @pytest.mark.parametrize("args,message", [
+    (["--body-margin", "-1"], "--body-margin"),
+    (["--body-margin", "nan"], "--body-margin"),
     (["--gpus", "2"], "launch with: torchrun"),
     (["--batch", "4", "--batch-gpu", "3"], "--batch-gpu (3) must divide"),
     (["--metrics", "fid50k_full"], "Inception detector"),
