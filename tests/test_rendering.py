@@ -279,18 +279,19 @@ def test_render_options_validation():
         RenderOptions.from_kwargs(dict(ray_start="auto", ray_end=3.0))
 
 
-def two_cameras(res=6):
-    """Two frontal cameras (batch 2) at radius 2.7, float64 rays [2, res^2, 3]."""
-    c = torch.cat([frontal_label(focal=3.0), frontal_label(radius=3.0, focal=3.5)])
+def four_cameras(res=6):
+    """Frontal cameras at radius 2.7 and 3.0 (twice each), float64 rays [4, res^2, 3]."""
+    c = torch.cat([frontal_label(focal=3.0), frontal_label(radius=3.0, focal=3.5)]).repeat(2, 1)
     return rays_from_cameras(c, res)
 
 
 @pytest.mark.parametrize("white_back", [True, False])
 def test_render_in_boxes_equals_each_hit_ray_rendered_alone(white_back):
     """Per-element boxes: a hit ray's features, depth and opacity equal `render` of that ray alone over its
-    stretch through the box (computed here by the slab formula); a ray that misses is empty (background,
-    opacity 0, depth = the end of its range without boxes); one element hits nothing; gradients likewise."""
-    origins, dirs = two_cameras()
+    stretch through the box (computed here by the slab formula, from the camera on when the camera is inside);
+    a ray that misses is empty (background, opacity 0, depth = the end of its range without boxes); elements
+    whose box is off-screen or behind the camera hit nothing; gradients likewise."""
+    origins, dirs = four_cameras()
     opts = RenderOptions(depth_resolution=9, depth_resolution_importance=7, ray_start=2.0, ray_end=3.4,
                          white_back=white_back)
     radius = torch.tensor(0.45, dtype=torch.float64, requires_grad=True)
@@ -298,19 +299,21 @@ def test_render_in_boxes_equals_each_hit_ray_rendered_alone(white_back):
     def field(points, _dirs):
         d = points.norm(dim=-1, keepdim=True)
         return {"sigma": 20 * (radius - d), "rgb": torch.sin(3 * points) * radius}
-    lo = torch.tensor([[-0.3, -0.2, -0.4], [5.0, 5.0, 5.0]], dtype=torch.float64)  # element 1's box is off-screen
-    hi = torch.tensor([[0.25, 0.35, 0.3], [6.0, 6.0, 6.0]], dtype=torch.float64)
+    # element 0: around the sphere; 1: off-screen; 2: around camera 2 (at z = 2.7); 3: behind camera 3 (z = 3)
+    lo = torch.tensor([[-0.3, -0.2, -0.4], [5.0, 5.0, 5.0], [-0.3, -0.3, 0.3], [-1.0, -1.0, 3.5]],
+                      dtype=torch.float64)
+    hi = torch.tensor([[0.25, 0.35, 0.3], [6.0, 6.0, 6.0], [0.2, 0.3, 2.9], [1.0, 1.0, 4.5]], dtype=torch.float64)
     feats, depth, opacity = render_in_boxes(field, origins, dirs, opts, lo, hi, deterministic=True, chunk=5)
     g_box = torch.autograd.grad(feats.sum() + depth.sum() + opacity.sum(), radius)[0]
     g_alone = torch.zeros((), dtype=torch.float64)
-    hits = 0
-    for b in range(2):
+    hits = [0] * 4
+    for b in range(4):
         for r in range(origins.shape[1]):
             o, d = origins[b, r], dirs[b, r]
             t = [((lo[b] - o) / d), ((hi[b] - o) / d)]
             t0, t1 = float(torch.minimum(*t).max()), float(torch.maximum(*t).min())
             if t1 > max(t0, 0):  # the ray enters its box
-                hits += 1
+                hits[b] += 1
                 stretch = tuple(torch.tensor([[[v]]], dtype=torch.float64) for v in (max(t0, 0), t1))
                 want = render(field, o[None, None], d[None, None], opts, deterministic=True, ray_range=stretch)
                 for got, w in zip((feats[b, r], depth[b, r], opacity[b, r]), want):
@@ -319,6 +322,6 @@ def test_render_in_boxes_equals_each_hit_ray_rendered_alone(white_back):
             else:
                 assert feats[b, r].tolist() == [1.0 if white_back else -1.0] * 3 and opacity[b, r].item() == 0
                 assert depth[b, r].item() == 3.4
-    assert 0 < hits < origins.shape[1] // 2 + 1  # some rays of element 0 hit, none of element 1
+    assert 0 < hits[0] < 30 and hits[1] == hits[3] == 0 and hits[2] == 36
     torch.testing.assert_close(g_box, g_alone, rtol=1e-10, atol=1e-12)  # padding adds no gradient
     assert g_box.abs() > 1e-3
