@@ -92,6 +92,14 @@ def test_field_without_residual_is_the_mesh_sdf_and_maps_vertices_to_rest():
         ref = mesh_sdf(pts, body.vertices, body.faces)
     torch.testing.assert_close(out["sdf"][..., 0], ref, rtol=0, atol=1e-5)
     torch.testing.assert_close(out["sigma"], G.density(out["sdf"]))
+    # with gradients (the eikonal term's path): the field's point gradient is the mesh distance's, unit length,
+    # pointing away from the closest point (brute-force float64 reference)
+    q = pts.double().clone().requires_grad_(True)
+    want, = torch.autograd.grad(mesh_sdf(q, body.vertices.double(), body.faces, method="brute").sum(), q)
+    x = pts.clone().requires_grad_(True)
+    got, = torch.autograd.grad(G.field(planes, ws=ws, body=body)(x, None)["sdf"].sum(), x)
+    torch.testing.assert_close(got.double(), want, rtol=0, atol=1e-3)
+    torch.testing.assert_close(want.norm(dim=-1), torch.ones(2, 300, dtype=torch.float64), rtol=0, atol=1e-9)
     # posed vertices go back to their rest positions (shape + pose correctives), normalized into the plane box
     betas, pose = p[:, :10], p[:, 10:82].reshape(2, 24, 3)
     v_shaped = model.v_template + torch.einsum("bs,vcs->bvc", betas, model.shapedirs)
@@ -101,6 +109,25 @@ def test_field_without_residual_is_the_mesh_sdf_and_maps_vertices_to_rest():
         x = G.canonical_points(body.vertices, ws, body)
     torch.testing.assert_close(x, normalize_canonical(rest, G.canonical_scale, G.canonical_offset), rtol=0,
                                atol=2e-5)
+
+
+def test_deformation_is_conditioned_on_betas_joint_angles_and_the_last_w():
+    """OP3D's kaolin_version.py hands ws[:, -1] to its renderer and deformation decoder: with style-mixed ws
+    (every layer different) only the last w may change the canonical points."""
+    G = tiny_conditional()
+    body = pose_bodies(procedural_body(num_betas=10), params_for(2, seed=5))
+    ws = torch.randn(2, G.num_ws, G.w_dim, generator=torch.Generator().manual_seed(6))
+    cond = G.deformation_condition(ws, body)
+    torch.testing.assert_close(cond, torch.cat([body.betas[:, :10], body.joint_angles(), ws[:, -1]], 1))
+    pts = torch.rand(2, 50, 3, generator=torch.Generator().manual_seed(7)) * 1.6 - 0.8
+    with torch.no_grad():
+        x = G.canonical_points(pts, ws, body)
+        other_first = ws.clone()
+        other_first[:, :-1] = torch.randn(2, G.num_ws - 1, G.w_dim)
+        other_last = ws.clone()
+        other_last[:, -1] = torch.randn(2, G.w_dim)
+        assert torch.equal(G.canonical_points(pts, other_first, body), x)
+        assert (G.canonical_points(pts, other_last, body) - x).abs().max() > 1e-6
 
 
 def test_field_sdf_is_the_mesh_sdf_plus_the_scaled_residual():

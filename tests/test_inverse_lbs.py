@@ -59,3 +59,27 @@ def test_posed_body_inverse_table_is_cached_and_follows_selections():
     # the root's row (last) is the inverse of the root transform
     want = torch.linalg.inv(body.root_transform)[:, :3].flatten(1)
     torch.testing.assert_close(table[:, -1], want)
+
+
+@pytest.mark.parametrize("method", ["brute", "clusters", pytest.param("warp", marks=pytest.mark.skipif(
+    not __import__("op3d.conditioning.mesh_index", fromlist=["x"]).warp_available(), reason="needs warp-lang"))])
+def test_every_method_sends_points_beyond_the_threshold_to_the_root(method):
+    """The full-search torch paths find a nearest vertex for every point; beyond the threshold it must still be
+    dropped (index -1, distance inf) and the root's inverse transform used, as with Warp's bounded search."""
+    model, _, out = posed(2)
+    g = torch.Generator().manual_seed(4)
+    verts = out["vertices"]
+    near = verts[:, ::97] + torch.randn(verts[:, ::97].shape, generator=g, dtype=torch.float64) * 0.02
+    far = verts[:, ::89] + torch.nn.functional.normalize(
+        torch.randn(verts[:, ::89].shape, generator=g, dtype=torch.float64), dim=-1) * 0.5
+    points = torch.cat([near, far], 1)
+    idx, dist = nearest_vertex(points, verts, method, max_distance=0.1)
+    full_idx, full_dist = nearest_vertex(points, verts, "brute")
+    beyond = full_dist > 0.1
+    assert beyond.sum() > 20 and (~beyond).sum() > 20
+    assert (idx[beyond] == -1).all() and torch.isinf(dist[beyond]).all()
+    torch.testing.assert_close(dist[~beyond], full_dist[~beyond])
+    canonical, _ = inverse_lbs(points, verts, out["T"], out["transforms"][:, 0], threshold=0.1, method=method)
+    root_inv = torch.linalg.inv(out["transforms"][:, 0])
+    want_far = (root_inv[:, None, :3, :3] @ points.unsqueeze(-1)).squeeze(-1) + root_inv[:, None, :3, 3]
+    torch.testing.assert_close(canonical[beyond], want_far[beyond])

@@ -325,3 +325,30 @@ def test_render_in_boxes_equals_each_hit_ray_rendered_alone(white_back):
     assert 0 < hits[0] < 30 and hits[1] == hits[3] == 0 and hits[2] == 36
     torch.testing.assert_close(g_box, g_alone, rtol=1e-10, atol=1e-12)  # padding adds no gradient
     assert g_box.abs() > 1e-3
+
+
+@pytest.mark.parametrize("ray_range", [(2.0, 3.4), ("auto", "auto")])
+def test_render_in_boxes_depth_of_empty_rays(ray_range):
+    """An empty field: rays through the box and rays that miss it alike are background with depth = the end
+    of their range without boxes, or the box exit where the box reaches farther (camera 1 at radius 3.0 sees
+    the box's back face beyond ray_end 3.4)."""
+    origins, dirs = four_cameras()
+    opts = RenderOptions(depth_resolution=6, depth_resolution_importance=4, ray_start=ray_range[0],
+                         ray_end=ray_range[1], box_warp=1.6, white_back=True, clamp_mode="none")
+    empty = lambda p, _d: {"sigma": torch.zeros_like(p[..., :1]), "rgb": torch.zeros_like(p)}
+    lo = torch.tensor([[-0.3, -0.2, -0.4]], dtype=torch.float64).expand(4, 3)
+    hi = torch.tensor([[0.25, 0.35, 0.3]], dtype=torch.float64).expand(4, 3)
+    feats, depth, opacity = render_in_boxes(empty, origins, dirs, opts, lo, hi, deterministic=True)
+    if ray_range[0] == "auto":
+        end = ray_box_limits(origins, dirs, 1.6)[1]  # every ray meets this rendering box
+        assert (end > 0).all()
+    else:
+        end = torch.full_like(depth, 3.4)
+    t1, t2 = (lo[:, None] - origins) / dirs, (hi[:, None] - origins) / dirs
+    entry = torch.minimum(t1, t2).amax(-1, keepdim=True)
+    exit_ = torch.maximum(t1, t2).amin(-1, keepdim=True)
+    hit = exit_ > entry.clamp_min(0)
+    assert hit.any() and (~hit).any() and (hit & (exit_ < end)).any()
+    assert (hit & (exit_ > end)).any() == (ray_range[0] != "auto")
+    torch.testing.assert_close(depth, torch.where(hit, torch.maximum(end, exit_), end), rtol=0, atol=1e-12)
+    assert (feats == 1).all() and (opacity == 0).all()

@@ -112,6 +112,50 @@ def test_density_reg_stub_points_cameras_and_value(seed):
     assert float(loss.detach()) == pytest.approx(float(want), rel=1e-4)
 
 
+class StubBodyG(StubG):
+    """StubG for the pose-conditional regularizer: sdf = s |p|^2 + <p, a> (gradient 2 s p + a, whose norm varies
+    over the box) and residual = sin(<p, a>) s."""
+
+    def __init__(self, box_warp=2.4):
+        super().__init__()
+        self.render_options = type("Options", (), {"box_warp": box_warp})()
+
+    def sample_density(self, points, ws, noise_mode="random", body=None, **_):
+        self.calls.append(("sample_density", points.detach().clone()))
+        dot = (points * self.a).sum(-1, keepdim=True)
+        return {"sdf": self.s * points.square().sum(-1, keepdim=True) + dot, "residual": torch.sin(dot) * self.s}
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_sdf_reg_points_and_values_by_hand(seed):
+    """The eikonal and SDF-prior terms: half the points uniform in the whole rendering box, half at random posed
+    vertices + N(0, 3 cm); eikonal = mean (|grad sdf| - 1)^2, prior = mean residual^2 (float64 by hand)."""
+    B, n, V, box = 2, 40, 30, 2.4
+    cfg = LossConfig(sdf_reg_points=2 * n, gpc_reg_prob=None, style_mixing_prob=0)
+    G = StubBodyG(box)
+    body = type("Body", (), {"vertices": torch.randn(B, V, 3, generator=seeded(7)) * 0.5})()
+    z, c = torch.randn(B, G.z_dim, generator=seeded(8)), torch.randn(B, 25, generator=seeded(9))
+    gen = seeded(seed)
+    terms = GANLoss(G, None, cfg, generator=gen).sdf_reg(z, c, body, cur_nimg=0)
+    ref = seeded(seed)
+    uniform = (torch.rand((B, n, 3), generator=ref) * 2 - 1) * box / 2
+    pick = torch.randint(V, (B, n), generator=ref)
+    near = torch.stack([body.vertices[b, pick[b]] for b in range(B)])
+    near = near + torch.randn((B, n, 3), generator=ref) * 0.03
+    assert same_state(gen, ref)
+    points = G.calls[-1][1]
+    assert_near(points, torch.cat([uniform, near], 1), rtol=0, atol=1e-7)
+    assert (points[:, :n] < 0).any() and (points[:, :n].abs() > 0.9 * box / 2).any()  # the whole box
+    p = points.double()
+    a, s = G.a.detach().double(), G.s.detach().double()
+    grad = 2 * s * p + a
+    eikonal = (grad.norm(dim=-1) - 1).square().mean()
+    prior = (torch.sin((p * a).sum(-1)) * s).square().mean()
+    assert float(terms["eikonal"]) == pytest.approx(float(eikonal), rel=1e-5)
+    assert float(terms["sdf_prior"]) == pytest.approx(float(prior), rel=1e-5)
+    assert abs(float((grad.norm(dim=-1) - 1).abs().mean()) - float(eikonal)) > 1e-2  # L1 would differ
+
+
 def test_density_reg_without_pose_conditioning_feeds_zero_cameras_and_draws_nothing_for_them():
     B, n = 2, 20
     cfg = LossConfig(density_reg=1.0, density_reg_p_dist=0.1, density_reg_points=n, gpc_reg_prob=None)
