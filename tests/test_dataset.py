@@ -155,9 +155,12 @@ def test_a_bad_image_in_a_dataloader_worker_reaches_the_cli_as_one_line(tmp_path
     files = good_files(8)
     files["img5.png"] = truncated_png()
     ds = ImageDataset(write_zip(tmp_path / "d.zip", files))
-    loader = torch.utils.data.DataLoader(ds, batch_size=4, num_workers=2)
-    with pytest.raises(DatasetError) as info:
-        list(loader)
+    batches = iter(torch.utils.data.DataLoader(ds, batch_size=4, num_workers=2))
+    try:
+        with pytest.raises(DatasetError) as info:
+            list(batches)
+    finally:  # stop the workers now: left to the garbage collector (the traceback holds them) it takes 10 s
+        batches._shutdown_workers()
     line = one_line(info.value)
     assert line.endswith("img5.png: unreadable image (" + line.split("unreadable image (")[1]) and "\n" not in line
     assert str(tmp_path / "d.zip") in line
