@@ -3,7 +3,8 @@
 --conditional: the SMPL-pose-conditional step on the built-in posed bodies (inverse LBS, mesh SDF, lazy eikonal
 and SDF prior instead of the density regularizer), preset "body"; with --profile-mesh, wall-clock timers around
 the mesh queries inside the training phases give their share of the step (inverse LBS and mesh SDF in full,
-index builds included; the Warp closest-face and nearest-vertex launches separately).
+index builds included; the Warp closest-face and nearest-vertex launches separately; on a GPU each timer
+synchronizes, which slows the step a little).
 
     python benchmarks/bench_training.py --device cuda --resolution 512 --batch 4 --steps 12 \
         --out benchmarks/results/training_cuda.json
@@ -48,14 +49,18 @@ def mesh_timers():
     saved = [(owner, name, getattr(owner, name)) for owner, name, _ in targets]
     saved.append((GANLoss, "accumulate_gradients", GANLoss.accumulate_gradients))
 
+    sync = torch.cuda.synchronize if torch.cuda.is_available() else (lambda: None)  # GPU work ends in the timer
+
     def timed(fn, key, phase=False):
         def wrapper(*args, **kwargs):
             if phase:
                 inside[0] = True
+            sync()
             t = time.perf_counter()
             try:
                 return fn(*args, **kwargs)
             finally:
+                sync()
                 if inside[0]:
                     seconds[key] += time.perf_counter() - t
                 if phase:

@@ -14,7 +14,7 @@ timeout 150 python3 benchmarks/bench_body.py --device cuda --points 1000000 --su
     --out "$OUT/body_cuda.json" 2>&1 | tail -15
 for method in warp clusters; do
 timeout 150 python3 benchmarks/bench_training.py --device cuda --conditional --resolution 64 --nrr 32 --batch 32 \
-    --steps 8 --cases orthoplanes:8 --mesh-method $method \
-    --out "$OUT/training_conditional_cuda_$method.json" 2>&1 | grep -v Warn | tail -4
+    --steps 8 --cases orthoplanes:8 --mesh-method $method --profile-mesh \
+    --out "$OUT/training_conditional_cuda_$method.json" 2>&1 | grep -v Warn | tail -9
 done
 } 2>&1 | tee "$OUT/log.txt"
