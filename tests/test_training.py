@@ -207,3 +207,23 @@ def test_a_run_directory_loads_as_its_latest_snapshot(data, tmp_path):
     for which in ("G_ema", "G", "D"):
         a, b = op3d.load(run, which), op3d.load(latest, which)
         assert all(torch.equal(a.state_dict()[k], v) for k, v in b.state_dict().items()), which
+
+
+def test_a_bad_image_stops_training_without_leaving_worker_processes(tmp_path):
+    """A bad image met by a DataLoader worker raises DatasetError naming it; the worker processes are gone at
+    once, although the caller still holds the exception (whose traceback references the loader). The image grid
+    of the run reads images 0-15 first, so the bad one is image 16."""
+    import multiprocessing
+
+    from test_dataset import good_files, truncated_png, write_zip
+
+    from op3d.data.dataset import DatasetError
+
+    files = good_files(17, size=32)
+    files["img16.png"] = truncated_png()
+    bad = write_zip(tmp_path / "bad.zip", files)
+    before = set(multiprocessing.active_children())
+    with pytest.raises(DatasetError, match="img16.png: unreadable image") as info:
+        training_loop(tiny_train_config(bad, tmp_path / "runs", workers=2, kimg=0.2), log=False)
+    assert info.value.__traceback__ is not None
+    assert set(multiprocessing.active_children()) <= before

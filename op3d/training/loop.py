@@ -167,6 +167,15 @@ def build_networks(cfg: TrainConfig, resolution: int) -> tuple[Generator, DualDi
     return G, D
 
 
+def _stop_workers(batches) -> None:
+    """Stop the worker processes of a DataLoader iterator now. After an error the traceback holds the iterator,
+    and torch's shutdown from the garbage collector then waits 5 s per worker; `_shutdown_workers` is torch's own
+    (private, present since torch 1.x); other iterators have nothing to stop."""
+    stop = getattr(batches, "_shutdown_workers", None)
+    if stop is not None:
+        stop()
+
+
 def _adam_hyper(lr: float, reg_interval: int | None) -> dict:
     """Adam's lr and betas (0, 0.99) with lazy-regularization rescaling (StyleGAN2's mb_ratio)."""
     ratio = reg_interval / (reg_interval + 1) if reg_interval else 1.0
@@ -321,10 +330,6 @@ def training_loop(cfg: TrainConfig, dist_info: DistInfo | None = None, max_steps
 
     sampler = InfiniteSampler(len(dataset), cfg.batch, seed=cfg.seed, rank=info.rank,
                               world_size=info.world_size, start=cur_nimg)
-    loader = iter(torch.utils.data.DataLoader(dataset, batch_size=cfg.batch // info.world_size, sampler=sampler,
-                                              num_workers=cfg.workers, pin_memory=device.type == "cuda",
-                                              persistent_workers=cfg.workers > 0,
-                                              generator=torch.Generator().manual_seed(cfg.seed)))  # not the global RNG
     loss = GANLoss(G, D, cfg.loss, noise_mode="const" if cfg.deterministic else "random")
     G.deterministic = cfg.deterministic
     phases = _phases(G, D, opt_G, opt_D, cfg)
@@ -348,73 +353,80 @@ def training_loop(cfg: TrainConfig, dist_info: DistInfo | None = None, max_steps
     last_stats: dict = {}
     per_rank = cfg.batch // info.world_size
     lo, hi = info.rank * per_rank, (info.rank + 1) * per_rank
-    while True:
-        real = next(loader)
-        real_img = (real[0].to(device).float() / 127.5 - 1).split(batch_gpu)
-        real_c = real[1].to(device).float().split(batch_gpu)
-        real_pose = real[2].split(batch_gpu) if cfg.conditional else [None] * len(real_c)
-        # Full-batch draws on every rank (identical streams), then this rank's slice. A generated sample takes
-        # the camera (and pose) of one random dataset image.
-        all_z = torch.randn(len(phases), cfg.batch, G.z_dim)[:, lo:hi].to(device)
-        all_idx = torch.randint(len(labels), (len(phases) * cfg.batch,)).view(len(phases), cfg.batch)[:, lo:hi]
-        G.neural_rendering_resolution = neural_rendering_resolution(cfg.loss, cur_nimg)
-        for (name, module, opt, interval), zs, idx in zip(phases, all_z, all_idx):
-            if batch_idx % interval:
-                continue
-            module.requires_grad_(True)
-            opt.zero_grad(set_to_none=True)
-            for ri, rc, rp, z, i in zip(real_img, real_c, real_pose, zs.split(batch_gpu), idx.split(batch_gpu)):
-                gen_pose = None if poses is None else poses[i]
-                stats = loss.accumulate_gradients(name, ri, rc, z, labels[i].to(device), gain=interval,
-                                                  cur_nimg=cur_nimg,
-                                                  real_body=_bodies(G, rp, device), gen_body=_bodies(G, gen_pose,
-                                                                                                     device))
-                for k, v in stats.items():
-                    sums.setdefault(k, []).append(v)
-            module.requires_grad_(False)
-            _step_phase(module, opt, info.world_size)
-        all_reduce_mean_([b for b in G.buffers() if b.is_floating_point()], info.world_size)  # w_avg
-        update_ema(G_ema, G, cur_nimg, cfg.batch, ema_kimg, cfg.ema_rampup)
-        cur_nimg += cfg.batch
-        batch_idx += 1
-        steps += 1
-        if progress is not None:
-            progress.update(cfg.batch)
+    loader = iter(torch.utils.data.DataLoader(dataset, batch_size=cfg.batch // info.world_size, sampler=sampler,
+                                              num_workers=cfg.workers, pin_memory=device.type == "cuda",
+                                              persistent_workers=cfg.workers > 0,
+                                              generator=torch.Generator().manual_seed(cfg.seed)))  # not the global RNG
+    try:
+        while True:
+            real = next(loader)
+            real_img = (real[0].to(device).float() / 127.5 - 1).split(batch_gpu)
+            real_c = real[1].to(device).float().split(batch_gpu)
+            real_pose = real[2].split(batch_gpu) if cfg.conditional else [None] * len(real_c)
+            # Full-batch draws on every rank (identical streams), then this rank's slice. A generated sample takes
+            # the camera (and pose) of one random dataset image.
+            all_z = torch.randn(len(phases), cfg.batch, G.z_dim)[:, lo:hi].to(device)
+            all_idx = torch.randint(len(labels), (len(phases) * cfg.batch,)).view(len(phases), cfg.batch)[:, lo:hi]
+            G.neural_rendering_resolution = neural_rendering_resolution(cfg.loss, cur_nimg)
+            for (name, module, opt, interval), zs, idx in zip(phases, all_z, all_idx):
+                if batch_idx % interval:
+                    continue
+                module.requires_grad_(True)
+                opt.zero_grad(set_to_none=True)
+                for ri, rc, rp, z, i in zip(real_img, real_c, real_pose, zs.split(batch_gpu), idx.split(batch_gpu)):
+                    gen_pose = None if poses is None else poses[i]
+                    stats = loss.accumulate_gradients(name, ri, rc, z, labels[i].to(device), gain=interval,
+                                                      cur_nimg=cur_nimg,
+                                                      real_body=_bodies(G, rp, device), gen_body=_bodies(G, gen_pose,
+                                                                                                         device))
+                    for k, v in stats.items():
+                        sums.setdefault(k, []).append(v)
+                module.requires_grad_(False)
+                _step_phase(module, opt, info.world_size)
+            all_reduce_mean_([b for b in G.buffers() if b.is_floating_point()], info.world_size)  # w_avg
+            update_ema(G_ema, G, cur_nimg, cfg.batch, ema_kimg, cfg.ema_rampup)
+            cur_nimg += cfg.batch
+            batch_idx += 1
+            steps += 1
+            if progress is not None:
+                progress.update(cfg.batch)
 
-        done = cur_nimg >= cfg.kimg * 1000 or (max_steps is not None and steps >= max_steps)
-        if not done and cur_nimg < tick_start_nimg + cfg.tick * 1000:
-            continue
-        now = time.time()
-        tick_stats = {k: float(np.mean(v)) for k, v in sums.items()}
-        sec_per_kimg = (now - tick_start_time) / max((cur_nimg - tick_start_nimg) / 1000, 1e-9)
-        mem = torch.cuda.max_memory_allocated(device) / 2 ** 30 if device.type == "cuda" else 0.0
-        tick_stats.update({"Progress/tick": tick, "Progress/kimg": cur_nimg / 1000,
-                           "Timing/sec_per_kimg": sec_per_kimg, "Timing/total_sec": now - start_time,
-                           "Resources/peak_gpu_mem_gb": mem, "Progress/neural_rendering_resolution":
-                           G.neural_rendering_resolution})
-        runlog.log(tick_stats, cur_nimg / 1000)
-        loss_text = " ".join(f"{k.split('/')[-1]} {v:.4f}" for k, v in tick_stats.items() if k.startswith("Loss/"))
-        runlog.status(f"tick {tick:<4d} kimg {cur_nimg / 1000:<8.3f} time {now - start_time:<7.1f}s "
-                      f"sec/kimg {sec_per_kimg:<8.2f} gpumem {mem:.2f}GB {loss_text}")
-        last_stats = tick_stats
-        sums = {}
-        tick += 1
-        if done or tick % cfg.snap == 0:
-            state_dict = {"opt_G": opt_G.state_dict(), "opt_D": opt_D.state_dict(), "cur_nimg": cur_nimg,
-                          "batch_idx": batch_idx, "tick": tick, "rng": _rng_state(device)}
-            if info.is_main:
-                stamp = f"{cur_nimg // 1000:06d}" if cur_nimg % 1000 == 0 else f"{cur_nimg:09d}img"
-                write_snapshot(run_dir, f"network-snapshot-{stamp}", G, D, G_ema, state_dict)
-                save_fakes(G_ema, grid_z, grid_c, run_dir / f"fakes{stamp}.png", cfg, cur_nimg, grid_pose)
-                for metric in cfg.metrics:
-                    record = compute_metric(metric, G_ema, dataset, cfg.metrics_num, cfg.seed, device,
-                                            cfg.detector, Path(cfg.outdir) / "metric-cache", cfg.vgg)
-                    append_result(run_dir, dict(record, snapshot=f"network-snapshot-{stamp}", kimg=cur_nimg / 1000))
-                    runlog.status(f"metric {metric}: {record['results']}")
-            barrier(info.world_size)
-        tick_start_nimg, tick_start_time = cur_nimg, time.time()
-        if done:
-            break
+            done = cur_nimg >= cfg.kimg * 1000 or (max_steps is not None and steps >= max_steps)
+            if not done and cur_nimg < tick_start_nimg + cfg.tick * 1000:
+                continue
+            now = time.time()
+            tick_stats = {k: float(np.mean(v)) for k, v in sums.items()}
+            sec_per_kimg = (now - tick_start_time) / max((cur_nimg - tick_start_nimg) / 1000, 1e-9)
+            mem = torch.cuda.max_memory_allocated(device) / 2 ** 30 if device.type == "cuda" else 0.0
+            tick_stats.update({"Progress/tick": tick, "Progress/kimg": cur_nimg / 1000,
+                               "Timing/sec_per_kimg": sec_per_kimg, "Timing/total_sec": now - start_time,
+                               "Resources/peak_gpu_mem_gb": mem, "Progress/neural_rendering_resolution":
+                               G.neural_rendering_resolution})
+            runlog.log(tick_stats, cur_nimg / 1000)
+            loss_text = " ".join(f"{k.split('/')[-1]} {v:.4f}" for k, v in tick_stats.items() if k.startswith("Loss/"))
+            runlog.status(f"tick {tick:<4d} kimg {cur_nimg / 1000:<8.3f} time {now - start_time:<7.1f}s "
+                          f"sec/kimg {sec_per_kimg:<8.2f} gpumem {mem:.2f}GB {loss_text}")
+            last_stats = tick_stats
+            sums = {}
+            tick += 1
+            if done or tick % cfg.snap == 0:
+                state_dict = {"opt_G": opt_G.state_dict(), "opt_D": opt_D.state_dict(), "cur_nimg": cur_nimg,
+                              "batch_idx": batch_idx, "tick": tick, "rng": _rng_state(device)}
+                if info.is_main:
+                    stamp = f"{cur_nimg // 1000:06d}" if cur_nimg % 1000 == 0 else f"{cur_nimg:09d}img"
+                    write_snapshot(run_dir, f"network-snapshot-{stamp}", G, D, G_ema, state_dict)
+                    save_fakes(G_ema, grid_z, grid_c, run_dir / f"fakes{stamp}.png", cfg, cur_nimg, grid_pose)
+                    for metric in cfg.metrics:
+                        record = compute_metric(metric, G_ema, dataset, cfg.metrics_num, cfg.seed, device,
+                                                cfg.detector, Path(cfg.outdir) / "metric-cache", cfg.vgg)
+                        append_result(run_dir, dict(record, snapshot=f"network-snapshot-{stamp}", kimg=cur_nimg / 1000))
+                        runlog.status(f"metric {metric}: {record['results']}")
+                barrier(info.world_size)
+            tick_start_nimg, tick_start_time = cur_nimg, time.time()
+            if done:
+                break
+    finally:  # the DataLoader workers stop now, also on an error (its traceback would keep them alive)
+        _stop_workers(loader)
     runlog.close()
     if progress is not None:
         progress.close()
