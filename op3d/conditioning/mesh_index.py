@@ -170,6 +170,18 @@ class MeshIndex:
         if points.dim() != 3 or points.shape[-1] != 3 or points.shape[0] != len(self):
             raise ValueError(f"points must be [{len(self)}, P, 3] for {len(self)} meshes, got {list(points.shape)}")
 
+    def _build_all(self, kind: str) -> None:
+        """Build the missing structures of every body at once; Warp's CPU builds run in parallel (they release
+        the GIL), the rest one after the other."""
+        missing = [b for b in range(len(self)) if (kind, b) not in self._built]
+        if self.method == "warp" and self.verts.device.type == "cpu" and len(missing) > 1:
+            from op3d.conditioning.warp_queries import build_in_parallel
+
+            built = build_in_parallel([(self.verts[b], self.faces if kind == "faces" else None) for b in missing])
+            self._built.update({(kind, b): mesh for b, mesh in zip(missing, built)})
+        for b in missing:
+            self._structure(kind, b)
+
     def _structure(self, kind: str, b: int):
         """Built once per (kind, body): a WarpMesh, Clusters, or None (dense scans)."""
         if (kind, b) not in self._built:
@@ -200,6 +212,7 @@ class MeshIndex:
         if self.faces is None:
             raise ValueError("this MeshIndex was built without faces (vertex queries only)")
         self._check_points(points)
+        self._build_all("faces")
         faces, inside, sdf = [], [], []
         for b, p in enumerate(points.detach()):
             structure = self._structure("faces", b)
@@ -235,6 +248,7 @@ class MeshIndex:
         stand for "none within max_distance" (Warp's bounded query stops early; the torch paths search fully, so
         the caller compares distances with max_distance itself)."""
         self._check_points(points)
+        self._build_all("vertices")
         out = []
         for b, p in enumerate(points.detach()):
             structure = self._structure("vertices", b)

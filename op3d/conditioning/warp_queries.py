@@ -108,6 +108,12 @@ def _pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max(1, os.cpu_count() or 1), thread_name_prefix="op3d-warp")
 
 
+def build_in_parallel(meshes: list[tuple[torch.Tensor, torch.Tensor | None]]) -> list[WarpMesh]:
+    """WarpMesh(verts, faces) for each pair, built on the CPU threads of `_pool` (Warp's builds release the GIL)."""
+    _load("cpu")  # compile or load the kernels once, before the threads
+    return list(_pool().map(lambda pair: WarpMesh(*pair), meshes))
+
+
 def _vec3(t: torch.Tensor) -> wp.array:
     return wp.from_torch(t.detach().to(torch.float32).contiguous(), dtype=wp.vec3)
 
