@@ -1,7 +1,10 @@
 """Mesh signed distance against analytic boxes and spheres, a dense scan + winding number, point-cloud-utils
 (sign included), and its gradient; the exact nearest-vertex search. Each fast method (op3d's cluster search,
 NVIDIA Warp's BVH when warp-lang is installed) against the dense float64 reference."""
+import functools
+
 import numpy as np
+
 import pytest
 import torch
 from helpers import DEVICES
@@ -140,15 +143,21 @@ def probe_points(verts, n, seed):
     return torch.cat([uniform, near])
 
 
+@functools.lru_cache(maxsize=None)
+def dense_reference(mesh):
+    """Mesh, 3000 probe points and their dense-scan, exact-winding-number SDF (computed once per mesh)."""
+    v, f = posed_procedural_body(3) if mesh == "body" else lumpy_sphere(int(mesh[-1]))
+    p = probe_points(v, 3000, 7)
+    return v, f, p, mesh_sdf(p[None], v[None], f, method="brute")
+
+
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("method", FAST)
 @pytest.mark.parametrize("mesh", ["lumpy0", "lumpy1", "body"])
 def test_fast_methods_equal_the_dense_reference(mesh, method, device):
-    v, f = posed_procedural_body(3) if mesh == "body" else lumpy_sphere(int(mesh[-1]))
-    p = probe_points(v, 3000, 7)
+    v, f, p, ref = dense_reference(mesh)
     # cluster search / Warp BVH + fast winding number (on the device) vs dense scan + exact winding number (CPU)
     fast = mesh_sdf(p[None].to(device), v[None].to(device), f.to(device), method=method).cpu()
-    ref = mesh_sdf(p[None], v[None], f, method="brute")
     torch.testing.assert_close(fast, ref, rtol=0, atol=TOL[method])
     assert torch.equal(fast < 0, ref < 0)
     assert (ref < 0).float().mean() > 0.1 and (ref > 0).float().mean() > 0.1
