@@ -5,7 +5,7 @@ from helpers import DEVICES
 
 from op3d.conditioning.body_model import lbs, procedural_body
 from op3d.conditioning.inverse_lbs import inverse_lbs
-from op3d.conditioning.mesh_index import nearest_vertex
+from op3d.conditioning.mesh_index import nearest_vertex, warp_available
 
 
 def posed(seed=0):
@@ -62,7 +62,7 @@ def test_posed_body_inverse_table_is_cached_and_follows_selections():
 
 
 @pytest.mark.parametrize("method", ["brute", "clusters", pytest.param("warp", marks=pytest.mark.skipif(
-    not __import__("op3d.conditioning.mesh_index", fromlist=["x"]).warp_available(), reason="needs warp-lang"))])
+    not warp_available(), reason="needs warp-lang"))])
 def test_every_method_sends_points_beyond_the_threshold_to_the_root(method):
     """The full-search torch paths find a nearest vertex for every point; beyond the threshold it must still be
     dropped (index -1, distance inf) and the root's inverse transform used, as with Warp's bounded search."""
@@ -74,7 +74,7 @@ def test_every_method_sends_points_beyond_the_threshold_to_the_root(method):
         torch.randn(verts[:, ::89].shape, generator=g, dtype=torch.float64), dim=-1) * 0.5
     points = torch.cat([near, far], 1)
     idx, dist = nearest_vertex(points, verts, method, max_distance=0.1)
-    full_idx, full_dist = nearest_vertex(points, verts, "brute")
+    _, full_dist = nearest_vertex(points, verts, "brute")
     beyond = full_dist > 0.1
     assert beyond.sum() > 20 and (~beyond).sum() > 20
     assert (idx[beyond] == -1).all() and torch.isinf(dist[beyond]).all()

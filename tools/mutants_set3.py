@@ -19,8 +19,8 @@ TRAINING = ["test_training_units.py", "test_training_hand.py"]
 
 MUTANTS = [
     # ---------------------------------------------------------------- conditioning/inverse_lbs.py
-    ("conditioning/inverse_lbs.py", "row = torch.where(idx < 0, table.shape[1] - 1, idx)",
-     "row = torch.where(idx < 0, 0, idx)", LBS + CONDITIONAL,
+    ("conditioning/inverse_lbs.py", "row = torch.where(vertex < 0, table.shape[1] - 1, vertex)",
+     "row = torch.where(vertex < 0, 0, vertex)", LBS + CONDITIONAL,
      "points beyond the LBS threshold take vertex 0's inverse transform instead of the root's"),
     ("conditioning/inverse_lbs.py", "return (M[..., :3] * points.unsqueeze(-2)).sum(-1) + M[..., 3]",
      "return (M[..., :3] * points.unsqueeze(-1)).sum(-2) + M[..., 3]", LBS + CONDITIONAL,

@@ -18,9 +18,11 @@ def inverse_transform_table(vertex_transforms: torch.Tensor, root_transform: tor
     return inv[..., :3, :].flatten(2)
 
 
-def apply_affine_rows(rows: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
-    """rows [..., 12] (3 x 4 affine transforms, row-major) applied to points [..., 3] -> [..., 3]."""
-    M = rows.unflatten(-1, (3, 4))
+def apply_table_rows(table: torch.Tensor, vertex: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
+    """table [B, V + 1, 12] (`inverse_transform_table`: per-vertex 3 x 4 transforms, row-major, the root's last),
+    vertex [B, P] (long; -1: the root's row), points [B, P, 3] -> each point moved by its row's transform."""
+    row = torch.where(vertex < 0, table.shape[1] - 1, vertex)
+    M = torch.gather(table.to(points.dtype), 1, row[..., None].expand(-1, -1, table.shape[-1])).unflatten(-1, (3, 4))
     return (M[..., :3] * points.unsqueeze(-2)).sum(-1) + M[..., 3]
 
 
@@ -43,9 +45,7 @@ def inverse_lbs(points: torch.Tensor, posed_verts: torch.Tensor, vertex_transfor
         idx, dist = nearest_vertex(points, posed_verts, method, index, max_distance=threshold)
     if table is None:
         table = inverse_transform_table(vertex_transforms, root_transform)
-    row = torch.where(idx < 0, table.shape[1] - 1, idx)  # beyond the threshold: the root's row
-    chosen = torch.gather(table.to(points.dtype), 1, row[..., None].expand(-1, -1, table.shape[-1]))
-    return apply_affine_rows(chosen, points), dist
+    return apply_table_rows(table, idx, points), dist  # beyond the threshold (-1): the root's row
 
 
 def normalize_canonical(points: torch.Tensor, scale: float = 1.2, offset=(0.0, 0.3, 0.0)) -> torch.Tensor:

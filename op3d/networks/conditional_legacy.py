@@ -31,6 +31,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from op3d.conditioning.body_model import BodyModel, lbs, split_pose_params
+from op3d.conditioning.inverse_lbs import apply_table_rows
 from op3d.conditioning.mesh_index import MeshIndex
 from op3d.conditioning.mesh_sdf import mesh_sdf
 from op3d.conditioning.posed import rotation_to_euler_xyz
@@ -83,14 +84,16 @@ class LegacyBody:
             built = self.__dict__["_mesh_index"] = MeshIndex(self.vertices, self.faces)
         return built
 
-    def inverse_transforms(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """(sum_j w_vj fk_j^-1 per vertex [B, V, 4, 4], the root's fk^-1 [B, 4, 4]) in float32, as the released
-        inverse LBS blends them; computed once per bodies, not per chunk of points."""
-        built = self.__dict__.get("_inverse_transforms")
+    def inverse_transform_table(self) -> torch.Tensor:
+        """[B, V + 1, 12]: sum_j w_vj fk_j^-1 per vertex and the root's fk^-1 last (3 x 4 rows, float32; the table
+        of `op3d.conditioning.inverse_lbs.apply_table_rows`), as the released inverse LBS blends the *inverted*
+        joint transforms; computed once per bodies, not per chunk of points."""
+        built = self.__dict__.get("_inverse_table")
         if built is None:
             inv_fk = torch.linalg.inv(self.fk_matrices.float())
-            built = (torch.einsum("vj,bjkl->bvkl", self.lbs_weights.float(), inv_fk), inv_fk[:, 0])
-            self.__dict__["_inverse_transforms"] = built
+            blended = torch.einsum("vj,bjkl->bvkl", self.lbs_weights.float(), inv_fk)
+            built = torch.cat([blended, inv_fk[:, :1]], dim=1)[..., :3, :].flatten(2)
+            self.__dict__["_inverse_table"] = built
         return built
 
 
@@ -123,10 +126,7 @@ def legacy_canonical(x: torch.Tensor, body: LegacyBody) -> torch.Tensor:
         near = body.mesh_index().nearest_vertices(x, max_distance=LBS_THRESHOLD2 ** 0.5)  # -1: none within
         v = torch.gather(body.vertices.to(x.dtype), 1, near.clamp_min(0).unsqueeze(-1).expand(-1, -1, 3))
         far = (near < 0) | ((x - v).square().sum(-1) >= LBS_THRESHOLD2)
-        vertex_inv, root_inv = body.inverse_transforms()
-        chosen = torch.gather(vertex_inv, 1, near.clamp_min(0)[..., None, None].expand(-1, -1, 4, 4))
-        M = torch.where(far[..., None, None], root_inv[:, None].expand_as(chosen), chosen).to(x.dtype)
-    return _to_plane_box((M[..., :3, :3] @ x.unsqueeze(-1)).squeeze(-1) + M[..., :3, 3])
+    return _to_plane_box(apply_table_rows(body.inverse_transform_table(), near.masked_fill(far, -1), x))
 
 
 def sample_planes_border(planes: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
