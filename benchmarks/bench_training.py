@@ -3,8 +3,9 @@
 --conditional: the SMPL-pose-conditional step on the built-in posed bodies (inverse LBS, mesh SDF, lazy eikonal
 and SDF prior instead of the density regularizer), preset "body"; with --profile-mesh, wall-clock timers around
 the mesh queries inside the training phases give their share of the step (inverse LBS and mesh SDF in full,
-index builds included; the Warp closest-face and nearest-vertex launches separately; on a GPU each timer
-synchronizes, which slows the step a little).
+index builds included, plus the per-batch mesh checks and inverse-transform tables; the Warp closest-face and
+nearest-vertex launches and the index builds separately; on a GPU each timer synchronizes, which slows the step
+a little).
 
     python benchmarks/bench_training.py --device cuda --resolution 512 --batch 4 --steps 12 \
         --out benchmarks/results/training_cuda.json
@@ -41,7 +42,12 @@ def mesh_timers():
 
     seconds: dict[str, float] = defaultdict(float)
     inside = [False]
-    targets = [(conditional, "mesh_sdf", "mesh_sdf"), (conditional, "inverse_lbs", "inverse_lbs")]
+    from op3d.conditioning.mesh_index import MeshIndex
+    from op3d.conditioning.posed import PosedBody
+    # the first four add up to all mesh-query work; index_builds is part of the first two
+    targets = [(conditional, "mesh_sdf", "mesh_sdf"), (conditional, "inverse_lbs", "inverse_lbs"),
+               (PosedBody, "mesh_index", "index_checks"), (PosedBody, "inverse_transform_table", "lbs_table"),
+               (MeshIndex, "_build_all", "index_builds")]
     if warp_available():
         from op3d.conditioning.warp_queries import WarpMesh
         targets += [(WarpMesh, "closest_face", "warp_closest_face"),
@@ -126,8 +132,8 @@ def main() -> None:
             if seconds:
                 row["profile_seconds"] = dict(seconds)
                 row["mesh_share_of_phases"] = {k: v / seconds["phases"] for k, v in seconds.items() if k != "phases"}
-                row["mesh_share_of_phases"]["all_mesh_queries"] = (seconds["mesh_sdf"] + seconds["inverse_lbs"]) / \
-                    seconds["phases"]
+                row["mesh_share_of_phases"]["all_mesh_queries"] = sum(
+                    seconds[k] for k in ("mesh_sdf", "inverse_lbs", "index_checks", "lbs_table")) / seconds["phases"]
             if device.type == "cuda":
                 row["peak_mem_gib"] = torch.cuda.max_memory_allocated() / 2 ** 30
             rows.append(row)

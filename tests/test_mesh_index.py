@@ -110,6 +110,79 @@ def test_warp_gradients_equal_the_reference_to_second_order():
     torch.testing.assert_close(g_ref.norm(dim=-1), torch.ones_like(s_ref), rtol=0, atol=1e-9)
 
 
+def ray_samples(v, rays, samples, seed):
+    """Points along random rays through the mesh's box, in ray order (consecutive points ~1-4 cm apart, many
+    crossing the surface): the order in which the renderer queries them."""
+    g = torch.Generator().manual_seed(seed)
+    lo, hi = v.min(0).values - 0.1, v.max(0).values + 0.1
+    a = lo + (hi - lo) * torch.rand(rays, 1, 3, generator=g, dtype=torch.float64)
+    b = lo + (hi - lo) * torch.rand(rays, 1, 3, generator=g, dtype=torch.float64)
+    t = torch.linspace(0, 1, samples, dtype=torch.float64)[:, None]
+    return (a + t * (b - a)).reshape(-1, 3)
+
+
+@needs_warp
+def test_warp_carried_bounds_and_signs_along_rays_change_no_answer(monkeypatch):
+    """On the CPU each Warp thread walks RUN consecutive points, bounding each search by the previous closest point
+    and reusing the previous sign across steps shorter than the distance to the surface: along rays (where both
+    apply) the answers equal the dense reference and those of independent per-point queries (RUN = 1)."""
+    from op3d.conditioning import warp_queries
+    v, f = posed_procedural_body(5)
+    p = ray_samples(v, 120, 48, 3)
+    fast, ref = assert_equal_to_reference(p, v, f)
+    assert ((ref[1:] < 0) != (ref[:-1] < 0)).sum() > 50  # many steps cross the surface
+    index = MeshIndex(v[None], f, "warp")
+    chained = index.query_faces(p[None].float()) + (index.nearest_vertices(p[None].float(), 0.1),)
+    monkeypatch.setattr(warp_queries, "RUN", 1)
+    index = MeshIndex(v[None], f, "warp")
+    single = index.query_faces(p[None].float()) + (index.nearest_vertices(p[None].float(), 0.1),)
+    for a, b in zip(chained, single):
+        assert torch.equal(a, b)
+    idx, _ = nearest_vertex(p[None], v[None], "brute", max_distance=0.1)
+    assert torch.equal(chained[-1], idx)
+
+
+@needs_warp
+def test_warp_meshes_of_dropped_bodies_are_refit_for_new_ones_never_while_in_use(monkeypatch):
+    """A body's Warp meshes return to a pool once no index uses them (selections share them) and are refit for
+    the next body of the same topology: its answers equal those of fresh builds and the dense reference."""
+    import gc
+
+    from op3d.conditioning import warp_queries
+    monkeypatch.setattr(warp_queries, "_FREE", {})
+    pooled = lambda: sum(len(x) for x in warp_queries._FREE.values())
+    (va, f), (vb, _), (vc, _) = (posed_procedural_body(s) for s in (1, 2, 3))
+    pa, pc = (ray_samples(v, 40, 48, 4)[None].float() for v in (va, vc))
+    a = MeshIndex(va[None], f, "warp")
+    answers_a = a.query_faces(pa) + (a.nearest_vertices(pa, 0.1),)
+    kept = a.select(torch.tensor([0]))
+    del a
+    gc.collect()
+    assert pooled() == 0  # the selection still uses body a's meshes
+    b = MeshIndex(vb[None], f, "warp")
+    b.query_faces(pa), b.nearest_vertices(pa, 0.1)
+    for x, y in zip(kept.query_faces(pa) + (kept.nearest_vertices(pa, 0.1),), answers_a):
+        assert torch.equal(x, y)
+    del kept, b
+    gc.collect()
+    assert pooled() == 4  # faces and vertices of bodies a and b
+    c = MeshIndex(vc[None], f, "warp")
+    refit = c.query_faces(pc) + (c.nearest_vertices(pc, 0.1),)
+    assert pooled() == 2
+    monkeypatch.setattr(warp_queries, "_FREE", {})
+    fresh = MeshIndex(vc[None], f, "warp")
+    (face, inside, sdf, vertex), p = refit, pc[0].double()
+    (face_f, inside_f, sdf_f, vertex_f) = fresh.query_faces(pc) + (fresh.nearest_vertices(pc, 0.1),)
+    assert torch.equal(inside, inside_f) and torch.equal(vertex < 0, vertex_f < 0)
+    torch.testing.assert_close(sdf, sdf_f, rtol=0, atol=WARP_TOL)
+    # the BVHs differ (refit, not rebuilt), so where faces or vertices tie either may be picked
+    face_distance = lambda i: (p - closest_point_on_triangles(p, *vc[f[i[0]]].unbind(1))).norm(dim=-1)
+    torch.testing.assert_close(face_distance(face), face_distance(face_f), rtol=0, atol=WARP_TOL)
+    vertex_distance = lambda i: (p - vc[i[0].clamp_min(0)]).norm(dim=-1)
+    torch.testing.assert_close(vertex_distance(vertex), vertex_distance(vertex_f), rtol=0, atol=WARP_TOL)
+    assert_equal_to_reference(p, vc, f)
+
+
 @needs_warp
 def test_warp_results_do_not_depend_on_chunking_or_threads():
     v, f = posed_procedural_body(8)

@@ -131,11 +131,21 @@ def check_mesh(verts: torch.Tensor, faces: torch.Tensor, closed: bool = True) ->
         what = "NaN or infinite coordinates" if not bool(finite[b]) else "zero area (every face degenerate)"
         raise ValueError(f"mesh {b} of the batch has {what}: its signed distance is undefined")
     if closed:
-        edges = open_edges(faces)
-        if len(edges):
-            i, j = edges[0].tolist()
-            raise ValueError(f"the mesh is not closed ({len(edges)} open or inconsistently wound edges, e.g. "
-                             f"between vertices {i} and {j}): inside/outside, the sign of the distance, is undefined")
+        problem = _open_edges_problem(faces.detach().cpu().to(torch.int64).contiguous().numpy().tobytes())
+        if problem:
+            raise ValueError(problem)
+
+
+@functools.lru_cache(maxsize=16)
+def _open_edges_problem(faces: bytes) -> str | None:
+    """The message for faces (int64 [F, 3], as bytes) with open or inconsistently wound edges, else None: a body
+    model's faces are checked once, not for every posed batch (the answer depends on the indices alone)."""
+    edges = open_edges(torch.frombuffer(bytearray(faces), dtype=torch.int64).reshape(-1, 3))
+    if not len(edges):
+        return None
+    i, j = edges[0].tolist()
+    return (f"the mesh is not closed ({len(edges)} open or inconsistently wound edges, e.g. between vertices {i} "
+            f"and {j}): inside/outside, the sign of the distance, is undefined")
 
 
 class MeshIndex:

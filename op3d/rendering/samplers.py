@@ -53,7 +53,9 @@ def importance_depths(depths: torch.Tensor, weights: torch.Tensor, n: int, u: to
 
     depths [B, R, S, 1] (coarse), weights [B, R, S-1, 1] (from ray_march); u: [B*R, n] uniforms, None for
     deterministic linspace(0, 1, n). Weights are smoothed by max_pool(2, 1, pad 1) then avg_pool(2, 1) and
-    offset by 0.01 before inverse-CDF sampling over coarse midpoints. Returns [B, R, n, 1] (no gradient).
+    offset by 0.01 before inverse-CDF sampling over coarse midpoints. Returns [B, R, n, 1] (no gradient), sorted
+    along each ray: the same depths as EG3D's, in ray order (callers merge them with the coarse ones by depth
+    anyway), so that consecutive samples are close - the mesh queries of the conditional branch exploit that.
     """
     with torch.no_grad():
         B, R, S, _ = depths.shape
@@ -63,7 +65,7 @@ def importance_depths(depths: torch.Tensor, weights: torch.Tensor, n: int, u: to
         mids = 0.5 * (z[:, :-1] + z[:, 1:])
         if u is None:
             u = torch.linspace(0, 1, n, device=depths.device).expand(B * R, n)
-        return sample_pdf(mids, w[:, 1:-1], u).reshape(B, R, n, 1)
+        return sample_pdf(mids, w[:, 1:-1], u).sort(-1).values.reshape(B, R, n, 1)
 
 
 def merge_samples(depths1: torch.Tensor, colors1: torch.Tensor, densities1: torch.Tensor, depths2: torch.Tensor,
