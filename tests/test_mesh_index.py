@@ -144,8 +144,9 @@ def test_warp_carried_bounds_and_signs_along_rays_change_no_answer(monkeypatch):
 
 @needs_warp
 def test_warp_meshes_of_dropped_bodies_are_refit_for_new_ones_never_while_in_use(monkeypatch):
-    """A body's Warp meshes return to a pool once no index uses them (selections share them) and are refit for
-    the next body of the same topology: its answers equal those of fresh builds and the dense reference."""
+    """A body's Warp meshes return to a pool once no index uses them (selections share them), also when they die
+    in a collected reference cycle (their Warp meshes must stay alive then), and are refit for the next body of the
+    same topology: its answers equal those of fresh builds and the dense reference."""
     import gc
 
     from op3d.conditioning import warp_queries
@@ -163,7 +164,9 @@ def test_warp_meshes_of_dropped_bodies_are_refit_for_new_ones_never_while_in_use
     b.query_faces(pa), b.nearest_vertices(pa, 0.1)
     for x, y in zip(kept.query_faces(pa) + (kept.nearest_vertices(pa, 0.1),), answers_a):
         assert torch.equal(x, y)
-    del kept, b
+    cycle = [b]
+    cycle.append(cycle)  # b's meshes die with a reference cycle, in the garbage collector (not by refcount)
+    del kept, b, cycle
     gc.collect()
     assert pooled() == 4  # faces and vertices of bodies a and b
     c = MeshIndex(vc[None], f, "warp")

@@ -22,6 +22,7 @@ import contextlib
 import functools
 import os
 import sys
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 
 import torch
@@ -196,6 +197,13 @@ _FREE: dict[tuple, list[_Slot]] = {}
 _FREE_PER_TOPOLOGY = 64
 
 
+def _release(topology: tuple, slot: _Slot) -> None:
+    """Put a slot whose WarpMesh is gone back into the pool (weakref.finalize calls this)."""
+    free = _FREE.setdefault(topology, [])
+    if len(free) < _FREE_PER_TOPOLOGY:
+        free.append(slot)
+
+
 class WarpMesh:
     """Warp's BVH of one mesh: verts [V, 3] (any float dtype; Warp works in float32), faces [F, 3] (long),
     on the device of verts. faces=None indexes the vertices instead (point triangles). On the CPU the Warp mesh of
@@ -204,12 +212,11 @@ class WarpMesh:
     def __init__(self, verts: torch.Tensor, faces: torch.Tensor | None = None):
         self.device = verts.device
         _load(self._wp_device())
-        self._topology = None
-        slot = None
+        topology = slot = None
         if self.device.type == "cpu":
-            self._topology = (len(verts), None if faces is None else faces.to(torch.int32).numpy().tobytes())
+            topology = (len(verts), None if faces is None else faces.to(torch.int32).numpy().tobytes())
             with contextlib.suppress(KeyError, IndexError):  # list.pop is atomic: safe across build threads
-                slot = _FREE[self._topology].pop()
+                slot = _FREE[topology].pop()
         if slot is None:
             slot = _Slot(verts, faces)
         else:
@@ -217,13 +224,10 @@ class WarpMesh:
             slot.mesh.refit()
         self._slot, self.mesh = slot, slot.mesh
         self.lo, self.hi = (wp.vec3(*x.tolist()) for x in slot.verts.aminmax(dim=0))
-
-    def __del__(self):
-        topology, slot = getattr(self, "_topology", None), getattr(self, "_slot", None)
-        if topology is not None and slot is not None:
-            free = _FREE.setdefault(topology, [])
-            if len(free) < _FREE_PER_TOPOLOGY:
-                free.append(slot)
+        if topology is not None:
+            # The finalizer holds the slot, so the slot is never garbage together with this object (a __del__ that
+            # put it back could resurrect a Warp mesh whose own finalizer already freed it, inside a collected cycle).
+            weakref.finalize(self, _release, topology, slot).atexit = False
 
     def _wp_device(self) -> str:
         return "cpu" if self.device.type == "cpu" else f"cuda:{self.device.index or 0}"
