@@ -160,6 +160,7 @@ def test_warp_meshes_of_dropped_bodies_are_refit_for_new_ones_never_while_in_use
 
     from op3d.conditioning import warp_queries
     monkeypatch.setattr(warp_queries, "_FREE", {})
+    monkeypatch.setattr(warp_queries, "_free_triangles", [0])
     pooled = lambda: sum(len(x) for x in warp_queries._FREE.values())
     (va, f), (vb, _), (vc, _) = (posed_procedural_body(s) for s in (1, 2, 3))
     pa, pc = (ray_samples(v, 40, 48, 4)[None].float() for v in (va, vc))
@@ -182,6 +183,7 @@ def test_warp_meshes_of_dropped_bodies_are_refit_for_new_ones_never_while_in_use
     refit = c.query_faces(pc) + (c.nearest_vertices(pc, 0.1),)
     assert pooled() == 2
     monkeypatch.setattr(warp_queries, "_FREE", {})
+    monkeypatch.setattr(warp_queries, "_free_triangles", [0])
     fresh = MeshIndex(vc[None], f, "warp")
     (face, inside, sdf, vertex), p = refit, pc[0].double()
     (face_f, inside_f, sdf_f, vertex_f) = fresh.query_faces(pc) + (fresh.nearest_vertices(pc, 0.1),)
@@ -193,6 +195,11 @@ def test_warp_meshes_of_dropped_bodies_are_refit_for_new_ones_never_while_in_use
     vertex_distance = lambda i: (p - vc[i[0].clamp_min(0)]).norm(dim=-1)
     torch.testing.assert_close(vertex_distance(vertex), vertex_distance(vertex_f), rtol=0, atol=WARP_TOL)
     assert_equal_to_reference(p, vc, f)
+    # the pool is bounded in triangles: with room for one body's faces, c's faces stay, its vertices do not
+    monkeypatch.setattr(warp_queries, "_FREE_LIMIT", len(f))
+    del c, fresh
+    gc.collect()
+    assert [len(x) for x in warp_queries._FREE.values()] == [1] and warp_queries._free_triangles == [len(f)]
 
 
 @needs_warp

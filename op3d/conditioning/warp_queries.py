@@ -22,6 +22,7 @@ import contextlib
 import functools
 import os
 import sys
+import threading
 import weakref
 from concurrent.futures import ThreadPoolExecutor
 
@@ -192,16 +193,31 @@ class _Slot:
 
 # CPU slots no longer used, by topology: a new posed body of the same topology refits one (Warp recomputes the
 # boxes and winding-number data bottom-up for the new vertices: 2.0 ms instead of 4.6 ms for a 5,500-face body,
-# 0.1 ms instead of 1.4 ms for its vertices; queries 3% slower than on a fresh build, the same answers).
+# 0.1 ms instead of 1.4 ms for its vertices; queries 3% slower than on a fresh build, the same answers). The pool
+# holds at most _FREE_LIMIT triangles in all (about 300 bytes each: 72 SMPL bodies), whatever the topologies.
 _FREE: dict[tuple, list[_Slot]] = {}
-_FREE_PER_TOPOLOGY = 64
+_FREE_LIMIT = 1_000_000
+_free_triangles = [0]
+_free_lock = threading.RLock()  # re-entrant: a finalizer may run inside the lock on the same thread
+
+
+def _take(topology: tuple) -> _Slot | None:
+    with _free_lock:
+        slots = _FREE.get(topology)
+        if not slots:
+            return None
+        slot = slots.pop()
+        _free_triangles[0] -= len(slot.indices) // 3
+        return slot
 
 
 def _release(topology: tuple, slot: _Slot) -> None:
-    """Put a slot whose WarpMesh is gone back into the pool (weakref.finalize calls this)."""
-    free = _FREE.setdefault(topology, [])
-    if len(free) < _FREE_PER_TOPOLOGY:
-        free.append(slot)
+    """Put a slot whose WarpMesh is gone back into the pool (weakref.finalize calls this), if it fits."""
+    with _free_lock:
+        size = len(slot.indices) // 3
+        if _free_triangles[0] + size <= _FREE_LIMIT:
+            _FREE.setdefault(topology, []).append(slot)
+            _free_triangles[0] += size
 
 
 class WarpMesh:
@@ -215,8 +231,7 @@ class WarpMesh:
         topology = slot = None
         if self.device.type == "cpu":
             topology = (len(verts), None if faces is None else faces.to(torch.int32).numpy().tobytes())
-            with contextlib.suppress(KeyError, IndexError):  # list.pop is atomic: safe across build threads
-                slot = _FREE[topology].pop()
+            slot = _take(topology)
         if slot is None:
             slot = _Slot(verts, faces)
         else:
