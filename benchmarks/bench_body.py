@@ -8,6 +8,8 @@ the same points for every path:
   extrapolated linearly to --points).
 - point-cloud-utils (libigl's AABB tree + fast winding number, C++) and Warp directly (one kernel, no torch), for
   the SDF; scipy's cKDTree (all cores) for the nearest vertex.
+- on the CPU, op3d's Warp queries walking a run of consecutive points per thread (the default) against one point
+  per thread, on 200,000 of the points in random order and on as many ray samples in ray order.
 
     python benchmarks/bench_body.py [--device cuda] [--points 1000000] [--subset 20000]
 
@@ -116,6 +118,40 @@ def warp_direct(points: torch.Tensor, verts: torch.Tensor, faces: torch.Tensor) 
     return time.perf_counter() - t0, wp.to_torch(out)
 
 
+def ray_samples(verts: torch.Tensor, rays: int, per_ray: int, seed: int = 2) -> torch.Tensor:
+    """[rays * per_ray, 3]: stratified samples between random entry and exit points of the mesh's box grown by
+    0.1 m, in ray order (as the renderer queries them: a ray's samples are consecutive and sorted)."""
+    g = torch.Generator().manual_seed(seed)
+    lo, hi = verts.amin(0) - 0.1, verts.amax(0) + 0.1
+    a, b = (lo + (hi - lo) * torch.rand(rays, 1, 3, generator=g) for _ in range(2))
+    t = (torch.arange(per_ray) + torch.rand(rays, per_ray, generator=g)) / per_ray
+    return (a + t[..., None] * (b - a)).reshape(-1, 3)
+
+
+def along_rays(verts: torch.Tensor, faces: torch.Tensor, points: torch.Tensor, repeats: int = 5) -> dict:
+    """CPU Warp queries walking RUN consecutive points per thread (the default) vs one point per thread, on the
+    same number of points in random order and in ray order: median seconds of `repeats` alternated runs."""
+    from op3d.conditioning import warp_queries
+
+    face_mesh, vertex_mesh = warp_queries.WarpMesh(verts, faces), warp_queries.WarpMesh(verts)
+    out, run = {}, warp_queries.RUN
+    for order, pts in (("random_order", points), ("ray_order", ray_samples(verts, len(points) // 32, 32))):
+        for name, query in (("closest_face", face_mesh.closest_face),
+                            ("nearest_vertex_within_0.1m", lambda p: vertex_mesh.closest_vertex(p, 0.1))):
+            times = {run: [], 1: []}
+            for _ in range(repeats):
+                for r in times:
+                    warp_queries.RUN = r
+                    t0 = time.perf_counter()
+                    query(pts)
+                    times[r].append(time.perf_counter() - t0)
+            warp_queries.RUN = run
+            t_run, t_one = (float(np.median(times[r])) for r in (run, 1))
+            out[f"{name}_{order}"] = {"points": len(pts), f"run_{run}_s": t_run, "run_1_s": t_one,
+                                      "ratio": t_run / t_one}
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--device", default="cpu")
@@ -157,6 +193,8 @@ def main() -> None:
                                        "points_run": args.points, "sdf_only": True}
         rows["agreement_warp_direct_with_op3d"] = {
             "max_abs_sdf_diff_m": float((sdf_direct.cpu() - results["warp"][1][0].cpu()).abs().max())}
+    if "warp" in results and device.type == "cpu":
+        rows["warp_queries_along_rays_cpu"] = along_rays(dv[0], df, dp[0, :200_000])
     sdf = results[methods[0]][1]
     try:
         import point_cloud_utils as pcu
@@ -195,6 +233,8 @@ def main() -> None:
                         f"{r['nearest_vertex_within_0.1m_seconds']:.2f} s, build {r['index_build_seconds']:.3f} s")
             ratio = rows["reference_dense"]["seconds_for_points"] / r["seconds_for_points"]
             print(f"{name:<34} {r['seconds_for_points']:>16.2f} {ratio:>12.1f}  {note}")
+    for key, r in rows.get("warp_queries_along_rays_cpu", {}).items():
+        print(f"Warp {key} ({r['points']:,} points): {r['ratio']:.2f}x the time of one point per thread")
     for key, r in rows.items():
         if key.startswith("agreement") and isinstance(r, dict):
             print(key + ": " + ", ".join(f"{k} {v:.3g}" for k, v in r.items()))
