@@ -70,8 +70,8 @@ MUTANTS = [
      "steps = torch.arange(S, dtype=torch.float32, device=ray_start.device).reshape(1, 1, S, 1) / (S - 1)",
      "steps = torch.arange(S, dtype=torch.float32, device=ray_start.device).reshape(1, 1, S, 1) / S", REND,
      "per-ray ('auto') stratified samples never reach the far bound (off by one in the linspace)"),
-    ("rendering/samplers.py", "return sample_pdf(mids, w[:, 1:-1], u).reshape(B, R, n, 1)",
-     "return sample_pdf(mids, w[:, :-2], u).reshape(B, R, n, 1)", REND,
+    ("rendering/samplers.py", "return sample_pdf(mids, w[:, 1:-1], u).sort(-1).values.reshape(B, R, n, 1)",
+     "return sample_pdf(mids, w[:, :-2], u).sort(-1).values.reshape(B, R, n, 1)", REND,
      "importance weights shifted one interval toward the camera: fine samples land in front of surfaces"),
     ("rendering/marcher.py", "weights = alpha * torch.cumprod(alpha_shifted, -2)[:, :, :-1]\n"
      "    rgb = torch.sum(weights * colors_mid, -2)",

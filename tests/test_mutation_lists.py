@@ -1,0 +1,28 @@
+"""The planted-bug lists of tools/ (mutation checks run before closing test issues) stay in step with the code:
+every mutant's fragment occurs exactly once in its file, so a refactoring cannot silently retire a mutant."""
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def mutant_lists():
+    namespace = {"__name__": "mutation_lists", "__file__": str(ROOT / "tools" / "mutation_check.py")}
+    exec((ROOT / "tools" / "mutation_check.py").read_text(), namespace)
+    lists = {"mutation_check.py": namespace["MUTANTS"]}
+    for name in ("mutants_set2.py", "mutants_set3.py"):
+        scope = dict(namespace)  # set 2 uses mutation_check's test-group names
+        exec((ROOT / "tools" / name).read_text(), scope)
+        lists[name] = scope["MUTANTS"]
+    return lists
+
+
+@pytest.mark.parametrize("name", ["mutation_check.py", "mutants_set2.py", "mutants_set3.py"])
+def test_every_mutant_fragment_occurs_once(name):
+    mutants = mutant_lists()[name]
+    assert len(mutants) > 20
+    for path, fragment, replacement, tests, _ in mutants:
+        assert (ROOT / "op3d" / path).read_text().count(fragment) == 1, (path, fragment)
+        assert replacement != fragment
+        assert all((ROOT / "tests" / t).exists() for t in tests), tests
