@@ -10,12 +10,16 @@ import torch
 from op3d.conditioning.mesh_index import MeshIndex, nearest_vertex
 
 
+def transform_table(vertex_inverses: torch.Tensor, root_inverse: torch.Tensor) -> torch.Tensor:
+    """vertex_inverses [B, V, 4, 4], root_inverse [B, 4, 4] (canonical <- posed transforms) -> [B, V + 1, 12]:
+    their top 3 x 4 rows, flattened, one row per vertex and the root's last (the table `apply_table_rows` reads)."""
+    return torch.cat([vertex_inverses, root_inverse[:, None]], dim=1)[..., :3, :].flatten(2)
+
+
 def inverse_transform_table(vertex_transforms: torch.Tensor, root_transform: torch.Tensor) -> torch.Tensor:
-    """vertex_transforms [B, V, 4, 4], root_transform [B, 4, 4] -> [B, V + 1, 12]: the inverses' top 3 x 4 rows,
-    flattened, one row per vertex and the root's last (the table `inverse_lbs` gathers from; build it once per
-    posed body, e.g. `PosedBody.inverse_transform_table()`)."""
-    inv = torch.linalg.inv(torch.cat([vertex_transforms, root_transform[:, None]], dim=1))
-    return inv[..., :3, :].flatten(2)
+    """vertex_transforms [B, V, 4, 4], root_transform [B, 4, 4] -> `transform_table` of their inverses (the table
+    `inverse_lbs` gathers from; build it once per posed body, e.g. `PosedBody.inverse_transform_table()`)."""
+    return transform_table(torch.linalg.inv(vertex_transforms), torch.linalg.inv(root_transform))
 
 
 def apply_table_rows(table: torch.Tensor, vertex: torch.Tensor, points: torch.Tensor) -> torch.Tensor:

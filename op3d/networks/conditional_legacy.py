@@ -31,7 +31,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from op3d.conditioning.body_model import BodyModel, lbs, split_pose_params
-from op3d.conditioning.inverse_lbs import apply_table_rows
+from op3d.conditioning.inverse_lbs import apply_table_rows, transform_table
 from op3d.conditioning.mesh_index import MeshIndex
 from op3d.conditioning.mesh_sdf import mesh_sdf
 from op3d.conditioning.posed import rotation_to_euler_xyz
@@ -92,7 +92,7 @@ class LegacyBody:
         if built is None:
             inv_fk = torch.linalg.inv(self.fk_matrices.float())
             blended = torch.einsum("vj,bjkl->bvkl", self.lbs_weights.float(), inv_fk)
-            built = torch.cat([blended, inv_fk[:, :1]], dim=1)[..., :3, :].flatten(2)
+            built = transform_table(blended, inv_fk[:, 0])
             self.__dict__["_inverse_table"] = built
         return built
 
