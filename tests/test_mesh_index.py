@@ -160,7 +160,6 @@ def test_warp_meshes_of_dropped_bodies_are_refit_for_new_ones_never_while_in_use
 
     from op3d.conditioning import warp_queries
     monkeypatch.setattr(warp_queries, "_FREE", {})
-    monkeypatch.setattr(warp_queries, "_free_triangles", [0])
     pooled = lambda: sum(len(x) for x in warp_queries._FREE.values())
     (va, f), (vb, _), (vc, _) = (posed_procedural_body(s) for s in (1, 2, 3))
     pa, pc = (ray_samples(v, 40, 48, 4)[None].float() for v in (va, vc))
@@ -183,7 +182,6 @@ def test_warp_meshes_of_dropped_bodies_are_refit_for_new_ones_never_while_in_use
     refit = c.query_faces(pc) + (c.nearest_vertices(pc, 0.1),)
     assert pooled() == 2
     monkeypatch.setattr(warp_queries, "_FREE", {})
-    monkeypatch.setattr(warp_queries, "_free_triangles", [0])
     fresh = MeshIndex(vc[None], f, "warp")
     (face, inside, sdf, vertex), p = refit, pc[0].double()
     (face_f, inside_f, sdf_f, vertex_f) = fresh.query_faces(pc) + (fresh.nearest_vertices(pc, 0.1),)
@@ -199,7 +197,8 @@ def test_warp_meshes_of_dropped_bodies_are_refit_for_new_ones_never_while_in_use
     monkeypatch.setattr(warp_queries, "_FREE_LIMIT", len(f))
     del c, fresh
     gc.collect()
-    assert [len(x) for x in warp_queries._FREE.values()] == [1] and warp_queries._free_triangles == [len(f)]
+    assert [len(x) for x in warp_queries._FREE.values()] == [1]
+    assert [warp_queries._triangles(s) for x in warp_queries._FREE.values() for s in x] == [len(f)]
 
 
 @needs_warp

@@ -57,7 +57,7 @@ MUTANTS = [
      "the carried nearest-vertex bound ignores max_distance: vertices beyond the LBS threshold reported"),
     ("conditioning/warp_queries.py", "slot.mesh.refit()", "pass", INDEX,
      "a pooled Warp mesh is reused without a refit: queries answer for the previous body's pose"),
-    ("conditioning/warp_queries.py", "if _free_triangles[0] + size <= _FREE_LIMIT:", "if True:", INDEX,
+    ("conditioning/warp_queries.py", "if pooled + _triangles(slot) <= _FREE_LIMIT:", "if True:", INDEX,
      "the pool of dropped Warp meshes is unbounded: memory grows with every new mesh topology"),
     # ---------------------------------------------------------------- conditioning/posed.py
     ("conditioning/posed.py", "c = torch.atan2(R[..., 1, 0], R[..., 0, 0])",

@@ -10,8 +10,8 @@ the device of the vertices (CPU or CUDA), queried by Warp kernels.
   point to the next: the previous closest point bounds the next search, and a step shorter than the distance to
   the surface cannot change the winding number (no second query for the sign). Answers are per point as before.
 
-Only indices and signs come from here (float32 inside Warp); distances and their gradients are recomputed in
-torch from the chosen face or vertex (`op3d.conditioning.mesh_sdf`, `op3d.conditioning.inverse_lbs`).
+Indices, signs and float32 distances come from here; distances with gradients are recomputed in torch from the
+chosen face or vertex (`op3d.conditioning.mesh_sdf`, `op3d.conditioning.inverse_lbs`).
 Warp compiles these kernels on first use per device (about 6 s on a CPU, once) and caches them in
 `warp.config.kernel_cache_dir` (default `~/.cache/warp/<version>`; `WARP_CACHE_PATH` moves it).
 This module imports warp at import time: import it only after `available()` said yes.
@@ -197,27 +197,25 @@ class _Slot:
 # holds at most _FREE_LIMIT triangles in all (about 300 bytes each: 72 SMPL bodies), whatever the topologies.
 _FREE: dict[tuple, list[_Slot]] = {}
 _FREE_LIMIT = 1_000_000
-_free_triangles = [0]
 _free_lock = threading.RLock()  # re-entrant: a finalizer may run inside the lock on the same thread
+
+
+def _triangles(slot: _Slot) -> int:
+    return len(slot.indices) // 3
 
 
 def _take(topology: tuple) -> _Slot | None:
     with _free_lock:
         slots = _FREE.get(topology)
-        if not slots:
-            return None
-        slot = slots.pop()
-        _free_triangles[0] -= len(slot.indices) // 3
-        return slot
+        return slots.pop() if slots else None
 
 
 def _release(topology: tuple, slot: _Slot) -> None:
     """Put a slot whose WarpMesh is gone back into the pool (weakref.finalize calls this), if it fits."""
     with _free_lock:
-        size = len(slot.indices) // 3
-        if _free_triangles[0] + size <= _FREE_LIMIT:
+        pooled = sum(_triangles(s) for slots in _FREE.values() for s in slots)  # at most a few dozen slots
+        if pooled + _triangles(slot) <= _FREE_LIMIT:
             _FREE.setdefault(topology, []).append(slot)
-            _free_triangles[0] += size
 
 
 class WarpMesh:
