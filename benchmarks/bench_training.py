@@ -37,13 +37,12 @@ def mesh_timers():
     """Yield a dict that fills with seconds spent in the mesh queries and in the training phases (the timers count
     only inside `accumulate_gradients`: set-up and image grids are left out)."""
     import op3d.networks.conditional as conditional
-    from op3d.conditioning.mesh_index import warp_available
+    from op3d.conditioning.mesh_index import MeshIndex, warp_available
+    from op3d.conditioning.posed import PosedBody
     from op3d.training.loss import GANLoss
 
     seconds: dict[str, float] = defaultdict(float)
     inside = [False]
-    from op3d.conditioning.mesh_index import MeshIndex
-    from op3d.conditioning.posed import PosedBody
     # the first four add up to all mesh-query work; index_builds is part of the first two
     targets = [(conditional, "mesh_sdf", "mesh_sdf"), (conditional, "inverse_lbs", "inverse_lbs"),
                (PosedBody, "mesh_index", "index_checks"), (PosedBody, "inverse_transform_table", "lbs_table"),

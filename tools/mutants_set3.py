@@ -80,8 +80,8 @@ MUTANTS = [
     # ---------------------------------------------------------------- rendering/renderer.py
     ("rendering/renderer.py", "hit = (end > 0) & (end > start)", "hit = end > start", RENDERING + CONDITIONAL,
      "boxes behind the camera count as hits: such rays marched over an empty or reversed range"),
-    ("rendering/renderer.py", "depth = scene_hi.to(depth_hit.dtype).index_put((b_idx, r_idx), depth_hit[b_idx, s_idx])",
-     "depth = scene_lo.to(depth_hit.dtype).index_put((b_idx, r_idx), depth_hit[b_idx, s_idx])",
+    ("rendering/renderer.py", "put(scene_hi.to(depth_hit.dtype), depth_hit)",
+     "put(scene_lo.to(depth_hit.dtype), depth_hit)",
      RENDERING + CONDITIONAL, "rays that miss their box get the near end of the range as depth, not the far end"),
     ("rendering/renderer.py", "rgb, depth, weights = ray_march(colors, densities, depths, options.white_back, "
      "depth_range=depth_range,", "rgb, depth, weights = ray_march(colors, densities, depths, options.white_back, "

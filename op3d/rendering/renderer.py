@@ -176,13 +176,9 @@ def render_in_boxes(field: Field, origins: torch.Tensor, dirs: torch.Tensor, opt
                                                                            (torch.maximum(scene_hi, end), 1.0)))
     feats_hit, depth_hit, opacity_hit = render(field, pick(origins), pick(dirs), options, deterministic, generator,
                                                chunk, single_backward, ray_range=ray_range, depth_range=depth_range)
-    background = 1.0 if options.white_back else -1.0
-    keep = slot < counts[:, None]
-    b_idx, s_idx = keep.nonzero(as_tuple=True)
+    b_idx, s_idx = (slot < counts[:, None]).nonzero(as_tuple=True)
     r_idx = order[b_idx, s_idx]
-    feats = feats_hit.new_full((B, R, feats_hit.shape[-1]), background)
-    opacity = opacity_hit.new_zeros((B, R, 1))
-    feats = feats.index_put((b_idx, r_idx), feats_hit[b_idx, s_idx])
-    depth = scene_hi.to(depth_hit.dtype).index_put((b_idx, r_idx), depth_hit[b_idx, s_idx])
-    opacity = opacity.index_put((b_idx, r_idx), opacity_hit[b_idx, s_idx])
-    return feats, depth, opacity
+    put = lambda empty, hits: empty.index_put((b_idx, r_idx), hits[b_idx, s_idx])  # hit rays back in their places
+    background = 1.0 if options.white_back else -1.0
+    return (put(feats_hit.new_full((B, R, feats_hit.shape[-1]), background), feats_hit),
+            put(scene_hi.to(depth_hit.dtype), depth_hit), put(opacity_hit.new_zeros((B, R, 1)), opacity_hit))
