@@ -57,6 +57,11 @@ def test_documents_named_in_messages_exist():
     (["train", "--device", "tpu"], "'tpu' is not a device|op3d runs on cpu or cuda"),
     (["video", "--grid", "0x2"], "0x2: W and H must be at least 1"),
     (["video", "--grid", "-1x-1"], "W and H must be at least 1"),
+    (["sample", "--trunc-cutoff", "-3"], "-3 is not in the range x>=0"),
+    (["video", "--trunc-cutoff", "-1"], "-1 is not in the range x>=0"),
+    (["sample", "--seeds", "0-999999999"], "more than 1,000,000 seeds"),
+    (["video", "--seeds", "4294967296"], "above the largest seed"),
+    (["metrics", "--metrics", ","], "',' names no metric"),
 ])
 def test_bad_option_values_are_refused_at_parse_time(args, message, tmp_path, capsys):
     """Numbers must be finite (click's ranges let nan through), devices must exist, sizes be sane: one line,
@@ -67,7 +72,8 @@ def test_bad_option_values_are_refused_at_parse_time(args, message, tmp_path, ca
     net.mkdir()
     required = {"sample": ["--network", str(net), "--seeds", "0", "--outdir", str(tmp_path / "o")],
                 "video": ["--network", str(net), "--seeds", "0", "--output", str(tmp_path / "v.mp4")],
-                "train": ["--outdir", str(tmp_path / "runs")]}[args[0]]
+                "train": ["--outdir", str(tmp_path / "runs")],
+                "metrics": ["--network", str(net)]}[args[0]]
     code, _, err = run_cli([args[0], *required, *args[1:]], capsys)
     assert code in (1, 2) and err.count("\n") == 1 and re.search(message, err), err
 

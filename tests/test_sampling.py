@@ -61,6 +61,10 @@ def test_sample_cli_errors_are_one_line(checkpoint, tmp_path, capsys):
     code, _, err = run_cli(["sample", "--network", str(checkpoint), "--seeds", "1", "--outdir", str(tmp_path),
                      "--shapes", "--shape-res", "8", "--shape-format", "ply", "--mesh-level", "1e9"], capsys)
     assert code == 1 and "outside the density range" in err
+    # pose options on an unconditional network are refused (they were silently ignored), nothing is written
+    code, _, err = run_cli(["sample", "--network", str(checkpoint), "--seeds", "1", "--outdir", str(tmp_path / "p"),
+                            "--data", str(tmp_path)], capsys)
+    assert code == 2 and "--data: pose-conditional networks only" in err and not (tmp_path / "p").exists()
 
 
 def test_catmull_rom_passes_through_keys():

@@ -59,6 +59,8 @@ def metrics(network, metrics, data, num, vgg, seed, outdir, device, detector, ca
     from op3d.metrics.run import append_result, check_metric_names, compute_metric, default_num
 
     names = [m.strip() for m in metrics.split(",") if m.strip()]
+    if not names:
+        raise click.BadParameter(f"{metrics!r} names no metric", param_hint="--metrics")
     check_metric_names(names, detector, vgg)
     cache = Path(cache_dir) if cache_dir else Path.home() / ".cache" / "op3d"
     dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))

@@ -32,11 +32,11 @@ def pose_options(command):
 
 def _sampling_body(G, pose_id, pose_file, data, body_model, device):
     """The PosedBody (batch 1) a pose-conditional network renders, or None for unconditional networks."""
-    conditional = hasattr(G, "body_model")
-    given = pose_id is not None or pose_file is not None
-    if not conditional:
+    if not hasattr(G, "body_model"):
+        given = [flag for flag, value in (("--pose-id", pose_id), ("--pose", pose_file), ("--data", data),
+                                          ("--body-model", body_model)) if value is not None]
         if given:
-            raise click.UsageError("--pose-id / --pose apply to pose-conditional networks only")
+            raise click.UsageError(f"{' / '.join(given)}: pose-conditional networks only (this one is not)")
         return None
     if (pose_id is None) == (pose_file is None):
         raise click.UsageError("this network is pose-conditional: pass --pose-id N with --data DATA, or --pose FILE")
@@ -63,7 +63,8 @@ def _sampling_body(G, pose_id, pose_file, data, body_model, device):
 @click.option("--network", required=True, type=click.Path(exists=True), help="op3d checkpoint dir or original .pkl")
 @click.option("--seeds", required=True, help="Seeds, e.g. 0-3,7")
 @click.option("--trunc", "truncation_psi", type=Finite(), default=1.0, help="Truncation psi")
-@click.option("--trunc-cutoff", "truncation_cutoff", type=int, default=None, help="Truncate only the first N ws")
+@click.option("--trunc-cutoff", "truncation_cutoff", type=click.IntRange(min=0), default=None,
+              help="Truncate only the first N ws")
 @click.option("--outdir", required=True, type=click.Path(file_okay=False))
 @click.option("--views", default="-23,0,23", help="Yaw[/pitch] offsets from frontal in degrees")
 @click.option("--fov-deg", type=Finite(min=1, max=179), default=None,
@@ -140,7 +141,7 @@ def sample(network, seeds, truncation_psi, truncation_cutoff, outdir, views, fov
 @click.option("--seeds", required=True, help="Seeds: W*H per keyframe, e.g. 0-11 for 3 keyframes of a 2x2 grid")
 @click.option("--grid", "grid_shape", default="1x1", help="WxH grid of videos")
 @click.option("--trunc", "truncation_psi", type=Finite(), default=1.0)
-@click.option("--trunc-cutoff", "truncation_cutoff", type=int, default=None)
+@click.option("--trunc-cutoff", "truncation_cutoff", type=click.IntRange(min=0), default=None)
 @click.option("--w-frames", type=click.IntRange(min=1), default=60, help="Frames per keyframe")
 @click.option("--mode", type=click.Choice(["image", "raw", "depth"]), default="image")
 @click.option("--fps", type=click.IntRange(min=1), default=30)

@@ -13,8 +13,13 @@ from op3d.data.cameras import fov_to_focal, intrinsics, lookat_pose, make_label
 DEFAULT_FOV = 18.837  # degrees; focal 4.263, about FFHQ's 4.2647
 
 
+MAX_SEED = 2 ** 32 - 1  # numpy's RandomState (seed_latent) takes seeds below 2^32
+MAX_SEEDS = 1_000_000  # per command: more is a typo (a million renders take days)
+
+
 def parse_seeds(text: str) -> list[int]:
-    """'0-3,7' -> [0, 1, 2, 3, 7]."""
+    """'0-3,7' -> [0, 1, 2, 3, 7]. ValueError for unreadable parts, backward ranges, seeds above MAX_SEED and
+    more than MAX_SEEDS seeds."""
     seeds: list[int] = []
     for part in str(text).split(","):
         part = part.strip()
@@ -24,6 +29,10 @@ def parse_seeds(text: str) -> list[int]:
         lo, hi = int(m.group(1)), int(m.group(2) or m.group(1))
         if hi < lo:
             raise ValueError(f"--seeds: range {part!r} runs backwards")
+        if hi > MAX_SEED:
+            raise ValueError(f"--seeds: {hi} is above the largest seed, {MAX_SEED} (2^32 - 1)")
+        if len(seeds) + hi - lo + 1 > MAX_SEEDS:
+            raise ValueError(f"--seeds: {text!r} is more than {MAX_SEEDS:,} seeds")
         seeds.extend(range(lo, hi + 1))
     return seeds
 
