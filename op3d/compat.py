@@ -28,6 +28,12 @@ def parse_bool(flag: str, value: str) -> bool:
     raise click.UsageError(f"{flag}={value}: expected true or false")
 
 
+def parse_count(flag: str, value: str) -> int:
+    if not value.strip().isdigit() or int(value) < 1:
+        raise click.UsageError(f"{flag}={value}: expected a whole number >= 1")
+    return int(value)
+
+
 def _fov_of_focal(focal: float) -> str:
     """The --fov-deg whose normalized focal is `focal` (inverse of op3d.data.cameras.fov_to_focal)."""
     return f"{math.degrees(2 * math.atan(1 / (1.414 * focal))):.6f}"
@@ -90,7 +96,7 @@ def gen_samples(argv: list[str]) -> list[list[str]]:
 
 def gen_videos(argv: list[str]) -> list[list[str]]:
     """OP3D/EG3D gen_videos.py -> `op3d video` (one command per video: --interpolate=false makes one per seed)."""
-    from op3d.sampling.views import parse_seeds
+    from op3d.sampling.views import parse_grid, parse_seeds
 
     opts: dict[str, str] = {"--grid": "1x1", "--w-frames": "600", "--sample_mult": "2", "--cfg": "FFHQ",
                             "--image_mode": "image", "--interpolate": "true", "--shapes": "false"}
@@ -118,7 +124,7 @@ def gen_videos(argv: list[str]) -> list[list[str]]:
     focals = {"FFHQ": FFHQ_FOCAL, "AFHQ": FFHQ_FOCAL, "Shapenet": 1.7074}  # the original's per-cfg focal
     if opts["--cfg"] not in focals:
         raise click.UsageError(f"--cfg={opts['--cfg']}: expected FFHQ, AFHQ or Shapenet")
-    W, H = (int(v) for v in opts["--grid"].lower().split("x"))
+    W, H = parse_grid(opts["--grid"])
     seeds = parse_seeds(opts["--seeds"])
     common = ["--network", opts["--network"], "--grid", opts["--grid"], "--w-frames", opts["--w-frames"],
               "--mode", modes[opts["--image_mode"]], "--fov-deg", _fov_of_focal(focals[opts["--cfg"]]),
@@ -128,7 +134,13 @@ def gen_videos(argv: list[str]) -> list[list[str]]:
             common += [flag, opts[flag]]
     outdir = Path(opts["--outdir"])
     if parse_bool("--interpolate", opts["--interpolate"]):
-        keyframes = int(opts.get("--num-keyframes") or max(1, len(seeds) // (W * H)))
+        if "--num-keyframes" in opts:
+            keyframes = parse_count("--num-keyframes", opts["--num-keyframes"])
+        elif len(seeds) % (W * H):  # as the original: without --num-keyframes the seeds fill whole grids
+            raise click.UsageError(f"{len(seeds)} seeds do not fill whole {W}x{H} grids; pass --num-keyframes "
+                                   "to cycle them")
+        else:
+            keyframes = len(seeds) // (W * H)
         cycled = [seeds[i % len(seeds)] for i in range(keyframes * W * H)]  # the original's seed cycling
         return [["video", *common, "--seeds", ",".join(map(str, cycled)),
                  "--output", str(outdir / "interpolation.mp4")]]
@@ -147,7 +159,7 @@ def calc_metrics(argv: list[str]) -> list[list[str]]:
             if parse_bool(flag, value):
                 _refuse("op3d computes real statistics on the images as stored, without x-flips")(flag, value)
         elif flag == "--gpus":
-            if int(value) > 1:
+            if parse_count(flag, value) > 1:
                 _note(f"--gpus={value}: op3d metrics runs in one process on the chosen --device")
         elif flag == "--verbose":
             parse_bool(flag, value)
@@ -199,8 +211,8 @@ def run(script: str, argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     try:
         commands = SCRIPTS[script](argv)
-    except click.UsageError as e:
-        click.echo(f"Error: {e.format_message()}", err=True)
+    except (click.UsageError, ValueError) as e:  # unreadable values (seeds, grids) are usage errors here
+        click.echo(f"Error: {e.format_message() if isinstance(e, click.UsageError) else e}", err=True)
         sys.exit(2)
     for command in commands:
         try:

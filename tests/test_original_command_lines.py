@@ -69,6 +69,15 @@ def test_gen_videos_readme_lines(network, tmp_path, capsys):
     code, _, err = run_script("gen_samples/gen_videos.py", [f"--outdir={out}", "--seeds=0", f"--network={network}",
                                                             "--shapes=true"], capsys)
     assert code == 2 and "per-frame shapes" in err and err.count("\n") == 1
+    # as the original: seeds that do not fill whole grids need --num-keyframes (which cycles them); bad values
+    # are one line, before any rendering
+    for flags, message in ((["--seeds=0-1", "--grid=2x2"], "2 seeds do not fill whole 2x2 grids"),
+                           (["--seeds=0", "--num-keyframes=0"], "--num-keyframes=0: expected a whole number"),
+                           (["--seeds=0", "--grid=2by2"], "--grid: cannot read '2by2'"),
+                           (["--seeds=x"], "--seeds: cannot read 'x'")):
+        code, _, err = run_script("gen_samples/gen_videos.py", [f"--outdir={out}", f"--network={network}", *flags],
+                                  capsys)
+        assert code in (1, 2) and message in err and err.count("\n") == 1, err
 
 
 def test_calc_metrics_readme_lines(network, tmp_path, capsys):
@@ -83,6 +92,8 @@ def test_calc_metrics_readme_lines(network, tmp_path, capsys):
         f"--network={network}", "--metrics=swd", f"--data={data}", "--num=4"], capsys)
     assert code == 0, err
     assert "swd" in out
+    code, _, err = run_script("test_scripts/calc_metrics.py", [f"--network={network}", "--gpus=abc"], capsys)
+    assert code == 2 and err == "Error: --gpus=abc: expected a whole number >= 1\n"
 
 
 def test_train_readme_lines(tmp_path, capsys):

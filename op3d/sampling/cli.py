@@ -160,14 +160,9 @@ def video(network, seeds, grid_shape, truncation_psi, truncation_cutoff, w_frame
     import op3d
     from op3d.sampling.render import seed_ws
     from op3d.sampling.video import render_video
-    from op3d.sampling.views import parse_seeds
+    from op3d.sampling.views import parse_grid, parse_seeds
 
-    try:
-        W, H = (int(v) for v in grid_shape.lower().split("x"))
-    except ValueError:
-        raise click.BadParameter("use WxH, e.g. 2x2", param_hint="--grid") from None
-    if W < 1 or H < 1:
-        raise click.BadParameter(f"{grid_shape}: W and H must be at least 1", param_hint="--grid")
+    W, H = parse_grid(grid_shape)
     seed_list = parse_seeds(seeds)
     if len(seed_list) % (W * H):
         raise click.BadParameter(f"{len(seed_list)} seeds is not a multiple of the grid size {W * H}",

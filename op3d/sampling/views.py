@@ -37,6 +37,17 @@ def parse_seeds(text: str) -> list[int]:
     return seeds
 
 
+def parse_grid(text: str) -> tuple[int, int]:
+    """'3x2' -> (W, H) = (3, 2), each at least 1; ValueError otherwise."""
+    try:
+        W, H = (int(v) for v in str(text).lower().split("x"))
+    except ValueError:
+        raise ValueError(f"--grid: cannot read {text!r}; use WxH, e.g. 2x2") from None
+    if W < 1 or H < 1:
+        raise ValueError(f"--grid: {text}: W and H must be at least 1")
+    return W, H
+
+
 def parse_views(text: str) -> list[tuple[float, float]]:
     """'-20,0,20' or '-20/5,0/0' (yaw[/pitch] offsets from frontal, degrees) -> [(yaw, pitch)] in radians."""
     views = []
