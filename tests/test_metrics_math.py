@@ -105,3 +105,45 @@ def test_metrics_refuse_a_dataset_of_another_resolution(tmp_path):
     ds = ImageDataset(write_zip(tmp_path / "d.zip", good_files(4, size=8)))
     with pytest.raises(ValueError, match="images are 8x8 but the network makes 64x64"):
         compute_metric("swd", tiny_generator(), ds, num=4)
+
+
+def test_laplacian_pyramid_is_band_pass_and_collapses_back_to_the_image():
+    """Each band is the level minus its blurred, downsampled and re-upsampled self: a constant image has zero
+    bands (all its energy in the low-pass residual), and collapsing the pyramid (upsample, add the band, coarse to
+    fine) gives the image back exactly."""
+    import torch.nn.functional as F
+
+    from op3d.metrics.swd import laplacian_pyramid
+
+    images = torch.randn(2, 3, 32, 32, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    bands = laplacian_pyramid(images, 4)
+    assert [b.shape[-1] for b in bands] == [32, 16, 8, 4]
+    flat = laplacian_pyramid(torch.full((1, 3, 16, 16), 0.25, dtype=torch.float64), 3)
+    assert all(float(b.abs().max()) < 1e-12 for b in flat[:-1]) and torch.allclose(flat[-1], torch.tensor(0.25,
+                                                                                   dtype=torch.float64))
+    x = bands[-1]
+    for band in reversed(bands[:-1]):
+        x = band + F.interpolate(x, size=band.shape[-2:], mode="bilinear", align_corners=False)
+    torch.testing.assert_close(x, images, atol=1e-12, rtol=0)
+
+
+def test_reprojection_metric_is_the_mean_over_latents_whatever_the_batch():
+    """`reproj` averages per-latent errors: batches of 2 over 3 latents (the last one short) give what one latent
+    at a time gives, and that is the mean of the per-latent errors computed directly."""
+    from helpers import tiny_generator
+
+    from op3d.metrics.reprojection import generator_reprojection_error
+    from op3d.metrics.run import _reprojection, compute_metric
+    from op3d.sampling.views import conditioning_label, seed_latent, view_labels
+
+    G = tiny_generator()
+    by_two = compute_metric("reproj", G, num=3, batch=2)["results"]
+    by_one = _reprojection(G, 3, 0, "cpu", 1, False)
+    assert by_two["reproj_error"] == pytest.approx(by_one["reproj_error"], rel=1e-5)
+    assert by_two["reproj_visible"] == pytest.approx(by_one["reproj_visible"], rel=1e-5)
+    yaw = np.radians(15)
+    c_a, c_b = view_labels(G, [(-yaw, 0.0)]), view_labels(G, [(yaw, 0.0)])
+    errs = [generator_reprojection_error(G, G.mapping(seed_latent(i, G.z_dim), conditioning_label(G)), c_a, c_b)[0]
+            for i in range(3)]
+    assert by_two["reproj_error"] == pytest.approx(np.mean(errs), rel=1e-5)
+    assert np.std(errs) > 1e-3 * np.mean(errs)  # distinct latents: a wrong weighting would show
