@@ -53,9 +53,19 @@ def test_sphere_mesh_has_the_right_radius(tmp_path):
         write_mesh(tmp_path / name, verts, faces, colors=np.full_like(verts, 0.5))
     ply = (tmp_path / "m.ply").read_bytes()
     assert ply.startswith(b"ply\nformat binary_little_endian 1.0\nelement vertex %d" % len(verts))
-    obj = (tmp_path / "m.obj").read_text().splitlines()
-    assert sum(line.startswith("v ") for line in obj) == len(verts)
-    assert sum(line.startswith("f ") for line in obj) == len(faces)
+    # read back by the formats' specifications: .obj indices are 1-based; binary .ply after its header
+    obj = [line.split() for line in (tmp_path / "m.obj").read_text().splitlines()]
+    obj_v = np.array([[float(x) for x in line[1:]] for line in obj if line[0] == "v"])
+    obj_f = np.array([[int(x) - 1 for x in line[1:]] for line in obj if line[0] == "f"])
+    np.testing.assert_allclose(obj_v[:, :3], verts, atol=1e-6)
+    np.testing.assert_allclose(obj_v[:, 3:], 0.5)
+    np.testing.assert_array_equal(obj_f, faces)
+    body = ply[ply.index(b"end_header\n") + len(b"end_header\n"):]
+    vertex = np.frombuffer(body, dtype=[("p", "<f4", 3), ("c", "u1", 3)], count=len(verts))
+    face = np.frombuffer(body, dtype=[("n", "u1"), ("i", "<i4", 3)], offset=vertex.nbytes)
+    np.testing.assert_array_equal(vertex["p"], verts.astype(np.float32))
+    assert (vertex["c"] == 128).all() and (face["n"] == 3).all()
+    np.testing.assert_array_equal(face["i"], faces)
 
 
 def test_mesh_level_outside_range_is_a_clear_error():

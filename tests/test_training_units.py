@@ -1,6 +1,7 @@
 """Loss pieces, schedules, EMA and the sampler against hand-computed values."""
 
 import pytest
+import numpy as np
 import torch
 
 from op3d.training.loop import _adam, update_ema
@@ -94,7 +95,10 @@ def test_adam_lazy_regularization_rescaling():
 def test_sampler_resume_and_rank_slices():
     full = InfiniteSampler(10, 4, seed=3)
     stream = [i for _, i in zip(range(40), iter(full))]
-    assert sorted(stream[:10]) == list(range(10))  # each pass is a permutation
+    passes = [stream[k:k + 10] for k in range(0, 40, 10)]
+    assert all(sorted(p) == list(range(10)) for p in passes)  # each pass is a permutation
+    assert len({tuple(p) for p in passes}) == 4  # reshuffled every pass (equal by chance: ~1e-19)
+    assert passes[0] != list(range(10))
     resumed = InfiniteSampler(10, 4, seed=3, start=8)
     assert [i for _, i in zip(range(32), iter(resumed))] == stream[8:]
     r0 = InfiniteSampler(10, 4, seed=3, rank=0, world_size=2)
@@ -105,3 +109,16 @@ def test_sampler_resume_and_rank_slices():
         assert a[2 * step:2 * step + 2] + b[2 * step:2 * step + 2] == stream[4 * step:4 * step + 4]
     with pytest.raises(ValueError, match="multiple"):
         InfiniteSampler(10, 3, world_size=2)
+
+
+def test_depth_images_show_near_as_white_per_image():
+    """depth_to_uint8: per image, the nearest depth is white (255), the farthest black (0), linear between; a
+    constant depth gives one grey level rather than NaN."""
+    from op3d.training.report import depth_to_uint8
+
+    depth = torch.tensor([[[[2.0, 2.5], [3.0, 2.25]]], [[[10.0, 12.0], [11.0, 10.0]]], [[[4.0, 4.0], [4.0, 4.0]]]])
+    img = depth_to_uint8(depth).astype(np.int64)
+    assert img.shape == (3, 2, 2, 3) and (img == img[..., :1]).all()
+    expected = np.round(255 * (1 - (depth[:2, 0].numpy() - [[[2.0]], [[10.0]]]) / [[[1.0]], [[2.0]]]))
+    assert np.abs(img[:2, ..., 0] - expected).max() <= 1
+    assert len(np.unique(img[2])) == 1
