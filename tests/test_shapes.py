@@ -105,6 +105,10 @@ def test_density_grid_fast_path_equals_point_sampling(representation, legacy):
     assert fast.values.std() > 0.01
     np.testing.assert_allclose(fast.values, ref.values, rtol=0, atol=1e-5)  # the grid is stored as float32
     assert np.array_equal(fast.origin, ref.origin) and fast.voxel_size == ref.voxel_size
+    # trim=False keeps the border; the default trims exactly it (OP3D's -1000 in the outer planes), nothing else
+    assert (fast.values != -1000).all()
+    trimmed = density_grid(G, planes, 13, chunk=3 * 13 * 13 + 5)
+    np.testing.assert_array_equal(trimmed.values, trim_border(fast).values)
 
 
 def _sphere_fields(center=(0.1, -0.05, 0.0), radius=0.3):
