@@ -29,3 +29,20 @@ def test_failure_keeps_the_old_file(tmp_path):
                 f.write("half")
             raise RuntimeError("killed")
     assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+def test_a_folder_that_refuses_files_is_reported_with_the_target_name(tmp_path, monkeypatch):
+    """When the temporary file cannot be made (read-only folder, a pseudo file system), the error names the file
+    the user asked for, not the hidden temporary one."""
+    import tempfile
+
+    def refuse(prefix, suffix, dir):
+        raise PermissionError(13, "Permission denied", os.path.join(dir, prefix + "x1y2" + suffix))
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    target = tmp_path / "out.zip"
+    with pytest.raises(PermissionError) as e:
+        with atomic_path(target):
+            pass
+    assert e.value.filename == str(target) and e.value.strerror == "Permission denied"
+    assert list(tmp_path.iterdir()) == []

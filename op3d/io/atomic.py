@@ -20,7 +20,10 @@ def atomic_path(path: str | os.PathLike) -> Iterator[str]:
     block succeeds and is removed when it fails, so a crash never leaves a half-written `path`."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix or ".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix or ".tmp", dir=path.parent)
+    except OSError as e:  # name the file the user asked for, not the temporary one beside it
+        raise OSError(e.errno, e.strerror, str(path)) from None
     os.close(fd)
     try:
         yield tmp
