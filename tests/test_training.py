@@ -227,3 +227,25 @@ def test_a_bad_image_stops_training_without_leaving_worker_processes(tmp_path):
         training_loop(tiny_train_config(bad, tmp_path / "runs", workers=2, kimg=0.2), log=False)
     assert info.value.__traceback__ is not None
     assert set(multiprocessing.active_children()) <= before
+
+
+def test_a_diverged_run_stops_at_the_tick_and_keeps_its_good_snapshots(data, tmp_path, monkeypatch):
+    """Weights that became NaN stop training at the next tick with one line naming the last good snapshot; no
+    snapshot of the diverged weights is written (tick 0.004 kimg = every step, snap 1 = a snapshot every tick)."""
+    from op3d.training import loop
+
+    step_phase, steps = loop._step_phase, []
+
+    def poisoned(module, opt, world_size):
+        step_phase(module, opt, world_size)
+        steps.append(module)
+        if module is not steps[0] and steps.count(steps[0]) == 2:  # D's phases of the second step (G's is first)
+            next(module.parameters()).data.fill_(float("nan"))
+
+    monkeypatch.setattr(loop, "_step_phase", poisoned)
+    with pytest.raises(ValueError, match=r"training diverged by kimg 0\.008: D weights are NaN/inf; last good "
+                                         r"snapshot: .*network-snapshot-000000004img") as e:
+        training_loop(tiny_train_config(data, tmp_path), max_steps=4)
+    assert "\n" not in str(e.value)
+    run = next(tmp_path.glob("0*"))
+    assert sorted(p.name for p in run.glob("network-snapshot-*")) == ["network-snapshot-000000004img"]

@@ -206,6 +206,17 @@ def _step_phase(module, opt, world_size: int) -> None:
     opt.step()
 
 
+def check_finite_weights(run_dir: Path, cur_nimg: int, **modules: torch.nn.Module) -> None:
+    """Stop a diverged run (NaN/inf weights: every later tick and snapshot would be garbage) with one line saying
+    where it stopped and which snapshot is the last good one. ValueError (the CLI prints it as one line)."""
+    bad = [name for name, m in modules.items() if not all(bool(p.isfinite().all()) for p in m.parameters())]
+    if bad:
+        last = latest_snapshot(run_dir)
+        raise ValueError(f"training diverged by kimg {cur_nimg / 1000:.3f}: {' and '.join(bad)} weights are NaN/inf; "
+                         f"last good snapshot: {last or 'none'}; resume from it with a lower --glr / --dlr or a "
+                         "higher --gamma")
+
+
 def update_ema(G_ema: torch.nn.Module, G: torch.nn.Module, cur_nimg: int, batch: int, ema_kimg: float,
                ema_rampup: float | None) -> None:
     ema_nimg = ema_kimg * 1000
@@ -409,6 +420,7 @@ def training_loop(cfg: TrainConfig, dist_info: DistInfo | None = None, max_steps
             last_stats = tick_stats
             sums = {}
             tick += 1
+            check_finite_weights(run_dir, cur_nimg, G=G, D=D)  # before a snapshot could be written
             if done or tick % cfg.snap == 0:
                 state_dict = {"opt_G": opt_G.state_dict(), "opt_D": opt_D.state_dict(), "cur_nimg": cur_nimg,
                               "batch_idx": batch_idx, "tick": tick, "rng": _rng_state(device)}
