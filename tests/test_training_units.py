@@ -97,7 +97,7 @@ def test_sampler_resume_and_rank_slices():
     stream = [i for _, i in zip(range(40), iter(full))]
     passes = [stream[k:k + 10] for k in range(0, 40, 10)]
     assert all(sorted(p) == list(range(10)) for p in passes)  # each pass is a permutation
-    assert len({tuple(p) for p in passes}) == 4  # reshuffled every pass (equal by chance: ~1e-19)
+    assert len({tuple(p) for p in passes}) == 4  # reshuffled every pass (fixed seed; by chance equal: ~2e-6)
     assert passes[0] != list(range(10))
     resumed = InfiniteSampler(10, 4, seed=3, start=8)
     assert [i for _, i in zip(range(32), iter(resumed))] == stream[8:]
