@@ -550,20 +550,27 @@ def test_generator_and_fake_discriminator_losses_are_the_non_saturating_logistic
 
 def test_training_loop_runs_each_phase_with_its_interval_as_gain(tmp_path, monkeypatch):
     """At batch 0 every phase runs; the loop hands each one its interval as the gain (Greg 4, Dreg 16: the lazy
-    regularizers are scaled up by how rarely they run, StyleGAN2), the main phases gain 1."""
+    regularizers are scaled up by how rarely they run, StyleGAN2), the main phases gain 1; and the real images
+    in [-1, 1]."""
     from train_config import tiny_train_config
 
     from op3d.data.synthetic import make_synthetic_dataset
     from op3d.training.loop import training_loop
 
     data = make_synthetic_dataset(tmp_path / "d.zip", 8, 32, seed=0, progress=False)
-    calls, accumulate = [], GANLoss.accumulate_gradients
+    calls, reals, accumulate = [], [], GANLoss.accumulate_gradients
 
-    def spy(self, name, *args, gain, **kwargs):
+    def spy(self, name, real_img, *args, gain, **kwargs):
         calls.append((name, gain))
-        return accumulate(self, name, *args, gain=gain, **kwargs)
+        reals.append(real_img)
+        return accumulate(self, name, real_img, *args, gain=gain, **kwargs)
 
     monkeypatch.setattr(GANLoss, "accumulate_gradients", spy)
     training_loop(tiny_train_config(data, tmp_path / "runs", G_reg_interval=4, D_reg_interval=16, batch=2,
                                     mbstd_group=2), max_steps=1, log=False)
     assert calls == [("Gmain", 1), ("Greg", 4), ("Dmain", 1), ("Dreg", 16)]
+    # real images reach D as uint8 / 127.5 - 1, the range of G's images: white background 1, black -1
+    levels = torch.cat(reals).mul(127.5).add(127.5)
+    assert float((levels - levels.round()).abs().max()) < 1e-3 and float(levels.max()) == 255
+    assert float(levels.min()) > -1e-3
+    assert float(torch.cat(reals).min()) < -0.5

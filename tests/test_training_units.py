@@ -1,7 +1,10 @@
 """Loss pieces, schedules, EMA and the sampler against hand-computed values."""
 
-import pytest
+import tempfile
+from pathlib import Path
+
 import numpy as np
+import pytest
 import torch
 
 from op3d.training.loop import _adam, update_ema
@@ -25,6 +28,7 @@ def test_schedules():
     assert swapping_prob(cfg, 0) == 1 and swapping_prob(cfg, 500) == 0.75 and swapping_prob(cfg, 5000) == 0.5
     assert neural_rendering_resolution(cfg, 0) == 64 and neural_rendering_resolution(cfg, 1000) == 80
     assert neural_rendering_resolution(cfg, 10 ** 6) == 128
+    assert neural_rendering_resolution(cfg, 100) == 66  # 64 + 64 * 0.025 = 65.6, rounded as the original
     assert swapping_prob(LossConfig(gpc_reg_prob=None), 0) is None
 
 
@@ -122,3 +126,43 @@ def test_depth_images_show_near_as_white_per_image():
     expected = np.round(255 * (1 - (depth[:2, 0].numpy() - [[[2.0]], [[10.0]]]) / [[[1.0]], [[2.0]]]))
     assert np.abs(img[:2, ..., 0] - expected).max() <= 1
     assert len(np.unique(img[2])) == 1
+
+
+def test_image_grids_keep_a_partial_last_row():
+    """save_grid: 5 images in 2 columns -> 3 rows, the fifth image top-left of the last row, white beside it."""
+    from PIL import Image
+
+    from op3d.training.report import save_grid
+
+    images = np.stack([np.full((4, 6, 3), 10 * (i + 1), dtype=np.uint8) for i in range(5)])
+    with tempfile.TemporaryDirectory() as tmp:
+        save_grid(images, Path(tmp) / "g.png", cols=2)
+        grid = np.asarray(Image.open(Path(tmp) / "g.png"))
+    assert grid.shape == (12, 12, 3)
+    for i in range(5):
+        r, c = divmod(i, 2)
+        assert (grid[4 * r:4 * r + 4, 6 * c:6 * c + 6] == 10 * (i + 1)).all()
+    assert (grid[8:, 6:] == 255).all()
+
+
+def test_snapshots_read_back_g_d_and_g_ema_in_their_places(tmp_path):
+    """write_snapshot / read_snapshot keep G, D and G_ema apart (a swap would resume from the EMA weights)."""
+    import copy
+
+    from op3d.training.loop import TrainConfig, _rng_state, build_networks
+    from op3d.training.snapshots import read_snapshot, write_snapshot
+
+    G, D = build_networks(TrainConfig(outdir=str(tmp_path), data="x", cfg="synthetic", size="tiny"), 32)
+    G_ema = copy.deepcopy(G)
+    with torch.no_grad():
+        for p in G_ema.parameters():
+            p.add_(1.0)
+    state = {"opt_G": torch.optim.Adam(G.parameters()).state_dict(), "opt_D": torch.optim.Adam(D.parameters())
+             .state_dict(), "cur_nimg": 8, "batch_idx": 2, "tick": 1, "rng": _rng_state(torch.device("cpu"))}
+    path = write_snapshot(tmp_path, "network-snapshot-000001", G, D, G_ema, state)
+    G2, D2, G_ema2, state = read_snapshot(path)
+    for want, got in ((G, G2), (D, D2), (G_ema, G_ema2)):
+        assert type(got) is type(want)
+        for (k, v), (k2, v2) in zip(want.state_dict().items(), got.state_dict().items()):
+            assert k == k2 and torch.equal(v, v2), k
+    assert state["cur_nimg"] == 8

@@ -27,7 +27,7 @@ COND = ["test_conditional.py", "test_conditional_legacy.py"]
 REND = ["test_rendering.py", "test_known_geometry.py", "test_generator.py", "test_conditional_legacy.py"]
 MET = ["test_metrics_math.py", "test_fid.py", "test_metrics_pr_is.py", "test_inception_reference.py",
        "test_reprojection.py"]
-TRAIN = ["test_training_hand.py", "test_training_units.py"]
+TRAIN = ["test_training_hand.py", "test_training_units.py", "test_train_cli.py"]
 SHAPES = ["test_shapes.py", "test_known_geometry.py"]
 SAMP = ["test_sampling.py", "test_known_geometry.py", "test_shapes.py"]
 
