@@ -159,6 +159,7 @@ def test_warp_meshes_of_dropped_bodies_are_refit_for_new_ones_never_while_in_use
     import gc
 
     from op3d.conditioning import warp_queries
+    gc.collect()  # meshes of earlier tests that wait in reference cycles go to the old pool, not this test's
     monkeypatch.setattr(warp_queries, "_FREE", {})
     pooled = lambda: sum(len(x) for x in warp_queries._FREE.values())
     (va, f), (vb, _), (vc, _) = (posed_procedural_body(s) for s in (1, 2, 3))
