@@ -83,3 +83,14 @@ def test_every_method_sends_points_beyond_the_threshold_to_the_root(method):
     root_inv = torch.linalg.inv(out["transforms"][:, 0])
     want_far = (root_inv[:, None, :3, :3] @ points.unsqueeze(-1)).squeeze(-1) + root_inv[:, None, :3, 3]
     torch.testing.assert_close(canonical[beyond], want_far[beyond])
+
+
+def test_canonical_points_are_shifted_then_scaled_into_the_planes():
+    """OP3D's placement of canonical body coordinates in the planes' box, by hand: shift by (0, 0.3, 0), then
+    divide by 1.2 (the defaults); other offsets and scales the same way."""
+    from op3d.conditioning.inverse_lbs import normalize_canonical
+
+    p = torch.tensor([[0.0, -0.3, 0.0], [1.2, 0.9, -0.6], [-0.6, -1.5, 0.24]], dtype=torch.float64)
+    want = torch.tensor([[0.0, 0.0, 0.0], [1.0, 1.0, -0.5], [-0.5, -1.0, 0.2]], dtype=torch.float64)
+    torch.testing.assert_close(normalize_canonical(p), want, rtol=0, atol=1e-15)
+    torch.testing.assert_close(normalize_canonical(p, 2.0, (1.0, 0.0, -1.0)), (p + torch.tensor([1.0, 0, -1])) / 2)
