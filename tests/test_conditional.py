@@ -8,7 +8,7 @@ import torch
 from helpers import DEVICES
 
 from op3d.conditioning.body_model import lbs, procedural_body
-from op3d.conditioning.inverse_lbs import normalize_canonical
+from op3d.conditioning.inverse_lbs import inverse_lbs, normalize_canonical
 from op3d.conditioning.mesh_sdf import mesh_sdf
 from op3d.conditioning.posed import condition_dim, pose_bodies, pose_condition, rotation_to_euler_xyz
 from op3d.data.cameras import intrinsics, lookat_pose, make_label
@@ -128,6 +128,17 @@ def test_deformation_is_conditioned_on_betas_joint_angles_and_the_last_w():
         other_last[:, -1] = torch.randn(2, G.w_dim)
         assert torch.equal(G.canonical_points(pts, other_first, body), x)
         assert (G.canonical_points(pts, other_last, body) - x).abs().max() > 1e-6
+        # the deformation sees canonical coordinates: moving body (transl) and points together changes nothing,
+        # while the offsets themselves are not negligible
+        t = torch.tensor([0.5, -0.4, 0.9])
+        moved_params = params_for(2, seed=5)
+        moved_params[:, -3:] += t
+        moved = pose_bodies(procedural_body(num_betas=10), moved_params)
+        torch.testing.assert_close(G.canonical_points(pts + t, ws, moved), x, rtol=0, atol=1e-5)
+        undeformed = normalize_canonical(inverse_lbs(pts, body.vertices, None, None, G.lbs_threshold,
+                                                     table=body.inverse_transform_table())[0],
+                                         G.canonical_scale, G.canonical_offset)
+        assert (x - undeformed).abs().max() > 1e-3
 
 
 def test_field_sdf_is_the_mesh_sdf_plus_the_scaled_residual():

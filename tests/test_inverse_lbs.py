@@ -94,3 +94,31 @@ def test_canonical_points_are_shifted_then_scaled_into_the_planes():
     want = torch.tensor([[0.0, 0.0, 0.0], [1.0, 1.0, -0.5], [-0.5, -1.0, 0.2]], dtype=torch.float64)
     torch.testing.assert_close(normalize_canonical(p), want, rtol=0, atol=1e-15)
     torch.testing.assert_close(normalize_canonical(p, 2.0, (1.0, 0.0, -1.0)), (p + torch.tensor([1.0, 0, -1])) / 2)
+
+
+def test_a_translated_body_maps_translated_points_to_the_same_canonical_points():
+    """pose_bodies puts transl into every transform: inverse LBS of (p + t) against the body posed with transl t
+    equals inverse LBS of p against the same pose without it, near the body (vertex transforms) and far from it
+    (the root transform)."""
+    from op3d.conditioning.body_model import join_pose_params
+    from op3d.conditioning.posed import pose_bodies
+
+    model = procedural_body(num_betas=10).to(dtype=torch.float64)
+    g = torch.Generator().manual_seed(5)
+    betas, pose, t = torch.randn(10, generator=g) * 0.3, torch.randn(24, 3, generator=g) * 0.2, torch.tensor(
+        [0.4, -0.7, 1.3])
+    moved, still = (pose_bodies(model, join_pose_params(betas, pose, tr)[None].double())
+                    for tr in (t, torch.zeros(3)))
+    near = still.vertices[:, ::50]
+    near = near + 0.02 * torch.randn(near.shape, generator=g, dtype=torch.float64)
+    far = torch.tensor([[[3.0, 1.0, -2.0], [-2.5, 4.0, 0.5]]], dtype=torch.float64)
+    p = torch.cat([near, far], dim=1)
+
+    def canonical(body, points):
+        return inverse_lbs(points, body.vertices, None, None, 0.1, index=body.mesh_index(),
+                           table=body.inverse_transform_table())
+
+    (c_moved, d_moved), (c_still, d_still) = canonical(moved, p + t.double()), canonical(still, p)
+    assert (d_still[:, -2:] > 0.1).all() and (d_still[:, :-2] < 0.1).all()
+    torch.testing.assert_close(d_moved, d_still, rtol=0, atol=1e-5)
+    torch.testing.assert_close(c_moved, c_still, rtol=0, atol=1e-5)
