@@ -156,6 +156,51 @@ def test_sdf_reg_points_and_values_by_hand(seed):
     assert abs(float((grad.norm(dim=-1) - 1).abs().mean()) - float(eikonal)) > 1e-2  # L1 would differ
 
 
+def test_greg_weights_eikonal_and_prior_separately_and_scales_by_the_gain():
+    """The pose-conditional Greg phase: gradient of gain * (eikonal_weight * eikonal + sdf_prior_weight * prior)
+    in G's parameters, by hand in float64 at the points it drew (distinct weights, so a swap would show)."""
+    B, n, V, box, w_eik, w_prior, gain = 2, 20, 30, 2.4, 0.3, 2.0, 1.5
+    cfg = LossConfig(sdf_reg_points=2 * n, gpc_reg_prob=None, style_mixing_prob=0, eikonal_weight=w_eik,
+                     sdf_prior_weight=w_prior)
+    G = StubBodyG(box)
+    body = type("Body", (), {"vertices": torch.randn(B, V, 3, generator=seeded(7)) * 0.5})()
+    z, c = torch.randn(B, G.z_dim, generator=seeded(8)), torch.randn(B, 25, generator=seeded(9))
+    stats = GANLoss(G, None, cfg, generator=seeded(3)).accumulate_gradients("Greg", None, None, z, c, gain=gain,
+                                                                           cur_nimg=0, gen_body=body)
+    p = G.calls[-1][1].double()
+    a, s = (t.detach().double().requires_grad_(True) for t in (G.a, G.s))
+    eikonal = ((2 * s * p + a).norm(dim=-1) - 1).square().mean()
+    prior = (torch.sin((p * a).sum(-1)) * s).square().mean()
+    (gain * (w_eik * eikonal + w_prior * prior)).backward()
+    assert stats["Loss/G/eikonal"] == pytest.approx(float(eikonal), rel=1e-5)
+    assert stats["Loss/G/sdf_prior"] == pytest.approx(float(prior), rel=1e-5)
+    assert_near(G.a.grad.double(), a.grad, rtol=1e-4, atol=1e-7)
+    assert_near(G.s.grad.double(), s.grad, rtol=1e-4, atol=1e-7)
+
+
+def test_dmain_scores_reals_with_their_own_bodies_and_fakes_with_the_generated_ones(monkeypatch):
+    """Pose-conditional Dmain: D sees each real image with the body of its real pose and each fake with the body
+    it was generated for (swapping them would teach D nothing about poses)."""
+    real_body, gen_body, seen = object(), object(), []
+    weight = torch.zeros((), requires_grad=True)
+
+    def run_G(self, z, c, cur_nimg, update_emas=False, body=None):
+        assert body is gen_body
+        return {"image": torch.zeros(len(z), 3, 16, 16), "image_raw": torch.zeros(len(z), 3, 8, 8)}
+
+    def run_D(self, img, c, cur_nimg, body=None):
+        seen.append(("real" if float(img["image"].mean()) > 0 else "fake", body))
+        return img["image"].mean((1, 2, 3))[:, None] + weight
+
+    monkeypatch.setattr(GANLoss, "run_G", run_G)
+    monkeypatch.setattr(GANLoss, "run_D", run_D)
+    cfg = LossConfig(gpc_reg_prob=None, r1_gamma=0.0, neural_rendering_resolution_initial=8)
+    GANLoss(None, None, cfg).accumulate_gradients("Dmain", torch.full((2, 3, 16, 16), 0.5), torch.zeros(2, 25),
+                                                  torch.zeros(2, 4), torch.zeros(2, 25), gain=1.0, cur_nimg=0,
+                                                  real_body=real_body, gen_body=gen_body)
+    assert seen == [("fake", gen_body), ("real", real_body)]
+
+
 def test_density_reg_without_pose_conditioning_feeds_zero_cameras_and_draws_nothing_for_them():
     B, n = 2, 20
     cfg = LossConfig(density_reg=1.0, density_reg_p_dist=0.1, density_reg_points=n, gpc_reg_prob=None)
