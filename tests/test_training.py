@@ -55,6 +55,21 @@ def test_resume_continues_as_if_never_stopped(data, tmp_path):
         torch.testing.assert_close(rest["G"].state_dict()[k], v, rtol=1e-5, atol=1e-6)
 
 
+def test_resume_records_the_snapshots_architecture_not_conflicting_options(data, tmp_path, capsys):
+    """Resuming trains the snapshot's networks: options asking for another representation / plane number / L are
+    named in a note, and training_options.json and the run name record what is really trained."""
+    first = training_loop(tiny_train_config(data, tmp_path / "a"), max_steps=1, log=False)
+    capsys.readouterr()
+    rest = training_loop(tiny_train_config(data, tmp_path / "b", resume=str(first["run_dir"]),
+                                           representation="triplane", fourier_L=6), max_steps=1, log=False)
+    err = capsys.readouterr().err
+    assert "representation orthoplanes (not triplane)" in err and "fourier_L 2 (not 6)" in err
+    assert "plane_number" not in err  # unchanged (3)
+    options = json.loads((rest["run_dir"] / "training_options.json").read_text())
+    assert (options["representation"], options["plane_number"], options["fourier_L"]) == ("orthoplanes", 3, 2)
+    assert "orthoplanes" in rest["run_dir"].name and rest["G"].init_kwargs["representation"] == "orthoplanes"
+
+
 def test_interrupted_snapshot_leaves_previous_loadable(data, tmp_path, monkeypatch):
     first = training_loop(tiny_train_config(data, tmp_path), max_steps=1)
     run = first["run_dir"]

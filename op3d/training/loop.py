@@ -140,6 +140,21 @@ def _fine_tune_start(cfg: TrainConfig, source: Path, resolution: int):
     return G, D, G_ema, replace(cfg, ema_rampup=None, loss=loss)
 
 
+def _architecture_of(cfg: TrainConfig, G, source: Path, note: bool) -> TrainConfig:
+    """A resumed run trains the snapshot's networks: cfg's representation, plane number and Fourier L follow
+    them, so training_options.json and the run directory's name tell the truth; options that asked for another
+    architecture are named in a note (the networks cannot change shape mid-run)."""
+    kw = getattr(G, "init_kwargs", {})
+    facts = {"representation": kw.get("representation")}
+    if facts["representation"] == "orthoplanes":
+        facts.update(plane_number=kw.get("per_dir_plane_number"), fourier_L=kw.get("fourier_L"))
+    changed = {k: v for k, v in facts.items() if v is not None and getattr(cfg, k) != v}
+    if changed and note:
+        print(f"note: resuming {source}: its networks' " + ", ".join(
+            f"{k} {v} (not {getattr(cfg, k)})" for k, v in changed.items()) + " apply", file=sys.stderr)
+    return replace(cfg, **changed)
+
+
 def build_networks(cfg: TrainConfig, resolution: int) -> tuple[Generator, DualDiscriminator]:
     lc = cfg.loss
     gkw = generator_kwargs(cfg.cfg, resolution, cfg.size, representation=cfg.representation,
@@ -300,6 +315,7 @@ def training_loop(cfg: TrainConfig, dist_info: DistInfo | None = None, max_steps
             G, D, G_ema, state = read_snapshot(resume)
         else:  # fine-tune (EG3D's --resume of a released pickle): its weights, fresh optimizers and counters
             G, D, G_ema, cfg = _fine_tune_start(cfg, resume, resolution)
+        cfg = _architecture_of(cfg, G, resume, note=info.is_main)
     else:
         torch.manual_seed(cfg.seed)
         G, D = build_networks(cfg, resolution)
