@@ -68,6 +68,10 @@ def test_resume_records_the_snapshots_architecture_not_conflicting_options(data,
     options = json.loads((rest["run_dir"] / "training_options.json").read_text())
     assert (options["representation"], options["plane_number"], options["fourier_L"]) == ("orthoplanes", 3, 2)
     assert "orthoplanes" in rest["run_dir"].name and rest["G"].init_kwargs["representation"] == "orthoplanes"
+    # a target the snapshot has already passed: nothing to train, no new run directory
+    with pytest.raises(ValueError, match=r"the snapshot is at kimg 0.008, already past --kimg 0.004"):
+        training_loop(tiny_train_config(data, tmp_path / "c", resume=str(rest["run_dir"]), kimg=0.004))
+    assert not (tmp_path / "c").exists()
 
 
 def test_interrupted_snapshot_leaves_previous_loadable(data, tmp_path, monkeypatch):
