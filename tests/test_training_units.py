@@ -166,3 +166,22 @@ def test_snapshots_read_back_g_d_and_g_ema_in_their_places(tmp_path):
         for (k, v), (k2, v2) in zip(want.state_dict().items(), got.state_dict().items()):
             assert k == k2 and torch.equal(v, v2), k
     assert state["cur_nimg"] == 8
+
+
+def test_latest_snapshot_falls_back_to_the_most_trained_complete_one(tmp_path):
+    """latest-snapshot.txt wins while it names a complete snapshot; when it is missing, empty or names a deleted
+    one, the complete snapshot with the most images (kimg names count 1000 images; incomplete ones never)."""
+    from op3d.training.snapshots import LATEST, STATE_NAME, latest_snapshot
+
+    assert latest_snapshot(tmp_path) is None
+    for name, complete in (("network-snapshot-000000020img", True), ("network-snapshot-000001", True),
+                           ("network-snapshot-000000999img", True), ("network-snapshot-000002", False)):
+        (tmp_path / name).mkdir()
+        if complete:
+            (tmp_path / name / STATE_NAME).write_bytes(b"x")
+    assert latest_snapshot(tmp_path) == tmp_path / "network-snapshot-000001"
+    (tmp_path / LATEST).write_text("network-snapshot-000000020img\n")
+    assert latest_snapshot(tmp_path) == tmp_path / "network-snapshot-000000020img"
+    for pointer in ("network-snapshot-000003\n", "", "network-snapshot-000002\n"):
+        (tmp_path / LATEST).write_text(pointer)
+        assert latest_snapshot(tmp_path) == tmp_path / "network-snapshot-000001", pointer

@@ -7,6 +7,7 @@ a temporary directory and renamed into place, so an interrupted write never dama
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -61,13 +62,24 @@ def write_snapshot(run_dir: Path, name: str, G, D, G_ema, state: dict) -> Path:
     return final
 
 
+def _snapshot_nimg(path: Path) -> int | None:
+    """Images trained by a snapshot, from its name: network-snapshot-000004 (kimg) or -000004096img (images)."""
+    m = re.fullmatch(r"network-snapshot-(\d+)(img)?", path.name)
+    return None if m is None else int(m.group(1)) * (1 if m.group(2) else 1000)
+
+
 def latest_snapshot(run_dir: Path) -> Path | None:
+    """The snapshot latest-snapshot.txt names; when it is missing or names no complete snapshot (a snapshot deleted
+    to roll back, a partial copy), the complete snapshot that trained the most images; None without any."""
+    run_dir = Path(run_dir)
     pointer = run_dir / LATEST
     if pointer.is_file():
         path = run_dir / pointer.read_text().strip()
-        if (path / STATE_NAME).is_file():
+        if pointer.read_text().strip() and (path / STATE_NAME).is_file():
             return path
-    return None
+    done = [p for p in run_dir.glob("network-snapshot-*") if _snapshot_nimg(p) is not None
+            and (p / STATE_NAME).is_file()]
+    return max(done, key=_snapshot_nimg, default=None)
 
 
 def read_snapshot(path: Path) -> tuple[torch.nn.Module, torch.nn.Module, torch.nn.Module, dict | None]:
