@@ -226,6 +226,10 @@ def test_a_run_directory_loads_as_its_latest_snapshot(data, tmp_path):
     for which in ("G_ema", "G", "D"):
         a, b = op3d.load(run, which), op3d.load(latest, which)
         assert all(torch.equal(a.state_dict()[k], v) for k, v in b.state_dict().items()), which
+    (tmp_path / "fresh").mkdir()
+    (tmp_path / "fresh" / "training_options.json").write_text("{}")
+    with pytest.raises(ValueError, match="a training run without a complete snapshot yet"):
+        op3d.load(tmp_path / "fresh")
 
 
 def test_a_bad_image_stops_training_without_leaving_worker_processes(tmp_path):

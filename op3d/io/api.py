@@ -20,6 +20,9 @@ def resolve_checkpoint(path: str | os.PathLike) -> Path:
         latest = latest_snapshot(p)
         if latest is not None:
             return latest
+        if (p / "training_options.json").is_file():  # a run directory that has not written a snapshot yet
+            raise CheckpointError(f"{p}: a training run without a complete snapshot yet (snapshots are written "
+                                  "every --snap ticks and at the end)")
     return p
 
 
