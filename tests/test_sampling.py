@@ -164,3 +164,17 @@ def test_video_orbit_follows_gen_videos():
                              radius * math.sin(phi) * math.sin(math.pi - yaw)])
         got = orbit_label(G, t)[0, :16].reshape(4, 4)[:3, 3]
         torch.testing.assert_close(got, want, atol=1e-5, rtol=0)
+
+
+def test_video_cells_are_tiled_row_by_row():
+    """tile_cells: cell k of an H x W grid (row by row) lands at row k // W, column k % W of the frame."""
+    from op3d.sampling.video import tile_cells
+
+    H, W, R = 2, 3, 4
+    cells = np.stack([np.full((R, R, 3), k, dtype=np.uint8) for k in range(H * W)])
+    cells[:, 0, 1] += 100  # one marked pixel per cell: orientation inside the cell survives too
+    frame = tile_cells(cells, H, W)
+    assert frame.shape == (H * R, W * R, 3)
+    for k in range(H * W):
+        block = frame[(k // W) * R:(k // W + 1) * R, (k % W) * R:(k % W + 1) * R]
+        np.testing.assert_array_equal(block, cells[k])

@@ -169,3 +169,17 @@ def test_mesh_grid_of_a_generator_matches_the_dense_grid_near_the_surface():
     agree = np.isclose(fine.values, dense.values, rtol=0, atol=1e-4)
     assert agree[straddle].mean() > 0.95  # a tiny random generator has features thinner than a coarse cell
     assert (fine.values[:3] == -1000).all()  # trimmed like the dense grid
+
+
+def test_coarse_grid_upsampling_reproduces_trilinear_fields_exactly():
+    """Between coarse samples (every 4th index and the last) the coarse-to-fine pass fills in values by linear
+    interpolation per axis: a trilinear field (a + b x)(c + d y)(e + f z) comes back exactly at every fine index."""
+    from op3d.shapes.grid import _coarse_indices, _upsample_linear
+
+    n = 15  # coarse 0, 4, 8, 12, 14: a shorter last interval
+    coarse = _coarse_indices(n, 4)
+    assert list(coarse) == [0, 4, 8, 12, 14]
+    i = np.arange(n, dtype=np.float64)
+    field = lambda x, y, z: (1 + 0.3 * x)[:, None, None] * (2 - 0.1 * y)[None, :, None] * (0.5 + 0.2 * z)[None, None]
+    got = _upsample_linear(field(*(i[coarse],) * 3).astype(np.float32), coarse, n)
+    np.testing.assert_allclose(got, field(i, i, i), rtol=1e-5, atol=0)

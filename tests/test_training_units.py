@@ -185,3 +185,43 @@ def test_latest_snapshot_falls_back_to_the_most_trained_complete_one(tmp_path):
     for pointer in ("network-snapshot-000003\n", "", "network-snapshot-000002\n"):
         (tmp_path / LATEST).write_text(pointer)
         assert latest_snapshot(tmp_path) == tmp_path / "network-snapshot-000001", pointer
+
+
+def test_uint8_images_map_the_range_ends_to_0_and_255():
+    """to_uint8: lo -> 0, hi -> 255, linear and rounded between, clipped outside; [N, C, H, W] -> [N, H, W, C]."""
+    from op3d.training.report import to_uint8
+
+    x = torch.tensor([-1.0, -0.5, 0.0, 0.5, 1.0, 1.5, -3.0, 0.999]).view(1, 1, 1, 8).repeat(1, 3, 1, 1)
+    got = to_uint8(x)
+    assert got.shape == (1, 1, 8, 3) and got.dtype == np.uint8
+    np.testing.assert_array_equal(got[0, 0, :, 0], [0, 64, 128, 191, 255, 255, 0, 255])
+    np.testing.assert_array_equal(to_uint8(torch.full((1, 1, 1, 1), 2.0), 0.0, 4.0)[0, 0, 0], [128])
+
+
+def test_run_directories_are_numbered_from_00000(tmp_path):
+    from op3d.training.loop import _new_run_dir
+
+    assert _new_run_dir(tmp_path, "a").name == "00000-a"
+    assert _new_run_dir(tmp_path, "b").name == "00001-b"
+    (tmp_path / "00007-old").mkdir()
+    assert _new_run_dir(tmp_path, "c").name == "00008-c"
+
+
+@pytest.mark.parametrize("resume_blur", [False, True])
+def test_fine_tuning_skips_the_blur_and_pose_swap_fade_ins_unless_resume_blur(tmp_path, resume_blur):
+    """EG3D's fine-tuning from a released model: no EMA ramp-up, and without --resume_blur no blur and no pose-swap
+    fade-in (the model is past them); with it, both as configured."""
+    from helpers import tiny_generator_kwargs
+
+    from op3d.io.checkpoint import save_pretrained
+    from op3d.networks.generator import Generator
+    from op3d.training.loop import TrainConfig, _fine_tune_start
+
+    kw = tiny_generator_kwargs()
+    save_pretrained(Generator(**kw), tmp_path / "ckpt", kw)
+    loss = LossConfig(blur_init_sigma=10, gpc_reg_fade_kimg=1000)
+    cfg = TrainConfig(outdir=str(tmp_path), data="x", cfg="synthetic", size="tiny", loss=loss, resume_blur=resume_blur)
+    _, _, _, tuned = _fine_tune_start(cfg, tmp_path / "ckpt", 64)
+    assert tuned.ema_rampup is None
+    want = (10, 1000) if resume_blur else (0, 0)
+    assert (tuned.loss.blur_init_sigma, tuned.loss.gpc_reg_fade_kimg) == want

@@ -37,6 +37,12 @@ def orbit_label(G, phase: float, yaw_range: float = 0.35, pitch_range: float = 0
 
 
 @torch.no_grad()
+def tile_cells(img: np.ndarray, H: int, W: int) -> np.ndarray:
+    """Cells [H * W, R, R, C] (row by row) -> one frame [H * R, W * R, C], cell (h, w) at rows h R.., columns w R.."""
+    R = img.shape[1]
+    return img.reshape(H, W, R, R, -1).transpose(0, 2, 1, 3, 4).reshape(H * R, W * R, -1)
+
+
 def render_video(G, ws_grid: torch.Tensor, path: str | os.PathLike, frames_per_key: int = 60, mode: str = "image",
                  fps: int = 30, fov_deg: float | None = None, progress: bool = False, body=None) -> Path:
     """ws_grid [keys, H, W, num_ws, w_dim]: every grid cell interpolates through its keys while the camera
@@ -65,9 +71,7 @@ def render_video(G, ws_grid: torch.Tensor, path: str | os.PathLike, frames_per_k
                 key = {"image": "image", "raw": "image_raw", "depth": "image_depth"}[mode]
                 frame = F.interpolate(out[key], size=out["image"].shape[-2:], mode="nearest")  # raw/depth upscaled
                 img = depth_to_uint8(frame) if mode == "depth" else to_uint8(frame)
-                R = img.shape[1]
-                tile = img.reshape(H, W, R, R, -1).transpose(0, 2, 1, 3, 4).reshape(H * R, W * R, -1)
-                writer.append_data(np.ascontiguousarray(tile))
+                writer.append_data(np.ascontiguousarray(tile_cells(img, H, W)))
         finally:
             writer.close()
     return path.with_suffix(".mp4")
