@@ -97,9 +97,13 @@ def test_video_orbits_once_over_the_whole_video(monkeypatch, tmp_path):
     orbit, interp = video.orbit_label, video.catmull_rom
     monkeypatch.setattr(video, "orbit_label", lambda G, phase, **kw: phases.append(phase) or orbit(G, phase, **kw))
     monkeypatch.setattr(video, "catmull_rom", lambda keys, t: positions.append(t) or interp(keys, t))
+    grad_modes, synthesis = [], G.synthesis
+    monkeypatch.setattr(G, "synthesis", lambda *a, **k: grad_modes.append(torch.is_grad_enabled()) or
+                        synthesis(*a, **k))
     ws = G.mapping(torch.randn(3, G.z_dim), torch.zeros(3, 25)).reshape(3, 1, 1, G.num_ws, -1)
     video.render_video(G, ws, tmp_path / "v.mp4", frames_per_key=2)
     assert phases == pytest.approx([f / 6 for f in range(6)]) and positions == pytest.approx([f / 2 for f in range(6)])
+    assert grad_modes == [False] * 6  # frames render without autograd (no graph kept per frame)
 
 
 def test_sample_views_use_the_constant_noise(checkpoint):

@@ -36,13 +36,13 @@ def orbit_label(G, phase: float, yaw_range: float = 0.35, pitch_range: float = 0
                       intrinsics(camera_focal(G, fov_deg)))
 
 
-@torch.no_grad()
 def tile_cells(img: np.ndarray, H: int, W: int) -> np.ndarray:
     """Cells [H * W, R, R, C] (row by row) -> one frame [H * R, W * R, C], cell (h, w) at rows h R.., columns w R.."""
     R = img.shape[1]
     return img.reshape(H, W, R, R, -1).transpose(0, 2, 1, 3, 4).reshape(H * R, W * R, -1)
 
 
+@torch.no_grad()
 def render_video(G, ws_grid: torch.Tensor, path: str | os.PathLike, frames_per_key: int = 60, mode: str = "image",
                  fps: int = 30, fov_deg: float | None = None, progress: bool = False, body=None) -> Path:
     """ws_grid [keys, H, W, num_ws, w_dim]: every grid cell interpolates through its keys while the camera
