@@ -23,7 +23,7 @@ MUTANTS = [
     ("training/loop.py", 'run_dir = outdir / f"{max(ids, default=-1) + 1:05d}-{desc}"',
      'run_dir = outdir / f"{max(ids, default=0) + 1:05d}-{desc}"', TRAIN,
      "the first run in an empty --outdir is 00001-... instead of 00000-..."),
-    ("training/loop.py", 'else f"{cur_nimg:09d}img"',
+    ("training/snapshots.py", 'else f"{cur_nimg:09d}img"',
      'else f"{cur_nimg // 1000:06d}"', TRAIN,
      "snapshots at a non-whole kimg are named by truncated kimg: they overwrite each other and resume reads the "
      "wrong image count"),

@@ -11,8 +11,6 @@ import torch
 from op3d.data.cameras import fov_to_focal, intrinsics, lookat_pose, make_label
 
 DEFAULT_FOV = 18.837  # degrees; focal 4.263, about FFHQ's 4.2647
-
-
 MAX_SEED = 2 ** 32 - 1  # numpy's RandomState (seed_latent) takes seeds below 2^32
 MAX_SEEDS = 1_000_000  # per command: more is a typo (a million renders take days)
 

@@ -24,7 +24,7 @@ from op3d.training.loss import GANLoss, LossConfig, neural_rendering_resolution
 from op3d.training.report import RunLog, depth_to_uint8, save_grid, to_uint8
 from op3d.training.sampler import InfiniteSampler
 from op3d.training.snapshots import (STATE_NAME, latest_snapshot, read_snapshot, remove_stale_temporaries,
-                                     write_snapshot)
+                                     snapshot_stamp, write_snapshot)
 
 
 @dataclass
@@ -444,7 +444,7 @@ def training_loop(cfg: TrainConfig, dist_info: DistInfo | None = None, max_steps
                 state_dict = {"opt_G": opt_G.state_dict(), "opt_D": opt_D.state_dict(), "cur_nimg": cur_nimg,
                               "batch_idx": batch_idx, "tick": tick, "rng": _rng_state(device)}
                 if info.is_main:
-                    stamp = f"{cur_nimg // 1000:06d}" if cur_nimg % 1000 == 0 else f"{cur_nimg:09d}img"
+                    stamp = snapshot_stamp(cur_nimg)
                     write_snapshot(run_dir, f"network-snapshot-{stamp}", G, D, G_ema, state_dict)
                     save_fakes(G_ema, grid_z, grid_c, run_dir / f"fakes{stamp}.png", cfg, cur_nimg, grid_pose)
                     for metric in cfg.metrics:

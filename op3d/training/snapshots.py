@@ -62,8 +62,14 @@ def write_snapshot(run_dir: Path, name: str, G, D, G_ema, state: dict) -> Path:
     return final
 
 
+def snapshot_stamp(cur_nimg: int) -> str:
+    """The name part of a snapshot (and its fakes image) after cur_nimg images: whole kimg as 000004, otherwise the
+    image count as 000004096img (so snapshots at non-whole kimg never share a name)."""
+    return f"{cur_nimg // 1000:06d}" if cur_nimg % 1000 == 0 else f"{cur_nimg:09d}img"
+
+
 def _snapshot_nimg(path: Path) -> int | None:
-    """Images trained by a snapshot, from its name: network-snapshot-000004 (kimg) or -000004096img (images)."""
+    """Images trained by a snapshot, from its name (the inverse of snapshot_stamp); None for other names."""
     m = re.fullmatch(r"network-snapshot-(\d+)(img)?", path.name)
     return None if m is None else int(m.group(1)) * (1 if m.group(2) else 1000)
 
@@ -74,9 +80,9 @@ def latest_snapshot(run_dir: Path) -> Path | None:
     run_dir = Path(run_dir)
     pointer = run_dir / LATEST
     if pointer.is_file():
-        path = run_dir / pointer.read_text().strip()
-        if pointer.read_text().strip() and (path / STATE_NAME).is_file():
-            return path
+        name = pointer.read_text().strip()
+        if name and (run_dir / name / STATE_NAME).is_file():
+            return run_dir / name
     done = [p for p in run_dir.glob("network-snapshot-*") if _snapshot_nimg(p) is not None
             and (p / STATE_NAME).is_file()]
     return max(done, key=_snapshot_nimg, default=None)
