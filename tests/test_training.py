@@ -28,8 +28,12 @@ def read_stats(run_dir):
 
 
 def test_steps_run_and_write_outputs(data, tmp_path):
-    result = training_loop(tiny_train_config(data, tmp_path), max_steps=3, log=False)
+    result = training_loop(tiny_train_config(data, tmp_path, snap=2), max_steps=3, log=False)
     run = result["run_dir"]
+    # one tick per step (--tick 0.004 kimg, batch 4): snapshots and fakes every 2nd tick and at the end
+    assert sorted(p.name for p in run.glob("network-snapshot-*")) == ["network-snapshot-000000008img",
+                                                                     "network-snapshot-000000012img"]
+    assert sorted(p.name for p in run.glob("fakes0*.png")) == ["fakes000000008img.png", "fakes000000012img.png"]
     stats = read_stats(run)
     assert len(stats) == 3 and stats[-1]["Progress/kimg"] == pytest.approx(0.012)
     assert all(torch.isfinite(torch.tensor(s["Loss/G/loss"])) for s in stats)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from op3d.training.loop import _adam, update_ema
+from op3d.training.loop import TrainConfig, _adam, restore_optimizers, update_ema
 from op3d.training.loss import (
     GANLoss,
     LossConfig,
@@ -94,6 +94,28 @@ def test_adam_lazy_regularization_rescaling():
     group = opt.param_groups[0]
     assert group["lr"] == pytest.approx(0.0025 * 0.8)
     assert group["betas"] == pytest.approx((0.0, 0.99 ** 0.8))
+
+
+def test_resume_sets_this_runs_learning_rates_and_keeps_adam_moments():
+    """A resumed run keeps the saved Adam moments but takes its own --glr / --dlr (each rescaled by its own
+    lazy-regularization interval: G none, D 16 -> 16/17)."""
+    saved_G, saved_D = _adam(torch.nn.Linear(2, 2), 0.01, None), _adam(torch.nn.Linear(2, 2), 0.02, 16)
+    for opt in (saved_G, saved_D):
+        opt.param_groups[0]["params"][0].grad = torch.ones(2, 2)
+        opt.param_groups[0]["params"][1].grad = torch.ones(2)
+        opt.step()
+    state = {"opt_G": saved_G.state_dict(), "opt_D": saved_D.state_dict()}
+    cfg = TrainConfig(outdir="x", data="y", glr=0.001, dlr=0.003, G_reg_interval=None, D_reg_interval=16)
+    opt_G, opt_D = _adam(torch.nn.Linear(2, 2), 0.5, None), _adam(torch.nn.Linear(2, 2), 0.5, 16)
+    restore_optimizers(opt_G, opt_D, state, cfg)
+    assert opt_G.param_groups[0]["lr"] == pytest.approx(0.001)
+    assert opt_G.param_groups[0]["betas"] == pytest.approx((0.0, 0.99))
+    assert opt_D.param_groups[0]["lr"] == pytest.approx(0.003 * 16 / 17)
+    assert opt_D.param_groups[0]["betas"] == pytest.approx((0.0, 0.99 ** (16 / 17)))
+    for opt, saved in ((opt_G, saved_G), (opt_D, saved_D)):
+        moments, saved_moments = opt.state_dict()["state"][0], saved.state_dict()["state"][0]
+        torch.testing.assert_close(moments["exp_avg_sq"], saved_moments["exp_avg_sq"], rtol=0, atol=0)
+        assert float(moments["step"]) == 1
 
 
 def test_sampler_resume_and_rank_slices():

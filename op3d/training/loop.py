@@ -201,6 +201,16 @@ def _adam(module: torch.nn.Module, lr: float, reg_interval: int | None) -> torch
     return torch.optim.Adam(module.parameters(), eps=1e-8, **_adam_hyper(lr, reg_interval))
 
 
+def restore_optimizers(opt_G, opt_D, state: dict, cfg: TrainConfig) -> None:
+    """Load the saved Adam states of a resumed run, then set this run's --glr / --dlr (recorded in its
+    training_options.json) with their lazy-regularization rescaling, not the saved ones."""
+    for opt, key, lr, interval in ((opt_G, "opt_G", cfg.glr, cfg.G_reg_interval),
+                                   (opt_D, "opt_D", cfg.dlr, cfg.D_reg_interval)):
+        opt.load_state_dict(state[key])
+        for group in opt.param_groups:
+            group.update(_adam_hyper(lr, interval))
+
+
 def _phases(G, D, opt_G, opt_D, cfg: TrainConfig) -> list[tuple[str, torch.nn.Module, torch.optim.Optimizer, int]]:
     phases = []
     for name, module, opt, interval in (("G", G, opt_G, cfg.G_reg_interval), ("D", D, opt_D, cfg.D_reg_interval)):
@@ -337,12 +347,7 @@ def training_loop(cfg: TrainConfig, dist_info: DistInfo | None = None, max_steps
     opt_D = _adam(D, cfg.dlr, cfg.D_reg_interval)
     cur_nimg, batch_idx, tick = 0, 0, 0
     if state is not None:
-        opt_G.load_state_dict(state["opt_G"])
-        opt_D.load_state_dict(state["opt_D"])
-        for opt, hyper in ((opt_G, _adam_hyper(cfg.glr, cfg.G_reg_interval)),
-                           (opt_D, _adam_hyper(cfg.dlr, cfg.D_reg_interval))):
-            for group in opt.param_groups:  # this run's --glr/--dlr (recorded in training_options.json), not the saved
-                group.update(hyper)
+        restore_optimizers(opt_G, opt_D, state, cfg)
         cur_nimg, batch_idx, tick = state["cur_nimg"], state["batch_idx"], state["tick"]
         if cur_nimg >= cfg.kimg * 1000:
             raise ValueError(f"--resume {cfg.resume}: the snapshot is at kimg {cur_nimg / 1000:g}, already past "
