@@ -101,6 +101,21 @@ def test_is_pr_and_random_camera_fid_through_the_pipeline(data, tmp_path):
     assert cams[:, 16].unique().numel() == 1  # its focal
 
 
+def test_pr50k3_reports_precision_and_recall_in_their_places(data, monkeypatch):
+    """Fakes = 4 copies of real images + 5 noise images: precision (fakes inside the real manifold) is 4/9, recall
+    (reals inside the fake manifold, whose noise points have wide k-NN balls) differs from it."""
+    det = Detector()
+    reals = torch.cat(list(metric_run.real_batches(data, None, 0)))
+    noise = torch.randint(0, 256, (5, 3, 64, 64), generator=torch.Generator().manual_seed(1), dtype=torch.uint8)
+    fakes = torch.cat([reals[:4], noise])
+    monkeypatch.setattr(metric_run, "fake_batches", lambda *a, **k: iter([fakes[:5], fakes[5:]]))
+    pr = metric_run.compute_metric("pr50k3_full", tiny_generator(), data, num=9, vgg=det)["results"]
+    with torch.no_grad():
+        want = precision_recall(det(reals).double().numpy(), det(fakes).double().numpy())
+    assert pr["pr50k3_full_precision"] == pytest.approx(4 / 9) and pr["pr50k3_full_recall"] > 0.5
+    assert (pr["pr50k3_full_precision"], pr["pr50k3_full_recall"]) == pytest.approx(want, abs=1e-12)
+
+
 def test_fakes_are_streamed_in_batches_whatever_the_number(data):
     """The same fakes whatever the batch size (latent and camera seeded per fake), yielded batch by batch."""
     G = tiny_generator()

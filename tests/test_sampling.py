@@ -1,4 +1,6 @@
 """Sampling seeds, shapes and videos through the command line on a tiny checkpoint."""
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import torch
@@ -182,3 +184,52 @@ def test_video_cells_are_tiled_row_by_row():
     for k in range(H * W):
         block = frame[(k // W) * R:(k // W + 1) * R, (k % W) * R:(k % W + 1) * R]
         np.testing.assert_array_equal(block, cells[k])
+
+
+class _SphereBodyG:
+    """A stand-in pose-conditional generator: the exact signed distance of an off-centre sphere (negative inside;
+    off-centre so that swapped axes show) and colours linear in the point, partly outside [0, 1]."""
+
+    centre, radius = torch.tensor([0.4, -0.35, 0.05]), 0.3
+
+    def __init__(self):
+        self.render_options = SimpleNamespace(box_warp=2.0)
+
+    def sample_density(self, pts, ws=None, planes=None, body=None):
+        assert body == "body" and ws is not None  # the pose-conditional path gets the latent and the body
+        sdf = (pts - self.centre).norm(dim=-1, keepdim=True) - self.radius
+        return {"sdf": sdf, "rgb": torch.cat([pts * 2 + 0.5, 1 - pts[..., :1] * 3, pts[..., :1] ** 2], dim=-1)}
+
+
+def test_pose_conditional_grids_hold_minus_sdf_at_the_voxel_positions():
+    """density_grid of a pose-conditional generator: -sdf (positive inside) at origin + index * voxel, not trimmed;
+    mesh_grid (coarse to fine through the point path) equals it where the surface passes; vertex colours are the
+    decoder's first three channels clamped to [0, 1]."""
+    from op3d.sampling.render import density_grid, mesh_grid, vertex_colors
+
+    G, planes, ws, n = _SphereBodyG(), torch.zeros(1, 1), torch.zeros(1, 1, 1), 33
+    dense = density_grid(G, planes, n, ws=ws, body="body")
+    axis = -1 + np.arange(n) * 2 / (n - 1)
+    x, y, z = np.meshgrid(axis, axis, axis, indexing="ij")
+    c = G.centre.double().numpy()
+    want = G.radius - np.sqrt((x - c[0]) ** 2 + (y - c[1]) ** 2 + (z - c[2]) ** 2)
+    np.testing.assert_allclose(dense.values, want, rtol=0, atol=2e-6)
+    assert dense.values.max() > 0.25 and dense.voxel_size == pytest.approx(2 / (n - 1))
+    np.testing.assert_allclose(dense.origin, [-1, -1, -1])
+
+    fine = mesh_grid(G, planes, n, 0.0, ws=ws, body="body")
+    corners = [dense.values[i:n - 1 + i, j:n - 1 + j, k:n - 1 + k] for i in (0, 1) for j in (0, 1) for k in (0, 1)]
+    crossed = (np.minimum.reduce(corners) <= 0) & (np.maximum.reduce(corners) >= 0)
+    near = np.zeros_like(dense.values, dtype=bool)
+    for i in (0, 1):
+        for j in (0, 1):
+            for k in (0, 1):
+                near[i:n - 1 + i, j:n - 1 + j, k:n - 1 + k] |= crossed
+    assert near.sum() > 300
+    np.testing.assert_allclose(fine.values[near], dense.values[near], rtol=0, atol=2e-6)
+
+    verts = torch.tensor([[0.1, -0.4, 0.2], [-0.3, 0.3, -0.1], [0.6, 0.0, 0.5]])
+    want_rgb = torch.stack([verts[:, 0] * 2 + 0.5, verts[:, 1] * 2 + 0.5, verts[:, 2] * 2 + 0.5], dim=1)
+    got = vertex_colors(G, planes, verts.numpy(), ws=ws, body="body")
+    torch.testing.assert_close(got, want_rgb.clamp(0, 1))
+    assert bool((want_rgb < 0).any() and (want_rgb > 1).any())

@@ -585,11 +585,14 @@ def test_generator_and_fake_discriminator_losses_are_the_non_saturating_logistic
     stats = loss.accumulate_gradients("Gmain", torch.zeros(3, 3, 64, 64), c, z, c, gain=1.0, cur_nimg=0)
     assert stats["Loss/G/loss"] == pytest.approx(float(torch.nn.functional.softplus(-logits).mean()), rel=1e-5)
     D.scale.grad = None
-    stats = loss.accumulate_gradients("Dmain", torch.zeros(3, 3, 64, 64), c, z, c, gain=1.0, cur_nimg=0)
+    v = torch.tensor([0.5, -0.3, 0.8], dtype=torch.float64)  # constant real images: image and raw both mean v
+    reals = v.float().view(3, 1, 1, 1).expand(3, 3, 64, 64)
+    stats = loss.accumulate_gradients("Dmain", reals, c, z, c, gain=1.0, cur_nimg=0)
     assert stats["Loss/D/loss_fake"] == pytest.approx(float(torch.nn.functional.softplus(logits).mean()), rel=1e-5)
-    # d/dscale of mean softplus(scale * m) + mean softplus(-scale * 0) (the zero reals score 0)
+    assert stats["Loss/D/loss_real"] == pytest.approx(float(torch.nn.functional.softplus(-2 * v).mean()), rel=1e-5)
+    # d/dscale of mean_i softplus(scale * m_i) + mean_i softplus(-scale * 2 v_i): both terms averaged over the batch
     m = logits[:, 0] / float(D.scale)
-    want = (torch.sigmoid(logits[:, 0]) * m).mean()
+    want = (torch.sigmoid(logits[:, 0]) * m).mean() - (torch.sigmoid(-2 * v) * 2 * v).mean()
     assert float(D.scale.grad) == pytest.approx(float(want), rel=1e-4)
 
 
