@@ -403,3 +403,24 @@ def test_dataset_cli_writes_a_posed_dataset(tmp_path, capsys):
     assert code == 0, err
     code, stdout, err = run_cli(["dataset", "check", str(out)], capsys)
     assert code == 0 and "poses 85-d (procedural)" in stdout
+
+
+def test_canonical_points_read_the_planes_at_their_own_coordinates():
+    """The planes span the canonical box [-1, 1]^3 (normalize_canonical puts the rest body there): the decoder's
+    input at a point is the orthoplanes' mean feature at its canonical coordinates, unscaled (box_warp 2)."""
+    from op3d.planes.sampling import aggregate_mean, sample_orthoplanes
+
+    G = tiny_conditional()
+    body = pose_bodies(procedural_body(num_betas=10), params_for(1, seed=2))
+    ws = G.mapping(torch.randn(1, G.z_dim), torch.zeros(1, 25))
+    pts = torch.rand(1, 300, 3) * 2.4 - 1.2
+    seen = []
+    hook = G.decoder.register_forward_pre_hook(lambda module, args: seen.append(args[0]))
+    with torch.no_grad():
+        planes = G.planes(ws)
+        G.field(planes, ws=ws, body=body)(pts, None)
+        canonical = G.canonical_points(pts, ws, body)
+    hook.remove()
+    assert float(canonical.abs().amax()) > 0.7  # some points sit where a doubled coordinate leaves the planes
+    want = aggregate_mean(sample_orthoplanes(planes, canonical, 2.0))
+    torch.testing.assert_close(seen[0], want, rtol=1e-5, atol=1e-6)

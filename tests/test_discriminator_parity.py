@@ -59,3 +59,13 @@ def test_fixture_is_not_trivial(fixture):
         # the same first images score differently in another batch: the minibatch-std groups differ
         assert rel_l2(logits[0], logits[1][:2]) > 5e-3 and rel_l2(logits[1], logits[2][:4]) > 5e-3
     assert rel_l2(out["logits_up_b8"], out["logits_down_b8"]) > 1e-2
+
+
+def test_every_weight_is_trained(discriminator):
+    """freeze_layers 0 (the original's default, the only value op3d trains with): every layer's weight and bias is
+    a parameter the optimizer sees; the only buffers are the fixed resampling filters (StyleGAN2's
+    DiscriminatorBlock registers frozen layers' weights as buffers instead)."""
+    buffers = [n for n, _ in discriminator.named_buffers()]
+    assert buffers and all(n.endswith("resample_filter") for n in buffers), buffers
+    params = dict(discriminator.named_parameters())
+    assert "b64.fromrgb.weight" in params and "b64.conv0.weight" in params and "b4.out.weight" in params

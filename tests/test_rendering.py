@@ -352,3 +352,24 @@ def test_render_in_boxes_depth_of_empty_rays(ray_range):
     assert (hit & (exit_ > end)).any() == (ray_range[0] != "auto")
     torch.testing.assert_close(depth, torch.where(hit, torch.maximum(end, exit_), end), rtol=0, atol=1e-12)
     assert (feats == 1).all() and (opacity == 0).all()
+
+
+def test_clamp_mode_none_renders_densities_as_softplus_mode_renders_their_preimage():
+    """clamp_mode 'none' takes the field's sigma as the density in both passes (coarse weights for importance
+    sampling and the final march). With a density constant along each ray (it depends on the direction only, so
+    averaging before or after the activation agree), a density field d renders exactly as the 'softplus' mode
+    renders softplus^-1(d) + 1, fine samples included; colours vary with depth, so misplaced fine samples show."""
+    density = lambda d: 1 + 40 * d[..., :1].abs() + 20 * d[..., 1:2].abs()  # [B, P, 1] from directions
+    colour = lambda p: torch.tanh(torch.cat([p[..., 2:] * 4 - 11, p[..., :1] * 3, p[..., 2:] ** 2 - 7], dim=-1))
+    as_density = lambda p, d: {"rgb": colour(p), "sigma": density(d)}
+    as_raw = lambda p, d: {"rgb": colour(p), "sigma": torch.log(torch.expm1(density(d))) + 1}
+    g = torch.Generator().manual_seed(0)
+    origins = torch.zeros(1, 20, 3, dtype=torch.float64)
+    dirs = torch.nn.functional.normalize(torch.cat([0.1 * torch.randn(1, 20, 2, generator=g, dtype=torch.float64),
+                                                    torch.ones(1, 20, 1, dtype=torch.float64)], -1), dim=-1)
+    kw = dict(depth_resolution=10, depth_resolution_importance=10, ray_start=2.25, ray_end=3.3)
+    a = render(as_density, origins, dirs, RenderOptions(clamp_mode="none", **kw), deterministic=True)
+    b = render(as_raw, origins, dirs, RenderOptions(clamp_mode="softplus", **kw), deterministic=True)
+    for x, y in zip(a, b):
+        torch.testing.assert_close(x, y, rtol=1e-9, atol=1e-9)
+    assert float(a[2].min()) > 0.5 and float(a[0].std()) > 0.05
