@@ -28,6 +28,9 @@ def test_parse_seeds_and_views():
     for bad in ("3-1", "a", "1,,2"):
         with pytest.raises(ValueError, match="--seeds"):
             parse_seeds(bad)
+    assert parse_seeds("4294967295") == [2 ** 32 - 1]  # numpy RandomState takes seeds below 2^32
+    with pytest.raises(ValueError, match="--seeds"):
+        parse_seeds("4294967296")
     views = parse_views("-90,0/45")
     assert [v for view in views for v in view] == pytest.approx([-np.pi / 2, 0.0, 0.0, np.pi / 4])
     with pytest.raises(ValueError, match="--views"):
@@ -233,3 +236,73 @@ def test_pose_conditional_grids_hold_minus_sdf_at_the_voxel_positions():
     got = vertex_colors(G, planes, verts.numpy(), ws=ws, body="body")
     torch.testing.assert_close(got, want_rgb.clamp(0, 1))
     assert bool((want_rgb < 0).any() and (want_rgb > 1).any())
+
+
+def test_fov_deg_is_the_full_field_of_view():
+    """--fov-deg F: normalized focal 1 / (1.414 tan(F / 2)) (EG3D's FOV_to_intrinsics); EG3D's FFHQ focal 4.2647
+    is a field of view of 18.837 degrees."""
+    from op3d.sampling.views import camera_focal
+
+    G = tiny_generator()
+    assert camera_focal(G, 18.837) == pytest.approx(4.2647, rel=1e-3)
+    assert camera_focal(G, 90.0) == pytest.approx(1 / 1.414, rel=1e-9)
+
+
+class _RecordingWriter:
+    """Stands in for imageio's ffmpeg writer: keeps the frames and the fps it was opened with."""
+
+    opened: list = []
+
+    def __init__(self, path, fps, **kw):
+        self.path, self.fps, self.frames = path, fps, []
+        _RecordingWriter.opened.append(self)
+
+    def append_data(self, frame):
+        self.frames.append(frame)
+
+    def close(self):
+        open(self.path, "wb").close()
+
+
+@pytest.mark.parametrize("mode", ["raw", "depth"])
+def test_video_frames_upscale_raw_and_depth_by_nearest_at_the_given_fps(monkeypatch, tmp_path, mode):
+    """Raw and depth frames are the neural rendering upscaled to the image size by pixel repetition (nearest),
+    written at --fps."""
+    imageio = pytest.importorskip("imageio.v2")
+    import op3d.sampling.video as video
+    from op3d.training.report import depth_to_uint8, to_uint8
+
+    G = tiny_generator().eval()
+    R, r = G.img_resolution, G.neural_rendering_resolution
+    low = torch.rand(1, 3 if mode == "raw" else 1, r, r, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    if mode == "depth":
+        low = low + 3
+    out = {"image": torch.zeros(1, 3, R, R), "image_raw": low, "image_depth": low}
+    monkeypatch.setattr(G, "synthesis", lambda *a, **k: out)
+    monkeypatch.setattr(imageio, "get_writer", _RecordingWriter)
+    _RecordingWriter.opened = []
+    ws = torch.zeros(2, 1, 1, G.num_ws, G.w_dim)
+    video.render_video(G, ws, tmp_path / "v.mp4", frames_per_key=1, mode=mode, fps=12)
+    writer, = _RecordingWriter.opened
+    assert writer.fps == 12 and len(writer.frames) == 2
+    k = R // r
+    up = low.repeat_interleave(k, dim=2).repeat_interleave(k, dim=3)  # pixel repetition by hand
+    want = (depth_to_uint8(up) if mode == "depth" else to_uint8(up))[0]
+    assert want.shape == (R, R, 3) and len(np.unique(want)) > 10
+    np.testing.assert_array_equal(writer.frames[0], want)
+
+
+def test_video_sample_mult_scales_coarse_and_importance_samples(checkpoint, tmp_path, capsys, monkeypatch):
+    import op3d
+    import op3d.sampling.video as video
+
+    loaded, load = [], op3d.load
+    monkeypatch.setattr(op3d, "load", lambda *a, **k: loaded.append(load(*a, **k)) or loaded[-1])
+    monkeypatch.setattr(video, "render_video", lambda G, *a, **k: tmp_path / "v.mp4")
+    base = load(checkpoint).render_options
+    code, _, err = run_cli(["video", "--network", str(checkpoint), "--seeds", "0", "--grid", "1x1",
+                            "--sample-mult", "2", "--output", str(tmp_path / "v.mp4")], capsys)
+    assert code == 0, err
+    options = loaded[0].render_options
+    assert options.depth_resolution == 2 * base.depth_resolution
+    assert options.depth_resolution_importance == 2 * base.depth_resolution_importance > 0
