@@ -116,6 +116,36 @@ def test_pr50k3_reports_precision_and_recall_in_their_places(data, monkeypatch):
     assert (pr["pr50k3_full_precision"], pr["pr50k3_full_recall"]) == pytest.approx(want, abs=1e-12)
 
 
+def test_real_images_reach_the_detector_as_stored(data):
+    """real_batches: every dataset image in file order, [3, H, W] uint8 exactly as the PNG decodes (rows stay rows)."""
+    import io
+    import zipfile
+
+    from PIL import Image
+
+    reals = torch.cat(list(metric_run.real_batches(data, None, 0, batch=5)))
+    with zipfile.ZipFile(data.path) as z:
+        for i, name in enumerate(data.image_names):
+            want = np.asarray(Image.open(io.BytesIO(z.read(name))).convert("RGB"))
+            assert np.array_equal(reals[i].permute(1, 2, 0).numpy(), want), name
+    assert not torch.equal(reals[0], reals[0].transpose(1, 2))  # a transposed image would show
+
+
+def test_real_feature_cache_is_per_detector(data, tmp_path):
+    """Cached real features belong to the detector that made them: another detector on the same dataset and cache
+    directory computes its own."""
+    a, b = Detector(), Detector()
+    with torch.no_grad():
+        b.proj.weight.mul_(-2)
+    first = metric_run.real_features(data, a, "detector-a", "cpu", tmp_path)
+    second = metric_run.real_features(data, b, "detector-b", "cpu", tmp_path)
+    with torch.no_grad():
+        want = b(torch.cat(list(metric_run.real_batches(data, None, 0)))).double().numpy()
+    np.testing.assert_allclose(second, want, rtol=1e-6)
+    assert not np.allclose(first, second)
+    np.testing.assert_array_equal(metric_run.real_features(data, a, "detector-a", "cpu", tmp_path), first)
+
+
 def test_fakes_are_streamed_in_batches_whatever_the_number(data):
     """The same fakes whatever the batch size (latent and camera seeded per fake), yielded batch by batch."""
     G = tiny_generator()

@@ -1,4 +1,5 @@
 """Sampling seeds, shapes and videos through the command line on a tiny checkpoint."""
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -154,6 +155,13 @@ def test_metrics_cli(checkpoint, tmp_path, capsys):
     assert (tmp_path / "metric-swd.jsonl").is_file() and (tmp_path / "metric-reproj.jsonl").is_file()
     code, _, err = run_cli(["metrics", "--network", str(checkpoint), "--metrics", "fid50k_full"], capsys)
     assert code == 1 and "Inception detector" in err
+    # without --outdir, results go beside the network: into a checkpoint directory, not its parent
+    import shutil
+
+    snap = Path(shutil.copytree(checkpoint, tmp_path / "run" / "network-snapshot-000000004img"))
+    code, _, err = run_cli(["metrics", "--network", str(snap), "--metrics", "reproj", "--num", "2"], capsys)
+    assert code == 0, err
+    assert (snap / "metric-reproj.jsonl").is_file() and not (snap.parent / "metric-reproj.jsonl").exists()
 
 
 def test_video_orbit_follows_gen_videos():

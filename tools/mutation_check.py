@@ -26,7 +26,7 @@ NET = ["test_generator.py", "test_discriminator_parity.py", "test_legacy_import.
 COND = ["test_conditional.py", "test_conditional_legacy.py"]
 REND = ["test_rendering.py", "test_known_geometry.py", "test_generator.py", "test_conditional_legacy.py"]
 MET = ["test_metrics_math.py", "test_fid.py", "test_metrics_pr_is.py", "test_inception_reference.py",
-       "test_reprojection.py"]
+       "test_reprojection.py", "test_sampling.py::test_metrics_cli"]
 # test files, or single tests (file::name) of the slower end-to-end files
 TRAIN = ["test_training_hand.py", "test_training_units.py", "test_train_cli.py",
          "test_training.py::test_steps_run_and_write_outputs"]
