@@ -17,6 +17,19 @@ def test_dry_run_resolves_original_flags(tmp_path, capsys):
     assert not list(tmp_path.iterdir())  # a dry run writes nothing
 
 
+@pytest.mark.parametrize("args,G_reg_interval,data_name", [
+    ([], 4, "synthetic-1000-64-seed0.zip"),
+    (["--density_reg", "0", "--seed", "3"], None, "synthetic-1000-64-seed3.zip"),
+])
+def test_density_reg_phases_and_the_built_in_dataset_per_seed(tmp_path, capsys, args, G_reg_interval, data_name):
+    """--density_reg 0 trains G in one phase (Gboth, as EG3D with no G regularizer); the built-in dataset is
+    generated per --seed (its file name carries the seed, so another seed never reuses it)."""
+    code, out, err = run_cli(["train", "--outdir", str(tmp_path), "--dry-run", *args], capsys)
+    assert code == 0, err
+    cfg = json.loads(out)
+    assert cfg["G_reg_interval"] == G_reg_interval and cfg["data"].endswith(data_name)
+
+
 @pytest.mark.parametrize("value,want", [(None, 0.1), ("none", None), ("0.25", 0.25)])
 def test_body_margin_reaches_the_conditional_generator(tmp_path, capsys, value, want):
     from op3d.training.loop import TrainConfig, build_networks

@@ -27,8 +27,15 @@ def read_stats(run_dir):
     return [json.loads(line) for line in (Path(run_dir) / "stats.jsonl").read_text().splitlines()]
 
 
-def test_steps_run_and_write_outputs(data, tmp_path):
-    result = training_loop(tiny_train_config(data, tmp_path, snap=2), max_steps=3, log=False)
+def test_steps_run_and_write_outputs(data, tmp_path, monkeypatch):
+    from op3d.training import loop
+
+    evaluated = []  # (metric, network) per snapshot: the metrics are G_ema's (a stand-in metric, for time)
+    monkeypatch.setattr(loop, "compute_metric", lambda metric, G, *a, **k: evaluated.append((metric, G)) or
+                        {"metric": metric, "results": {"value": float(len(evaluated))}})
+    # --kimg 0.012 is exactly 3 batches of 4: training stops there, not a batch later
+    result = training_loop(tiny_train_config(data, tmp_path, snap=2, kimg=0.012, metrics=["reproj"], metrics_num=2),
+                           log=False)
     run = result["run_dir"]
     # one tick per step (--tick 0.004 kimg, batch 4): snapshots and fakes every 2nd tick and at the end
     assert sorted(p.name for p in run.glob("network-snapshot-*")) == ["network-snapshot-000000008img",
@@ -42,6 +49,10 @@ def test_steps_run_and_write_outputs(data, tmp_path):
         assert (run / name).is_file(), name
     G_ema = op3d.load(run / "network-snapshot-000000012img")
     assert G_ema.img_resolution == 32
+    assert [(m, G is result["G_ema"]) for m, G in evaluated] == [("reproj", True)] * 2
+    records = [json.loads(line) for line in (run / "metric-reproj.jsonl").read_text().splitlines()]
+    assert [(r["snapshot"], r["results"]["value"]) for r in records] == [("network-snapshot-000000008img", 1.0),
+                                                                         ("network-snapshot-000000012img", 2.0)]
     torch.testing.assert_close(G_ema.state_dict()["decoder.net.0.weight"],
                                result["G_ema"].state_dict()["decoder.net.0.weight"])
 

@@ -243,7 +243,26 @@ def test_fine_tuning_skips_the_blur_and_pose_swap_fade_ins_unless_resume_blur(tm
     save_pretrained(Generator(**kw), tmp_path / "ckpt", kw)
     loss = LossConfig(blur_init_sigma=10, gpc_reg_fade_kimg=1000)
     cfg = TrainConfig(outdir=str(tmp_path), data="x", cfg="synthetic", size="tiny", loss=loss, resume_blur=resume_blur)
-    _, _, _, tuned = _fine_tune_start(cfg, tmp_path / "ckpt", 64)
+    G, _, G_ema, tuned = _fine_tune_start(cfg, tmp_path / "ckpt", 64)
+    # a checkpoint without G (an op3d checkpoint holds G_ema only): G starts as a separate copy of G_ema
+    assert G is not G_ema and G.state_dict().keys() == G_ema.state_dict().keys()
+    assert all(torch.equal(v, G_ema.state_dict()[k]) for k, v in G.state_dict().items())
+    assert all(a.data_ptr() != b.data_ptr() for a, b in zip(G.parameters(), G_ema.parameters()))
     assert tuned.ema_rampup is None
     want = (10, 1000) if resume_blur else (0, 0)
     assert (tuned.loss.blur_init_sigma, tuned.loss.gpc_reg_fade_kimg) == want
+
+
+@pytest.mark.parametrize("gen_pose_cond", [False, True])
+def test_generator_pose_conditioning_follows_gen_pose_cond(tmp_path, gen_pose_cond):
+    """--gen_pose_cond: G's mapping sees the camera label; without it the label is zeroed (EG3D's
+    c_gen_conditioning_zero), so two cameras map a latent to the same w."""
+    from op3d.training.loop import TrainConfig, build_networks
+
+    torch.manual_seed(0)
+    G, _ = build_networks(TrainConfig(outdir=str(tmp_path), data="x", cfg="synthetic", size="tiny",
+                                      gen_pose_cond=gen_pose_cond), 32)
+    z = torch.randn(1, G.z_dim)
+    c1, c2 = torch.randn(2, 1, 25, generator=torch.Generator().manual_seed(1))
+    same = torch.equal(G.mapping(z, c1), G.mapping(z, c2))
+    assert same != gen_pose_cond
