@@ -1,4 +1,5 @@
 """Sampling seeds, shapes and videos through the command line on a tiny checkpoint."""
+import json
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -158,10 +159,17 @@ def test_metrics_cli(checkpoint, tmp_path, capsys):
     # without --outdir, results go beside the network: into a checkpoint directory, not its parent
     import shutil
 
+    # and the dataset is the run's (training_options.json of the snapshot's run directory), as calc_metrics.py
     snap = Path(shutil.copytree(checkpoint, tmp_path / "run" / "network-snapshot-000000004img"))
-    code, _, err = run_cli(["metrics", "--network", str(snap), "--metrics", "reproj", "--num", "2"], capsys)
+    (snap.parent / "training_options.json").write_text(json.dumps({"data": str(data)}))
+    code, _, err = run_cli(["metrics", "--network", str(snap), "--metrics", "reproj,swd", "--num", "4", "--seed", "1"],
+                           capsys)
     assert code == 0, err
     assert (snap / "metric-reproj.jsonl").is_file() and not (snap.parent / "metric-reproj.jsonl").exists()
+    # --seed reaches the metric: the same network and --num give other latents
+    read = lambda path: json.loads(path.read_text().splitlines()[-1])["results"]
+    assert read(snap / "metric-reproj.jsonl") != read(tmp_path / "metric-reproj.jsonl")
+    assert read(snap / "metric-swd.jsonl") != read(tmp_path / "metric-swd.jsonl")
 
 
 def test_video_orbit_follows_gen_videos():
@@ -314,3 +322,24 @@ def test_video_sample_mult_scales_coarse_and_importance_samples(checkpoint, tmp_
     options = loaded[0].render_options
     assert options.depth_resolution == 2 * base.depth_resolution
     assert options.depth_resolution_importance == 2 * base.depth_resolution_importance > 0
+
+
+def test_fov_deg_reaches_the_sample_and_video_cameras(checkpoint, tmp_path, capsys, monkeypatch):
+    """op3d sample --fov-deg 30 renders with focal 1 / (1.414 tan 15 deg) (label entries 16 and 20, fx and fy),
+    and so does the video orbit."""
+    import math
+
+    import op3d.sampling.render as rendering
+    from op3d.sampling.video import orbit_label
+
+    focal = 1 / (1.414 * math.tan(math.radians(15)))
+    seen, render_views = [], rendering.render_views
+    monkeypatch.setattr(rendering, "render_views", lambda G, ws, cams, **k: seen.append(cams) or
+                        render_views(G, ws, cams, **k))
+    code, _, err = run_cli(["sample", "--network", str(checkpoint), "--seeds", "1", "--outdir", str(tmp_path),
+                            "--fov-deg", "30"], capsys)
+    assert code == 0, err
+    assert seen and torch.allclose(seen[0][:, [16, 20]], torch.full((len(seen[0]), 2), focal))
+    G = tiny_generator()
+    assert orbit_label(G, 0.3, fov_deg=30)[0, [16, 20]].tolist() == pytest.approx([focal, focal], rel=1e-6)
+    assert orbit_label(G, 0.3)[0, 16] != pytest.approx(focal, rel=1e-3)  # the preset's own differs

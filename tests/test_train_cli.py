@@ -28,6 +28,7 @@ def test_density_reg_phases_and_the_built_in_dataset_per_seed(tmp_path, capsys, 
     assert code == 0, err
     cfg = json.loads(out)
     assert cfg["G_reg_interval"] == G_reg_interval and cfg["data"].endswith(data_name)
+    assert cfg["snap"] == 5  # the built-in demo snapshots every 5 ticks (EG3D: 50)
 
 
 @pytest.mark.parametrize("value,want", [(None, 0.1), ("none", None), ("0.25", 0.25)])
@@ -62,3 +63,58 @@ def test_bad_dataset_is_one_line(tmp_path, capsys):
     bad.write_bytes(b"PK\x03\x04 not really a zip")
     code, _, err = run_cli(["train", "--outdir", str(tmp_path / "runs"), "--data", str(bad), "--kimg", "0.004"], capsys)
     assert code == 1 and "corrupt or unreadable zip" in err and err.count("\n") == 1
+
+
+# option, value, where the resolved configuration holds it, the value it must hold there
+FORWARDED = [
+    ("--gamma", "3", "loss.r1_gamma", 3.0), ("--glr", "0.001", "glr", 0.001), ("--dlr", "0.003", "dlr", 0.003),
+    ("--map-depth", "3", "map_depth", 3), ("--mbstd-group", "2", "mbstd_group", 2),
+    ("--sr_num_fp16_res", "1", "sr_num_fp16_res", 1), ("--g_num_fp16_res", "2", "g_num_fp16_res", 2),
+    ("--d_num_fp16_res", "3", "d_num_fp16_res", 3), ("--tick", "0.5", "tick", 0.5), ("--snap", "7", "snap", 7),
+    ("--kimg", "3", "kimg", 3.0), ("--seed", "9", "seed", 9), ("--mirror", "true", "mirror", True),
+    ("--workers", "1", "workers", 1), ("--gen_pose_cond", "true", "gen_pose_cond", True),
+    ("--c-scale", "0.5", "c_scale", 0.5), ("--gpc_reg_prob", "0.3", "loss.gpc_reg_prob", 0.3),
+    ("--gpc_reg_fade_kimg", "7", "loss.gpc_reg_fade_kimg", 7.0), ("--density_reg", "0.5", "loss.density_reg", 0.5),
+    ("--density_reg_every", "3", "G_reg_interval", 3),
+    ("--density_reg_p_dist", "0.01", "loss.density_reg_p_dist", 0.01),
+    ("--style_mixing_prob", "0.9", "loss.style_mixing_prob", 0.9),
+    ("--neural_rendering_resolution_initial", "16", "loss.neural_rendering_resolution_initial", 16),
+    ("--neural_rendering_resolution_final", "48", "loss.neural_rendering_resolution_final", 48),
+    ("--neural_rendering_resolution_fade_kimg", "5", "loss.neural_rendering_resolution_fade_kimg", 5.0),
+    ("--cbase", "4096", "cbase", 4096), ("--cmax", "64", "cmax", 64), ("--decoder_lr_mul", "2", "decoder_lr_mul", 2.0),
+    ("--sr_noise_mode", "random", "sr_noise_mode", "random"), ("--resume_blur", "true", "resume_blur", True),
+    ("--metrics-num", "10", "metrics_num", 10), ("--desc", "mine", "desc", "mine"),
+    ("--representation", "triplane", "representation", "triplane"), ("--plane_number", "5", "plane_number", 5),
+    ("--fourier_L", "3", "fourier_L", 3), ("--batch", "8", "batch", 8), ("--batch-gpu", "2", "batch_gpu", 2),
+]
+
+
+def test_every_training_option_reaches_the_configuration(tmp_path, capsys):
+    """All options given at once, each with a non-default value: the resolved configuration holds each one."""
+    args = [a for option, value, _, _ in FORWARDED for a in (option, value)]
+    code, out, err = run_cli(["train", "--outdir", str(tmp_path), "--dry-run", *args], capsys)
+    assert code == 0, err
+    cfg = json.loads(out)
+    for option, _, key, want in FORWARDED:
+        node = cfg
+        for part in key.split("."):
+            node = node[part]
+        assert node == pytest.approx(want) if isinstance(want, float) else node == want, option
+    defaults = json.loads(run_cli(["train", "--outdir", str(tmp_path), "--dry-run"], capsys)[1])
+    for option, _, key, want in FORWARDED:
+        node = defaults
+        for part in key.split("."):
+            node = node[part]
+        assert node != want, f"{option}: its test value is the default, so the check above proves nothing"
+
+
+def test_size_overrides_and_the_minibatch_group_reach_both_networks(tmp_path):
+    """--cbase / --cmax resize G and D alike (EG3D applies them to both); --mbstd-group reaches D."""
+    from op3d.training.loop import TrainConfig, build_networks
+
+    cfg = TrainConfig(outdir=str(tmp_path), data="x", cfg="synthetic", size="tiny", cbase=4096, cmax=64,
+                      mbstd_group=2)
+    G, D = build_networks(cfg, 32)
+    assert G.init_kwargs["channel_base"] == D.init_kwargs["channel_base"] == 4096
+    assert G.init_kwargs["channel_max"] == D.init_kwargs["channel_max"] == 64
+    assert D.init_kwargs["epilogue_kwargs"]["mbstd_group_size"] == 2
