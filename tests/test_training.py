@@ -33,10 +33,22 @@ def test_steps_run_and_write_outputs(data, tmp_path, monkeypatch):
     evaluated = []  # (metric, network) per snapshot: the metrics are G_ema's (a stand-in metric, for time)
     monkeypatch.setattr(loop, "compute_metric", lambda metric, G, *a, **k: evaluated.append((metric, G)) or
                         {"metric": metric, "results": {"value": float(len(evaluated))}})
+    drawn, save_fakes = [], loop.save_fakes  # the networks the fakes grids show
+    monkeypatch.setattr(loop, "save_fakes", lambda G, *a, **k: drawn.append(G) or save_fakes(G, *a, **k))
     # --kimg 0.012 is exactly 3 batches of 4: training stops there, not a batch later
-    result = training_loop(tiny_train_config(data, tmp_path, snap=2, kimg=0.012, metrics=["reproj"], metrics_num=2),
-                           log=False)
+    result = training_loop(tiny_train_config(data, tmp_path, snap=2, kimg=0.012, metrics=["reproj"], metrics_num=2,
+                                             desc="mine"), log=False)
     run = result["run_dir"]
+    assert run.name == "00000-mine"
+    # G_ema is its own network, moved by the EMA: not G itself
+    assert result["G_ema"] is not result["G"] and len(drawn) == 3 and all(G is result["G_ema"] for G in drawn)
+    assert not torch.equal(result["G_ema"].state_dict()["decoder.net.0.weight"],
+                           result["G"].state_dict()["decoder.net.0.weight"])
+    # the optimizers run at --glr / --dlr, each rescaled by its lazy-regularization interval (G none, D 2: 2/3)
+    state = snapshots.read_snapshot(run / "network-snapshot-000000012img")[3]
+    (g,), (d,) = state["opt_G"]["param_groups"], state["opt_D"]["param_groups"]
+    assert (g["lr"], *g["betas"]) == pytest.approx((0.0025, 0.0, 0.99))
+    assert (d["lr"], *d["betas"]) == pytest.approx((0.002 * 2 / 3, 0.0, 0.99 ** (2 / 3)))
     # one tick per step (--tick 0.004 kimg, batch 4): snapshots and fakes every 2nd tick and at the end
     assert sorted(p.name for p in run.glob("network-snapshot-*")) == ["network-snapshot-000000008img",
                                                                      "network-snapshot-000000012img"]
@@ -58,16 +70,24 @@ def test_steps_run_and_write_outputs(data, tmp_path, monkeypatch):
 
 
 def test_resume_continues_as_if_never_stopped(data, tmp_path):
-    full = training_loop(tiny_train_config(data, tmp_path / "a"), max_steps=4)
-    half = training_loop(tiny_train_config(data, tmp_path / "b"), max_steps=2)
-    rest = training_loop(tiny_train_config(data, tmp_path / "c", resume=str(half["run_dir"])), max_steps=2)
+    """4 steps in one run == 2 steps, snapshot, resume, 2 steps: the same statistics, G, G_ema and D. Two steps
+    per tick (--tick 0.008), so the saved batch and tick counters differ (2 and 1) and the resumed run must keep
+    each in its place, and the reals must continue where the snapshot stopped. A short EMA half-life without
+    ramp-up keeps G_ema well apart from G, so the two cannot stand in for each other."""
+    config = lambda out, **kw: tiny_train_config(data, tmp_path / out, tick=0.008, ema_kimg=0.01, ema_rampup=None,
+                                                 **kw)
+    full = training_loop(config("a"), max_steps=4)
+    half = training_loop(config("b"), max_steps=2)
+    rest = training_loop(config("c", resume=str(half["run_dir"])), max_steps=2)
     a, c = read_stats(full["run_dir"]), read_stats(rest["run_dir"])
-    assert [s["Progress/kimg"] for s in c] == [s["Progress/kimg"] for s in a[2:]]
-    for sa, sc in zip(a[2:], c):
-        for key in ("Loss/G/loss", "Loss/D/loss_real", "Loss/D/loss_fake"):
-            assert sc[key] == pytest.approx(sa[key], rel=1e-5, abs=1e-6), key
-    for k, v in full["G"].state_dict().items():
-        torch.testing.assert_close(rest["G"].state_dict()[k], v, rtol=1e-5, atol=1e-6)
+    assert [s["Progress/kimg"] for s in a] == [0.008, 0.016] and [s["Progress/kimg"] for s in c] == [0.016]
+    for key in ("Loss/G/loss", "Loss/D/loss_real", "Loss/D/loss_fake", "Loss/r1_penalty"):
+        assert c[0][key] == pytest.approx(a[1][key], rel=1e-5, abs=1e-6), key
+    gap = (full["G"].state_dict()["decoder.net.0.weight"] - full["G_ema"].state_dict()["decoder.net.0.weight"]).abs()
+    assert float(gap.max()) > 1e-4
+    for name in ("G", "G_ema", "D"):
+        for k, v in full[name].state_dict().items():
+            torch.testing.assert_close(rest[name].state_dict()[k], v, rtol=1e-5, atol=1e-6, msg=f"{name}.{k}")
 
 
 def test_resume_records_the_snapshots_architecture_not_conflicting_options(data, tmp_path, capsys):

@@ -29,7 +29,8 @@ MET = ["test_metrics_math.py", "test_fid.py", "test_metrics_pr_is.py", "test_inc
        "test_reprojection.py", "test_sampling.py::test_metrics_cli"]
 # test files, or single tests (file::name) of the slower end-to-end files
 TRAIN = ["test_training_hand.py", "test_training_units.py", "test_train_cli.py",
-         "test_training.py::test_steps_run_and_write_outputs"]
+         "test_training.py::test_steps_run_and_write_outputs",
+         "test_training.py::test_resume_continues_as_if_never_stopped"]
 SHAPES = ["test_shapes.py", "test_known_geometry.py"]
 SAMP = ["test_sampling.py", "test_known_geometry.py", "test_shapes.py"]
 
