@@ -153,6 +153,14 @@ def test_truncation():
     w_cut = G.mapping(z, c, truncation_psi=0.5, truncation_cutoff=2)
     torch.testing.assert_close(w_cut[:, :2], w_t[:, :2])
     torch.testing.assert_close(w_cut[:, 2:], w[:, 2:])
+    # G(z, c, psi, cutoff, nrr) is synthesis(mapping(z, c, psi, cutoff), c, nrr), EG3D's forward
+    G.deterministic = True
+    with torch.no_grad():
+        out = G(z, c, truncation_psi=0.5, truncation_cutoff=2, neural_rendering_resolution=8, noise_mode="const")
+        want = G.synthesis(w_cut, c, neural_rendering_resolution=8, noise_mode="const")
+    assert out["image_raw"].shape[-1] == 8
+    for key in ("image", "image_raw", "image_depth"):
+        torch.testing.assert_close(out[key], want[key], rtol=0, atol=0)
 
 
 def test_save_load_round_trip(tmp_path):

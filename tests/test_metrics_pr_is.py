@@ -146,6 +146,20 @@ def test_real_feature_cache_is_per_detector(data, tmp_path):
     np.testing.assert_array_equal(metric_run.real_features(data, a, "detector-a", "cpu", tmp_path), first)
 
 
+def test_detectors_given_as_networks_keep_their_own_cache(data, tmp_path):
+    """Two feature networks of the same class but other weights, one cache directory: the second metric is the one
+    an empty cache gives (its real features are not the first network's)."""
+    a, b = Detector(), Detector()
+    with torch.no_grad():
+        b.proj.weight.mul_(-2)
+    G = tiny_generator()
+    metric_run.compute_metric("pr50k3_full", G, data, num=6, vgg=a, cache_dir=tmp_path / "shared")
+    shared = metric_run.compute_metric("pr50k3_full", G, data, num=6, vgg=b, cache_dir=tmp_path / "shared")
+    fresh = metric_run.compute_metric("pr50k3_full", G, data, num=6, vgg=b, cache_dir=tmp_path / "fresh")
+    assert shared["results"] == fresh["results"]
+    assert len(list((tmp_path / "shared").glob("real-features-*.npy"))) == 2
+
+
 def test_fakes_are_streamed_in_batches_whatever_the_number(data):
     """The same fakes whatever the batch size (latent and camera seeded per fake), yielded batch by batch."""
     G = tiny_generator()

@@ -343,3 +343,25 @@ def test_fov_deg_reaches_the_sample_and_video_cameras(checkpoint, tmp_path, caps
     G = tiny_generator()
     assert orbit_label(G, 0.3, fov_deg=30)[0, [16, 20]].tolist() == pytest.approx([focal, focal], rel=1e-6)
     assert orbit_label(G, 0.3)[0, 16] != pytest.approx(focal, rel=1e-3)  # the preset's own differs
+
+
+def test_unconditional_meshes_default_to_level_10(checkpoint, tmp_path, capsys):
+    """--mesh-level defaults to 10 (OP3D's density level) for unconditional networks (0 is the SDF level of
+    pose-conditional ones): the default mesh is the --mesh-level 10 one, and another level gives another mesh."""
+    import op3d
+
+    G = op3d.load(checkpoint)
+    last = G.decoder.net[-1]
+    with torch.no_grad():  # raw densities of this tiny network lie in about [-1, 0]: shift them around 10
+        last.bias[0] += 10.4 / last.bias_gain
+    shifted = save_pretrained(G, tmp_path / "G", G.init_kwargs)
+    outs = {}
+    for name, extra in (("default", []), ("ten", ["--mesh-level", "10"]), ("other", ["--mesh-level", "10.2"]),
+                        ("zero", ["--mesh-level", "0"])):
+        code, _, err = run_cli(["sample", "--network", str(shifted), "--seeds", "3", "--outdir", str(tmp_path / name),
+                                "--views", "0", "--shapes", "--shape-res", "20", "--shape-format", "ply", *extra],
+                               capsys)
+        assert code == 0, err
+        outs[name] = (tmp_path / name / "seed0003.ply").read_bytes()
+    assert outs["default"] == outs["ten"] != outs["other"]
+    assert outs["default"] != outs["zero"]  # 0 is in range here too (the trimmed border holds -1000)
