@@ -424,3 +424,30 @@ def test_canonical_points_read_the_planes_at_their_own_coordinates():
     assert float(canonical.abs().amax()) > 0.7  # some points sit where a doubled coordinate leaves the planes
     want = aggregate_mean(sample_orthoplanes(planes, canonical, 2.0))
     torch.testing.assert_close(seen[0], want, rtol=1e-5, atol=1e-6)
+
+
+def test_training_poses_real_images_with_their_own_poses(tmp_path, monkeypatch):
+    """The loop hands D's real branch the bodies of the real images' own poses (dataset.json) and the generated
+    samples their drawn poses: each real body's betas are those stored for that very image."""
+    from op3d.data.dataset import ImageDataset
+    from op3d.data.synthetic_body import make_body_dataset
+    from op3d.training.loop import TrainConfig, training_loop
+    from op3d.training.loss import GANLoss, LossConfig
+
+    data = make_body_dataset(tmp_path / "bodies.zip", 6, 32, seed=0)
+    dataset = ImageDataset(data, use_poses=True)
+    images = torch.stack([torch.from_numpy(dataset.load_image(i).transpose(2, 0, 1).copy()) for i in range(6)])
+    seen = []
+    monkeypatch.setattr(GANLoss, "accumulate_gradients", lambda self, phase, real_img, *a, real_body=None,
+                        gen_body=None, **k: seen.append((real_img, real_body, gen_body)) or {})
+    loss = LossConfig(neural_rendering_resolution_initial=16, blur_fade_kimg=0, gpc_reg_prob=None)
+    cfg = TrainConfig(outdir=str(tmp_path / "runs"), data=str(data), cfg="body", size="tiny", plane_number=4,
+                      fourier_L=2, batch=3, workers=0, kimg=1, tick=1, conditional=True, loss=loss, seed=1)
+    training_loop(cfg, max_steps=1, log=False)
+    assert seen
+    for real_img, real_body, gen_body in seen:
+        as_uint8 = ((real_img + 1) * 127.5).round().to(torch.uint8)
+        index = [int((images == img).flatten(1).all(1).nonzero()[0]) for img in as_uint8]
+        want = torch.stack([torch.as_tensor(dataset.get_pose(i)[:10], dtype=torch.float32) for i in index])
+        torch.testing.assert_close(real_body.betas, want)
+        assert len(gen_body) == len(real_img)

@@ -69,6 +69,18 @@ def test_steps_run_and_write_outputs(data, tmp_path, monkeypatch):
                                result["G_ema"].state_dict()["decoder.net.0.weight"])
 
 
+def test_batch_gpu_splits_every_phase_of_a_batch_into_rounds(data, tmp_path, monkeypatch):
+    """--batch 4 --batch-gpu 2: each phase accumulates two rounds of 2 reals and 2 latents (EG3D's gradient
+    accumulation), so a batch still sees 4 real images."""
+    from op3d.training.loss import GANLoss
+
+    seen = []
+    monkeypatch.setattr(GANLoss, "accumulate_gradients", lambda self, phase, real_img, real_c, z, *a, **k:
+                        seen.append((phase, len(real_img), len(real_c), len(z))) or {})
+    training_loop(tiny_train_config(data, tmp_path, batch_gpu=2), max_steps=1, log=False)
+    assert seen == [(phase, 2, 2, 2) for phase in ("Gboth", "Dmain", "Dreg") for _ in range(2)]
+
+
 def test_resume_continues_as_if_never_stopped(data, tmp_path):
     """4 steps in one run == 2 steps, snapshot, resume, 2 steps: the same statistics, G, G_ema and D. Two steps
     per tick (--tick 0.008), so the saved batch and tick counters differ (2 and 1) and the resumed run must keep
