@@ -95,17 +95,12 @@ def test_every_training_option_reaches_the_configuration(tmp_path, capsys):
     code, out, err = run_cli(["train", "--outdir", str(tmp_path), "--dry-run", *args], capsys)
     assert code == 0, err
     cfg = json.loads(out)
-    for option, _, key, want in FORWARDED:
-        node = cfg
-        for part in key.split("."):
-            node = node[part]
-        assert node == pytest.approx(want) if isinstance(want, float) else node == want, option
     defaults = json.loads(run_cli(["train", "--outdir", str(tmp_path), "--dry-run"], capsys)[1])
+    lookup = lambda tree, key: tree[key] if "." not in key else lookup(tree[key.split(".")[0]], key.split(".", 1)[1])
     for option, _, key, want in FORWARDED:
-        node = defaults
-        for part in key.split("."):
-            node = node[part]
-        assert node != want, f"{option}: its test value is the default, so the check above proves nothing"
+        got = lookup(cfg, key)
+        assert got == pytest.approx(want) if isinstance(want, float) else got == want, option
+        assert lookup(defaults, key) != want, f"{option}: its test value is the default, so this check proves nothing"
 
 
 def test_size_overrides_and_the_minibatch_group_reach_both_networks(tmp_path):
