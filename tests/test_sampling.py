@@ -365,3 +365,43 @@ def test_unconditional_meshes_default_to_level_10(checkpoint, tmp_path, capsys):
         outs[name] = (tmp_path / name / "seed0003.ply").read_bytes()
     assert outs["default"] == outs["ten"] != outs["other"]
     assert outs["default"] != outs["zero"]  # 0 is in range here too (the trimmed border holds -1000)
+
+
+def test_sample_and_video_options_reach_the_renderers(checkpoint, tmp_path, capsys, monkeypatch):
+    """Each option of op3d sample / op3d video, given a non-default value, arrives where it acts: truncation psi
+    and cutoff in seed_ws, --chunk in render_views, --shape-res and --mesh-grid dense in density_grid; --w-frames,
+    --mode, --fps and --nrr in render_video."""
+    import op3d.sampling.render as rendering
+    import op3d.sampling.video as video
+
+    calls: dict[str, list] = {}
+
+    def spy(module, name):
+        original = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda *a, **k: calls.setdefault(name, []).append((a, k)) or
+                            original(*a, **k))
+    for name in ("seed_ws", "render_views", "density_grid", "mesh_grid"):
+        spy(rendering, name)
+    code, _, err = run_cli(["sample", "--network", str(checkpoint), "--seeds", "2", "--outdir", str(tmp_path / "s"),
+                            "--views", "0", "--trunc", "0.6", "--trunc-cutoff", "3", "--chunk", "300", "--shapes",
+                            "--shape-res", "12", "--shape-format", "obj", "--mesh-grid", "dense",
+                            "--mesh-level", "-0.4"], capsys)
+    assert code == 0, err
+    (a, k), = calls["seed_ws"]
+    assert a[1:4] == ([2], 0.6, 3)
+    assert calls["render_views"][0][1]["chunk"] == 300
+    (a, k), = calls["density_grid"]
+    assert a[2] == 12 and "mesh_grid" not in calls
+
+    recorded = {}
+    monkeypatch.setattr(video, "render_video", lambda G, ws, path, **k:
+                        recorded.update(k, nrr=G.neural_rendering_resolution, ws=ws) or path)
+    calls.clear()
+    code, _, err = run_cli(["video", "--network", str(checkpoint), "--seeds", "0-1", "--grid", "1x1", "--trunc", "0.7",
+                            "--trunc-cutoff", "2", "--w-frames", "5", "--mode", "depth", "--fps", "12", "--nrr", "8",
+                            "--output", str(tmp_path / "v.mp4")], capsys)
+    assert code == 0, err
+    (a, k), = calls["seed_ws"]
+    assert a[1:4] == ([0, 1], 0.7, 2)
+    assert (recorded["frames_per_key"], recorded["mode"], recorded["fps"], recorded["nrr"]) == (5, "depth", 12, 8)
+    assert recorded["ws"].shape[:3] == (2, 1, 1)
