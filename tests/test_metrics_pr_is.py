@@ -233,3 +233,25 @@ def test_random_cameras_follow_the_generators_pose_distribution():
     for got, std, clip in ((yaw, 0.3, 0.8), (v, 0.15, 0.5)):
         want = np.clip(ref.normal(0, std, 400000), -clip, clip).std()
         assert abs(got.std() - want) < 0.04 * want and np.abs(got).max() <= clip + 1e-6 and abs(got.mean()) < 0.02
+
+
+def test_metrics_cli_options_reach_compute_metric(data, tmp_path, capsys, monkeypatch):
+    """op3d metrics: every option, non-default, reaches compute_metric (name, dataset, num, seed, detector, cache
+    directory, VGG file), each metric in turn, and each result is appended to --outdir."""
+    from helpers import run_cli, tiny_generator_kwargs
+
+    from op3d.io.checkpoint import save_pretrained
+
+    network = save_pretrained(tiny_generator(), tmp_path / "G", tiny_generator_kwargs())
+    seen = []
+    monkeypatch.setattr(metric_run, "compute_metric", lambda name, G, dataset, num, seed, device, detector, cache, vgg,
+                        **k: seen.append((name, dataset.path, num, seed, detector, str(cache), vgg)) or
+                        {"metric": name, "results": {"value": 1.0}, "num": num, "total_time": 0.0})
+    monkeypatch.setattr(metric_run, "check_metric_names", lambda *a, **k: None)  # the detector files are stand-ins
+    code, _, err = run_cli(["metrics", "--network", str(network), "--metrics", "kid50k_full, swd", "--data",
+                            str(data.path), "--num", "7", "--seed", "4", "--detector", "inc.pth", "--vgg", "vgg.pt",
+                            "--cache-dir", str(tmp_path / "cache"), "--outdir", str(tmp_path / "out")], capsys)
+    assert code == 0, err
+    want = lambda name: (name, data.path, 7, 4, "inc.pth", str(tmp_path / "cache"), "vgg.pt")
+    assert seen == [want("kid50k_full"), want("swd")]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["metric-kid50k_full.jsonl", "metric-swd.jsonl"]
