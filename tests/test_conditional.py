@@ -451,3 +451,28 @@ def test_training_poses_real_images_with_their_own_poses(tmp_path, monkeypatch):
         want = torch.stack([torch.as_tensor(dataset.get_pose(i)[:10], dtype=torch.float32) for i in index])
         torch.testing.assert_close(real_body.betas, want)
         assert len(gen_body) == len(real_img)
+
+
+def test_points_within_ten_centimetres_follow_their_nearest_vertex():
+    """OP3D's inverse LBS in the generator: a point within lbs_threshold = 0.1 m of the posed body takes the inverse
+    transform of its nearest vertex, a farther one the root's (brute-force nearest vertex, float64 inverses)."""
+    G = tiny_conditional()
+    zero_residual_and_offset(G)
+    assert G.lbs_threshold == 0.1
+    body = pose_bodies(procedural_body(num_betas=10), params_for(1, seed=3))
+    g = torch.Generator().manual_seed(0)
+    verts = body.vertices[0]
+    offsets = torch.nn.functional.normalize(torch.randn(400, 3, generator=g), dim=-1)
+    offsets = offsets * (0.02 + 0.38 * torch.rand(400, 1, generator=g))  # 2-40 cm off a vertex
+    pts = verts[torch.randint(len(verts), (400,), generator=g)] + offsets
+    ws = G.mapping(torch.randn(1, G.z_dim), torch.zeros(1, 25))
+    with torch.no_grad():
+        got = G.canonical_points(pts[None], ws, body)[0]
+    dist, nearest = torch.cdist(pts.double(), verts.double()).min(dim=1)
+    inv_vertex = torch.linalg.inv(body.vertex_transforms[0].double())[nearest]
+    inv_root = torch.linalg.inv(body.root_transform[0].double()).expand(len(pts), 4, 4)
+    M = torch.where((dist <= 0.1)[:, None, None], inv_vertex, inv_root)
+    rest = (M[:, :3, :3] @ pts.double()[:, :, None])[..., 0] + M[:, :3, 3]
+    want = normalize_canonical(rest, G.canonical_scale, G.canonical_offset)
+    assert 0.2 < float((dist <= 0.1).double().mean()) < 0.9 and int(((dist > 0.02) & (dist <= 0.1)).sum()) > 50
+    torch.testing.assert_close(got.double(), want, rtol=0, atol=2e-5)

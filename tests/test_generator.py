@@ -261,3 +261,16 @@ def test_legacy_raw_alias_reproduces_the_original_in_place_sum():
     assert not torch.allclose(clean["image_raw"], aliased["image_raw"])
     torch.testing.assert_close(aliased["image_raw"], clean["image_raw"] + skip, rtol=1e-5, atol=1e-5)
     assert torch.equal(resized["image_raw"], resized_clean["image_raw"])
+
+
+def test_super_resolution_settings_reach_the_module():
+    """sr_kwargs' sr_channels size the super-resolution blocks (the tiny preset's (16, 8): conv weights
+    [16, ...] then [8, ...]); without an sr_antialias entry in rendering_kwargs the raw image is resized with
+    antialiasing (EG3D train.py's sr_antialias=True)."""
+    kw = tiny_generator_kwargs()
+    assert tuple(kw["sr_kwargs"]["sr_channels"]) == (16, 8)
+    del kw["rendering_kwargs"]["sr_antialias"]
+    G = Generator(**kw)
+    assert G.superresolution.sr_antialias is True
+    shapes = {n: tuple(p.shape) for n, p in G.superresolution.named_parameters()}
+    assert shapes["block0.conv0.weight"][0] == 16 and shapes["block1.conv0.weight"][0] == 8
