@@ -1,6 +1,7 @@
 """The generator at a tiny size: runs forward+backward on CPU, is deterministic, round-trips."""
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -274,3 +275,40 @@ def test_super_resolution_settings_reach_the_module():
     assert G.superresolution.sr_antialias is True
     shapes = {n: tuple(p.shape) for n, p in G.superresolution.named_parameters()}
     assert shapes["block0.conv0.weight"][0] == 16 and shapes["block1.conv0.weight"][0] == 8
+
+
+def test_rendering_presets_match_the_original_table_and_the_built_in_datasets():
+    """The --cfg presets against SPEC section 4's table of the original train script (samples, ray range,
+    box_warp, white background, camera radius and pivot), and the built-in datasets' presets against the
+    cameras those datasets are rendered with."""
+    import re
+
+    from op3d.data import synthetic, synthetic_body
+    from op3d.presets import RENDERING_PRESETS
+
+    spec = Path(__file__).resolve().parents[2] / "shared" / "SPEC.md"
+    if not spec.is_file():
+        pytest.skip("../shared/SPEC.md is not beside the repository")
+    rows = re.findall(r"^\| (ffhq|afhq|shhq|shapenet) \| (\d+) \+ (\d+) \| (\S+) / (\S+) \| ([\d.]+) \| (\w+) \| "
+                      r"([\d.]+) \| \(([-\d., ]+)\) \|$", spec.read_text(), flags=re.M)
+    assert len(rows) == 4
+    number = lambda s: s if s == "auto" else float(s)
+    for cfg, s, n, start, end, box, white, radius, pivot in rows:
+        p = RENDERING_PRESETS[cfg]
+        assert (p["depth_resolution"], p["depth_resolution_importance"]) == (int(s), int(n)), cfg
+        assert (p["ray_start"], p["ray_end"], p["box_warp"]) == (number(start), number(end), float(box)), cfg
+        assert p.get("white_back", False) == (white == "yes") and p["avg_camera_radius"] == float(radius), cfg
+        assert p["avg_camera_pivot"] == [float(v) for v in pivot.split(",")], cfg
+    heads, bodies = RENDERING_PRESETS["synthetic"], RENDERING_PRESETS["body"]
+    assert heads["avg_camera_radius"] == synthetic.RADIUS and tuple(heads["avg_camera_pivot"]) == synthetic.LOOKAT
+    assert bodies["avg_camera_radius"] == synthetic_body.BODY_CAMERA_RADIUS
+    assert bodies["avg_camera_focal"] == synthetic_body.BODY_FOCAL
+
+
+def test_loaded_checkpoints_are_frozen_for_inference(tmp_path):
+    """op3d.load gives a network in eval mode with no parameter requiring gradients (sampling builds no graphs)."""
+    import op3d
+    from op3d.io.checkpoint import save_pretrained
+
+    G = op3d.load(save_pretrained(tiny_generator(), tmp_path / "G", tiny_generator_kwargs()))
+    assert not G.training and not any(p.requires_grad for p in G.parameters())

@@ -172,6 +172,8 @@ def scratch_copy(work: Path) -> Path:
     """The repository without .git and the virtual environment, at work/repo."""
     repo = work / "repo"
     shutil.copytree(ROOT, repo, ignore=shutil.ignore_patterns(".git", ".venv", "__pycache__", "*.egg-info"))
+    if (ROOT.parent / "shared").is_dir():  # ../shared beside the copy too (fixtures, SPEC.md), as beside the checkout
+        (work / "shared").symlink_to(ROOT.parent / "shared")
     return repo
 
 
