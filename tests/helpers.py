@@ -74,3 +74,28 @@ def rel_l2(a, b) -> float:
     """||a - b|| / ||b|| in float64."""
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     return float(np.linalg.norm(a - b) / np.linalg.norm(b))
+
+
+def near_level(values: np.ndarray, level: float) -> np.ndarray:
+    """Grid points [N, N, N] (bool) that are corners of a cell the level set crosses (its corner values straddle
+    `level`): where a coarse-to-fine grid must equal the dense one."""
+    n = values.shape[0]
+    corners = [values[i:n - 1 + i, j:n - 1 + j, k:n - 1 + k] for i in (0, 1) for j in (0, 1) for k in (0, 1)]
+    crossed = (np.minimum.reduce(corners) <= level) & (np.maximum.reduce(corners) >= level)
+    near = np.zeros(values.shape, dtype=bool)
+    for i in (0, 1):
+        for j in (0, 1):
+            for k in (0, 1):
+                near[i:n - 1 + i, j:n - 1 + j, k:n - 1 + k] |= crossed
+    return near
+
+
+def record_calls(monkeypatch, module, *names) -> dict[str, list]:
+    """Replace module.<name> for each name by a wrapper that records (args, kwargs) and calls the original:
+    {name: [(args, kwargs), ...]} (what a CLI really passes on)."""
+    calls: dict[str, list] = {}
+    for name in names:
+        original = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda *a, _name=name, _original=original, **k:
+                            calls.setdefault(_name, []).append((a, k)) or _original(*a, **k))
+    return calls

@@ -131,12 +131,18 @@ def test_real_images_reach_the_detector_as_stored(data):
     assert not torch.equal(reals[0], reals[0].transpose(1, 2))  # a transposed image would show
 
 
-def test_real_feature_cache_is_per_detector(data, tmp_path):
-    """Cached real features belong to the detector that made them: another detector on the same dataset and cache
-    directory computes its own."""
+def two_detectors() -> tuple[Detector, Detector]:
+    """Two feature networks of the same class with different weights (the second's projection scaled by -2)."""
     a, b = Detector(), Detector()
     with torch.no_grad():
         b.proj.weight.mul_(-2)
+    return a, b
+
+
+def test_real_feature_cache_is_per_detector(data, tmp_path):
+    """Cached real features belong to the detector that made them: another detector on the same dataset and cache
+    directory computes its own."""
+    a, b = two_detectors()
     first = metric_run.real_features(data, a, "detector-a", "cpu", tmp_path)
     second = metric_run.real_features(data, b, "detector-b", "cpu", tmp_path)
     with torch.no_grad():
@@ -149,9 +155,7 @@ def test_real_feature_cache_is_per_detector(data, tmp_path):
 def test_detectors_given_as_networks_keep_their_own_cache(data, tmp_path):
     """Two feature networks of the same class but other weights, one cache directory: the second metric is the one
     an empty cache gives (its real features are not the first network's)."""
-    a, b = Detector(), Detector()
-    with torch.no_grad():
-        b.proj.weight.mul_(-2)
+    a, b = two_detectors()
     G = tiny_generator()
     metric_run.compute_metric("pr50k3_full", G, data, num=6, vgg=a, cache_dir=tmp_path / "shared")
     shared = metric_run.compute_metric("pr50k3_full", G, data, num=6, vgg=b, cache_dir=tmp_path / "shared")

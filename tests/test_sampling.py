@@ -1,12 +1,13 @@
 """Sampling seeds, shapes and videos through the command line on a tiny checkpoint."""
 import json
+import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
-from helpers import run_cli, tiny_generator, tiny_generator_kwargs
+from helpers import near_level, record_calls, run_cli, tiny_generator, tiny_generator_kwargs
 from PIL import Image
 
 from op3d.io.checkpoint import save_pretrained
@@ -156,10 +157,8 @@ def test_metrics_cli(checkpoint, tmp_path, capsys):
     assert (tmp_path / "metric-swd.jsonl").is_file() and (tmp_path / "metric-reproj.jsonl").is_file()
     code, _, err = run_cli(["metrics", "--network", str(checkpoint), "--metrics", "fid50k_full"], capsys)
     assert code == 1 and "Inception detector" in err
-    # without --outdir, results go beside the network: into a checkpoint directory, not its parent
-    import shutil
-
-    # and the dataset is the run's (training_options.json of the snapshot's run directory), as calc_metrics.py
+    # without --outdir, results go beside the network: into a checkpoint directory, not its parent; and the
+    # dataset is the run's (training_options.json of the snapshot's run directory), as calc_metrics.py finds it
     snap = Path(shutil.copytree(checkpoint, tmp_path / "run" / "network-snapshot-000000004img"))
     (snap.parent / "training_options.json").write_text(json.dumps({"data": str(data)}))
     code, _, err = run_cli(["metrics", "--network", str(snap), "--metrics", "reproj,swd", "--num", "4", "--seed", "1"],
@@ -237,13 +236,7 @@ def test_pose_conditional_grids_hold_minus_sdf_at_the_voxel_positions():
     np.testing.assert_allclose(dense.origin, [-1, -1, -1])
 
     fine = mesh_grid(G, planes, n, 0.0, ws=ws, body="body")
-    corners = [dense.values[i:n - 1 + i, j:n - 1 + j, k:n - 1 + k] for i in (0, 1) for j in (0, 1) for k in (0, 1)]
-    crossed = (np.minimum.reduce(corners) <= 0) & (np.maximum.reduce(corners) >= 0)
-    near = np.zeros_like(dense.values, dtype=bool)
-    for i in (0, 1):
-        for j in (0, 1):
-            for k in (0, 1):
-                near[i:n - 1 + i, j:n - 1 + j, k:n - 1 + k] |= crossed
+    near = near_level(dense.values, 0.0)
     assert near.sum() > 300
     np.testing.assert_allclose(fine.values[near], dense.values[near], rtol=0, atol=2e-6)
 
@@ -333,13 +326,13 @@ def test_fov_deg_reaches_the_sample_and_video_cameras(checkpoint, tmp_path, caps
     from op3d.sampling.video import orbit_label
 
     focal = 1 / (1.414 * math.tan(math.radians(15)))
-    seen, render_views = [], rendering.render_views
-    monkeypatch.setattr(rendering, "render_views", lambda G, ws, cams, **k: seen.append(cams) or
-                        render_views(G, ws, cams, **k))
+    calls = record_calls(monkeypatch, rendering, "render_views")
     code, _, err = run_cli(["sample", "--network", str(checkpoint), "--seeds", "1", "--outdir", str(tmp_path),
                             "--fov-deg", "30"], capsys)
     assert code == 0, err
-    assert seen and torch.allclose(seen[0][:, [16, 20]], torch.full((len(seen[0]), 2), focal))
+    (args, _), = calls["render_views"]
+    cams = args[2]
+    assert torch.allclose(cams[:, [16, 20]], torch.full((len(cams), 2), focal))
     G = tiny_generator()
     assert orbit_label(G, 0.3, fov_deg=30)[0, [16, 20]].tolist() == pytest.approx([focal, focal], rel=1e-6)
     assert orbit_label(G, 0.3)[0, 16] != pytest.approx(focal, rel=1e-3)  # the preset's own differs
@@ -374,14 +367,7 @@ def test_sample_and_video_options_reach_the_renderers(checkpoint, tmp_path, caps
     import op3d.sampling.render as rendering
     import op3d.sampling.video as video
 
-    calls: dict[str, list] = {}
-
-    def spy(module, name):
-        original = getattr(module, name)
-        monkeypatch.setattr(module, name, lambda *a, **k: calls.setdefault(name, []).append((a, k)) or
-                            original(*a, **k))
-    for name in ("seed_ws", "render_views", "density_grid", "mesh_grid"):
-        spy(rendering, name)
+    calls = record_calls(monkeypatch, rendering, "seed_ws", "render_views", "density_grid", "mesh_grid")
     code, _, err = run_cli(["sample", "--network", str(checkpoint), "--seeds", "2", "--outdir", str(tmp_path / "s"),
                             "--views", "0", "--trunc", "0.6", "--trunc-cutoff", "3", "--chunk", "300", "--shapes",
                             "--shape-res", "12", "--shape-format", "obj", "--mesh-grid", "dense",

@@ -176,7 +176,7 @@ def test_coarse_to_fine_needs_a_margin():
 
 
 def test_mesh_grid_of_a_generator_matches_the_dense_grid_near_the_surface():
-    from helpers import tiny_generator
+    from helpers import near_level, tiny_generator
 
     from op3d.sampling.render import density_grid, mesh_grid
 
@@ -186,13 +186,7 @@ def test_mesh_grid_of_a_generator_matches_the_dense_grid_near_the_surface():
     dense = density_grid(G, planes, 33)
     level = float(np.median(dense.values[dense.values > -1000]))
     fine = mesh_grid(G, planes, 33, level)
-    straddle = np.zeros_like(dense.values, dtype=bool)  # grid points of fine cells the dense surface crosses
-    corners = [dense.values[i:32 + i, j:32 + j, k:32 + k] for i in (0, 1) for j in (0, 1) for k in (0, 1)]
-    cell = (np.minimum.reduce(corners) <= level) & (np.maximum.reduce(corners) >= level)
-    for i in (0, 1):
-        for j in (0, 1):
-            for k in (0, 1):
-                straddle[i:32 + i, j:32 + j, k:32 + k] |= cell
+    straddle = near_level(dense.values, level)  # grid points of fine cells the dense surface crosses
     assert straddle.sum() > 100
     agree = np.isclose(fine.values, dense.values, rtol=0, atol=1e-4)
     assert agree[straddle].mean() > 0.95  # a tiny random generator has features thinner than a coarse cell

@@ -1,4 +1,5 @@
 """`op3d train` through the real entry point: dry run, and one-line errors with a non-zero exit."""
+import functools
 import json
 
 import pytest
@@ -96,7 +97,7 @@ def test_every_training_option_reaches_the_configuration(tmp_path, capsys):
     assert code == 0, err
     cfg = json.loads(out)
     defaults = json.loads(run_cli(["train", "--outdir", str(tmp_path), "--dry-run"], capsys)[1])
-    lookup = lambda tree, key: tree[key] if "." not in key else lookup(tree[key.split(".")[0]], key.split(".", 1)[1])
+    lookup = lambda tree, key: functools.reduce(lambda node, part: node[part], key.split("."), tree)
     for option, _, key, want in FORWARDED:
         got = lookup(cfg, key)
         assert got == pytest.approx(want) if isinstance(want, float) else got == want, option
