@@ -86,6 +86,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--fp16-res", type=int, default=0, help="num_fp16_res and sr_num_fp16_res (the original's "
                     "GPU training default is 4; CPUs run fp32)")
     ap.add_argument("--out", default="benchmarks/results/vs_original_cpu.json")
+    ap.add_argument("--profile", metavar="DIR", help="also write each side's operator profile of two steps "
+                    "(torch.profiler, top 30 by self device time) to DIR/profile_<side>_<case>.txt")
     # Internal: a child process measuring one (side, case), or preparing the shared weights and inputs.
     ap.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     ap.add_argument("--scratch", help=argparse.SUPPRESS)
@@ -98,7 +100,8 @@ def config_flags(args: argparse.Namespace) -> list[str]:
             "--cmax", str(args.cmax), "--resolution", str(args.resolution), "--nrr", str(args.nrr),
             "--samples", str(args.samples), "--mapping-layers", str(args.mapping_layers), "--seed", str(args.seed),
             "--repeats", str(args.repeats), "--threads", str(args.threads), "--device", args.device,
-            "--batch", str(args.batch), "--representation", args.representation, "--fp16-res", str(args.fp16_res)]
+            "--batch", str(args.batch), "--representation", args.representation, "--fp16-res", str(args.fp16_res),
+            *(["--profile", args.profile] if args.profile else [])]
 
 
 def generator_kwargs(args: argparse.Namespace) -> dict:
@@ -284,6 +287,8 @@ def run_worker(side: str, case: str, args: argparse.Namespace) -> None:
             torch.cuda.synchronize()
         times.append(time.perf_counter() - t0)
     save_outputs(Path(args.scratch), side, case, G, result)
+    if args.profile:
+        write_profile(step, cuda, Path(args.profile) / f"profile_{side}_{case}.txt")
     rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     report = {"side": side, "case": case, "times_s": times, "min_s": min(times),
               "median_s": statistics.median(times), "peak_rss_kib": rss_kib}
@@ -292,6 +297,21 @@ def run_worker(side: str, case: str, args: argparse.Namespace) -> None:
         if side == "original":
             report["original_cuda_plugins"] = original_plugins_ran()
     print(json.dumps(report), flush=True)
+
+
+def write_profile(step: Callable, cuda: bool, path: Path) -> None:
+    """Two more steps under torch.profiler; the operator table sorted by self time on the device that ran them."""
+    from torch.profiler import ProfilerActivity, profile
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
+    with profile(activities=activities) as prof:
+        for _ in range(2):
+            step()
+        if cuda:
+            torch.cuda.synchronize()
+    table = prof.key_averages().table(sort_by="self_cuda_time_total" if cuda else "self_cpu_time_total",
+                                      row_limit=30)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(table)
 
 
 def save_outputs(scratch: Path, side: str, case: str, G: torch.nn.Module, result) -> None:
