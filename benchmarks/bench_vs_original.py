@@ -131,7 +131,36 @@ def original_dir(args: argparse.Namespace) -> Path:
 
 
 # ---------------------------------------------------------------------------------------------- models and inputs
+def register_loaded_plugins() -> None:
+    """Let the original's CUDA plugins load under today's PyTorch, leaving its code unchanged: its
+    custom_ops.get_plugin builds with torch.utils.cpp_extension.load and then imports the plugin by name
+    (importlib.import_module), but recent PyTorch loads the built module without entering it in sys.modules
+    (`_import_module_from_library`), so that import fails with "No module named 'bias_act_plugin'". Enter it."""
+    import torch.utils.cpp_extension as cpp_extension
+    if getattr(cpp_extension.load, "registers_module", False):
+        return
+    load = cpp_extension.load
+
+    def load_and_register(name, *args, **kwargs):
+        module = load(name, *args, **kwargs)
+        sys.modules.setdefault(name, module)
+        return module
+    load_and_register.registers_module = True
+    cpp_extension.load = load_and_register
+
+
+def compile_plugin(name: str, args: argparse.Namespace) -> None:
+    """Child job: build (or load from the extension cache) one of the original's CUDA plugins and say whether it
+    loaded, so the timed workers later find it built."""
+    register_loaded_plugins()
+    sys.path.insert(0, str(original_dir(args)))
+    t0 = time.perf_counter()
+    module = __import__(f"torch_utils.ops.{name}", fromlist=["_init"])
+    print(f"original plugin {name}: loaded {module._init()} after {time.perf_counter() - t0:.0f} s", flush=True)
+
+
 def import_original(path: Path, representation: str = "orthoplanes") -> type:
+    register_loaded_plugins()
     sys.path.insert(0, str(path))  # the original imports its packages (training, torch_utils, dnnlib) top-level
     if representation == "triplane":
         from training.triplane import TriPlaneGenerator
@@ -417,6 +446,8 @@ def main() -> None:
     if args.worker:
         if args.worker == ["prepare"]:
             prepare(args, Path(args.scratch) / "payload.pt")
+        elif args.worker[0] == "plugin":  # --worker plugin bias_act: see compile_plugin
+            compile_plugin(args.worker[1], args)
         else:
             run_worker(*args.worker, args)
         return

@@ -1,8 +1,10 @@
 # One device-machine call (or the conditional section of gpu_speed.sh) for the pose-conditional branch (see
 # docs/conditional.md, "Speed"): the CUDA cases of the tests, the body benchmark and the conditional training
-# benchmark, results under $OUT. Needs the fixtures carried (OP3D_FIXTURES, default .gpudata/fixtures). Warp's CUDA
-# path runs where warp-lang is installed (its 149 MB wheel is larger than what a device call can carry, so the
-# figures so far are the torch cluster path's); point-cloud-utils is the CPU comparison where installed.
+# benchmark, results under $OUT. The generator's CUDA tests need the fixtures (OP3D_FIXTURES, default
+# .gpudata/fixtures). Warp's CUDA path runs where warp-lang is importable: its 149 MB wheel is more than one device
+# call carries (64 MiB), so it travelled as an xz tarball of warp/ without warp-clang.so (the CPU compiler), examples
+# and tests, split in two parts over two calls to a warm machine; point-cloud-utils is the CPU comparison where
+# installed.
 export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH} PYTHONUNBUFFERED=1 OP3D_FIXTURES=${OP3D_FIXTURES:-$PWD/.gpudata/fixtures}
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
 {

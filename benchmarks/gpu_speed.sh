@@ -18,9 +18,7 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 python3 -c "import torch; print('torch', torch.__version__, torch.version.cuda)"
 # the original's plugins, compiled in two background processes (the timed workers then load them from the cache)
 for op in bias_act upfirdn2d; do
-  (cd /tmp && timeout 300 python3 -c "import sys, time; sys.path.insert(0, '$ORIGINAL'); t = time.time()
-from torch_utils.ops import $op as m; print('$op plugin compiled:', m._init(), round(time.time() - t), 's')" 2>&1 \
-    | grep -v Warn | tail -3) &
+  timeout 300 python3 benchmarks/bench_vs_original.py --original "$ORIGINAL" --worker plugin $op 2>&1 | tail -2 &
 done
 [ "${SKIP_CONDITIONAL:-0}" = 1 ] || bash benchmarks/gpu_conditional.sh
 wait
@@ -30,5 +28,5 @@ timeout 200 python3 benchmarks/bench_vs_original.py $common --representation tri
   --out "$OUT/vs_original_cuda_triplane.json" 2>&1 | grep -v Warn | tail -8
 timeout 150 python3 benchmarks/bench_vs_original.py $common --representation orthoplanes --K 8 --L 10 \
   --cases g_fwd_bwd --out "$OUT/vs_original_cuda_K8.json" 2>&1 | grep -v Warn | tail -8
-tar czf "$OUT/profiles.tgz" -C /tmp/prof .
+[ -d /tmp/prof ] && tar czf "$OUT/profiles.tgz" -C /tmp/prof .
 } 2>&1 | tee -a "$OUT/log.txt"
