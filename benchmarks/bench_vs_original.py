@@ -46,7 +46,6 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 from original_runs import deterministic_sampling  # noqa: E402  (shared with the fixture builders)
 
-SIDES = ("original", "op3d")
 DEFAULT_CASES = "g_fwd_bwd,g_fwd,grid128,grid256"
 SR_MODULES = {128: "training.superresolution.SuperresolutionHybrid2X",
               256: "training.superresolution.SuperresolutionHybrid4X",
@@ -86,8 +85,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--fp16-res", type=int, default=0, help="num_fp16_res and sr_num_fp16_res (the original's "
                     "GPU training default is 4; CPUs run fp32)")
     ap.add_argument("--out", default="benchmarks/results/vs_original_cpu.json")
+    ap.add_argument("--op3d-paths", action="append", default=[], metavar="NAME:OP=PATH,...",
+                    help="also time op3d with these op paths (op3d.ops.dispatch.op_paths), as the side op3d:NAME; "
+                    "e.g. gpu:plane_sampling=reference,upsample2x=reference (repeatable)")
     ap.add_argument("--profile", metavar="DIR", help="also write each side's operator profile of two steps "
-                    "(torch.profiler, top 30 by self device time) to DIR/profile_<side>_<case>.txt")
+                    "(torch.profiler, top 30 by self device time) to DIR/profile_<representation>_<side>_<case>.txt")
     # Internal: a child process measuring one (side, case), or preparing the shared weights and inputs.
     ap.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     ap.add_argument("--scratch", help=argparse.SUPPRESS)
@@ -101,7 +103,27 @@ def config_flags(args: argparse.Namespace) -> list[str]:
             "--samples", str(args.samples), "--mapping-layers", str(args.mapping_layers), "--seed", str(args.seed),
             "--repeats", str(args.repeats), "--threads", str(args.threads), "--device", args.device,
             "--batch", str(args.batch), "--representation", args.representation, "--fp16-res", str(args.fp16_res),
-            *(["--profile", args.profile] if args.profile else [])]
+            *(["--profile", args.profile] if args.profile else []),
+            *(flag for paths in args.op3d_paths for flag in ("--op3d-paths", paths))]
+
+
+def variants(args: argparse.Namespace) -> dict[str, dict[str, str]]:
+    """{side: op paths} for op3d's sides: "op3d" with the defaults, one "op3d:NAME" per --op3d-paths."""
+    from op3d.ops.dispatch import parse_op_paths
+    out = {"op3d": {}}
+    for spec in args.op3d_paths:
+        name, sep, paths = spec.partition(":")
+        if not sep or not name:
+            sys.exit(f"--op3d-paths: expected NAME:OP=PATH,..., got {spec!r}")
+        try:
+            out[f"op3d:{name}"] = parse_op_paths(paths)
+        except ValueError as err:
+            sys.exit(f"--op3d-paths {spec!r}: {err}")
+    return out
+
+
+def sides(args: argparse.Namespace) -> list[str]:
+    return ["original", *variants(args)]
 
 
 def generator_kwargs(args: argparse.Namespace) -> dict:
@@ -120,13 +142,20 @@ def generator_kwargs(args: argparse.Namespace) -> dict:
             "mapping_kwargs": {"num_layers": args.mapping_layers}, "fused_modconv_default": "inference_only"}
 
 
+# The generator's module in the original checkout. The tri-plane comes from EG3D itself: OP3D's copy of
+# training/triplane.py was changed to 128-channel planes and decoder.
+ORIGINAL_MODULES = {"orthoplanes": "orthoplanes.py", "triplane": "triplane.py"}
+
+
 def original_dir(args: argparse.Namespace) -> Path:
     if not args.original:
         sys.exit("pass --original DIR (or set OP3D_ORIGINAL): the op3d folder of a checkout of "
                  "github.com/OrthoPlanes/op3d")
     path = Path(args.original).resolve()
-    if not (path / "training" / "orthoplanes.py").is_file():
-        sys.exit(f"--original {path} has no training/orthoplanes.py; pass the op3d folder inside the checkout")
+    module = ORIGINAL_MODULES[getattr(args, "representation", "orthoplanes")]
+    if not (path / "training" / module).is_file():
+        sys.exit(f"--original {path} has no training/{module}; pass the op3d folder of an OrthoPlanes/op3d checkout "
+                 "(orthoplanes) or the eg3d folder of an NVlabs/eg3d checkout (triplane)")
     return path
 
 
@@ -223,7 +252,7 @@ def build(side: str, args: argparse.Namespace, state_dict: dict[str, torch.Tenso
 def image_step(side: str, G: torch.nn.Module, z: torch.Tensor, c: torch.Tensor, nrr: int,
                backward: bool) -> Callable[[], torch.Tensor]:
     """One G(z, c): with backward, a training-style step on mean(image^2) + mean(image_raw^2). Returns the image."""
-    extra = {"deterministic": True} if side == "op3d" else {}  # the original is made deterministic by patching
+    extra = {} if side == "original" else {"deterministic": True}  # the original is made deterministic by patching
 
     def step() -> torch.Tensor:
         G.zero_grad(set_to_none=True)
@@ -317,7 +346,7 @@ def run_worker(side: str, case: str, args: argparse.Namespace) -> None:
         times.append(time.perf_counter() - t0)
     save_outputs(Path(args.scratch), side, case, G, result)
     if args.profile:
-        write_profile(step, cuda, Path(args.profile) / f"profile_{side}_{case}.txt")
+        write_profile(step, cuda, Path(args.profile) / f"profile_{args.representation}_{side}_{case}.txt")
     rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     report = {"side": side, "case": case, "times_s": times, "min_s": min(times),
               "median_s": statistics.median(times), "peak_rss_kib": rss_kib}
@@ -368,7 +397,7 @@ def measure(args: argparse.Namespace, scratch: Path, side: str, case: str) -> di
     # The original prints its own messages; the worker's report is the last line.
     result = json.loads(stdout.strip().splitlines()[-1])
     gpu = f"  peak GPU {result['peak_gpu_gib']:6.2f} GiB" if "peak_gpu_gib" in result else ""
-    print(f"  {case:10s} {side:8s} median {result['median_s']:8.3f} s  "
+    print(f"  {case:10s} {side:24s} median {result['median_s']:8.3f} s  "
           f"peak RSS {result['peak_rss_kib'] / 2 ** 20:6.2f} GiB{gpu}", flush=True)
     return result
 
@@ -379,15 +408,16 @@ def rel_l2(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.linalg.norm(a - b) / np.linalg.norm(b))
 
 
-def check(scratch: Path, case: str) -> dict:
-    """Relative L2 of op3d's output against the original's (and of the gradients for the training step)."""
-    ours, theirs = np.load(scratch / f"op3d_{case}.npy"), np.load(scratch / f"original_{case}.npy")
+def check(scratch: Path, case: str, side: str = "op3d") -> dict:
+    """Relative L2 of op3d's output (side: "op3d" or "op3d:NAME") against the original's (and of the gradients for
+    the training step)."""
+    ours, theirs = np.load(scratch / f"{side}_{case}.npy"), np.load(scratch / f"original_{case}.npy")
     out = {"compared": "image" if case.startswith("g_") else "raw sigma before flip/trim",
            "rel_l2": rel_l2(ours, theirs)}
     if case.startswith("grid"):
         out["points"] = grid_points_note()
     if case == "g_fwd_bwd":
-        ga, gb = np.load(scratch / f"op3d_{case}_grads.npz"), np.load(scratch / f"original_{case}_grads.npz")
+        ga, gb = np.load(scratch / f"{side}_{case}_grads.npz"), np.load(scratch / f"original_{case}_grads.npz")
         names = sorted(set(ga.files) & set(gb.files))
         out["grad_rel_l2"] = rel_l2(np.concatenate([ga[n].ravel() for n in names]),
                                     np.concatenate([gb[n].ravel() for n in names]))
@@ -412,15 +442,16 @@ def machine() -> dict:
             "python": platform.python_version()}
 
 
-def summarize(case: str, runs: dict[str, list[dict]], correctness: dict) -> dict:
-    """Median over every timed iteration of every round, peak RSS the largest of the rounds."""
-    row: dict = {"case": case}
-    for side in SIDES:
-        row[f"{side}_median_s"] = statistics.median(t for r in runs[side] for t in r["times_s"])
-        row[f"{side}_min_s"] = min(r["min_s"] for r in runs[side])
-        row[f"{side}_peak_rss_gib"] = max(r["peak_rss_kib"] for r in runs[side]) / 2 ** 20
-        if "peak_gpu_gib" in runs[side][0]:
-            row[f"{side}_peak_gpu_gib"] = max(r["peak_gpu_gib"] for r in runs[side])
+def summarize(case: str, runs: dict[str, list[dict]], correctness: dict, side: str = "op3d") -> dict:
+    """The original against one op3d side (its columns named op3d_*): median over every timed iteration of every
+    round, peak RSS the largest of the rounds."""
+    row: dict = {"case": case, "op3d_side": side}
+    for name, column in (("original", "original"), (side, "op3d")):
+        row[f"{column}_median_s"] = statistics.median(t for r in runs[name] for t in r["times_s"])
+        row[f"{column}_min_s"] = min(r["min_s"] for r in runs[name])
+        row[f"{column}_peak_rss_gib"] = max(r["peak_rss_kib"] for r in runs[name]) / 2 ** 20
+        if "peak_gpu_gib" in runs[name][0]:
+            row[f"{column}_peak_gpu_gib"] = max(r["peak_gpu_gib"] for r in runs[name])
     if "original_cuda_plugins" in runs["original"][0]:
         row["original_cuda_plugins"] = runs["original"][0]["original_cuda_plugins"]
     row["speedup"] = row["original_median_s"] / row["op3d_median_s"]
@@ -430,12 +461,13 @@ def summarize(case: str, runs: dict[str, list[dict]], correctness: dict) -> dict
 
 
 def print_table(rows: list[dict]) -> None:
-    head = (f"{'case':10s} {'original s':>11s} {'op3d s':>9s} {'speed-up':>9s} {'orig RSS GiB':>13s} "
+    head = (f"{'case':10s} {'op3d side':24s} {'original s':>11s} {'op3d s':>9s} {'speed-up':>9s} {'orig RSS GiB':>13s} "
             f"{'op3d RSS GiB':>13s} {'RSS ratio':>10s} {'rel L2':>9s}")
     print(head)
     print("-" * len(head))
     for r in rows:
-        print(f"{r['case']:10s} {r['original_median_s']:11.3f} {r['op3d_median_s']:9.3f} {r['speedup']:8.2f}x "
+        print(f"{r['case']:10s} {r['op3d_side']:24s} {r['original_median_s']:11.3f} "
+              f"{r['op3d_median_s']:9.3f} {r['speedup']:8.2f}x "
               f"{r['original_peak_rss_gib']:13.2f} {r['op3d_peak_rss_gib']:13.2f} {r['rss_ratio']:9.2f}x "
               f"{r['rel_l2']:9.1e}")
     print("(medians over all timed iterations; speed-up and RSS ratio are original / op3d)")
@@ -449,9 +481,12 @@ def main() -> None:
         elif args.worker[0] == "plugin":  # --worker plugin bias_act: see compile_plugin
             compile_plugin(args.worker[1], args)
         else:
-            run_worker(*args.worker, args)
+            from op3d.ops.dispatch import op_paths
+            with op_paths(**variants(args).get(args.worker[0], {})):
+                run_worker(*args.worker, args)
         return
     original_dir(args)  # fail early with the one-line message
+    all_sides = sides(args)
     cases = [c.strip() for c in args.cases.split(",") if c.strip()]
     try:  # reject a bad case name before minutes of work
         for case in cases:
@@ -462,13 +497,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="op3d_vs_original_") as tmp:
         scratch = Path(tmp)
         spawn(args, scratch, ["prepare"])
-        runs = {case: {side: [] for side in SIDES} for case in cases}
+        runs = {case: {side: [] for side in all_sides} for case in cases}
         for r in range(args.rounds):
             print(f"round {r + 1}/{args.rounds}", flush=True)
             for case in cases:
-                for side in SIDES if r % 2 == 0 else SIDES[::-1]:  # alternate who runs first
+                for side in all_sides if r % 2 == 0 else all_sides[::-1]:  # alternate who runs first
                     runs[case][side].append(measure(args, scratch, side, case))
-        rows = [summarize(case, runs[case], check(scratch, case)) for case in cases]
+                    write_report(args, {"partial": True, "raw": runs})  # kept if a time limit stops the run
+        rows = [summarize(case, runs[case], check(scratch, case, side), side) for case in cases
+                for side in all_sides[1:]]
     print_table(rows)
     report = {"benchmark": "op3d vs the original OrthoPlanes generator (same weights, same inputs)",
               "torch": torch.__version__, "threads": args.threads, "machine": machine(),
@@ -476,9 +513,16 @@ def main() -> None:
               "generator_kwargs": generator_kwargs(args),
               "grid_chunk_points": {"original": ORIGINAL_GRID_CHUNK, "op3d": 1 << 20},
               "rows": rows, "raw": runs}
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(report, indent=1))
+    write_report(args, report)
     print(f"wrote {args.out}")
+
+
+def write_report(args: argparse.Namespace, report: dict) -> None:
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(json.dumps(report, indent=1))
+    tmp.replace(out)
 
 
 if __name__ == "__main__":

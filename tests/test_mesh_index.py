@@ -244,6 +244,18 @@ def test_warp_without_a_usable_gpu_falls_back_on_cuda_tensors(monkeypatch):
         resolve_method("warp", "cuda")
 
 
+@needs_warp
+def test_warp_without_its_cpu_compiler_falls_back_on_cpu_tensors(monkeypatch):
+    """A Warp without warp-clang (built or shipped for CUDA only) runs CPU meshes through the torch path."""
+    from op3d.conditioning import warp_queries
+
+    monkeypatch.setattr(warp_queries, "cpu_available", lambda: False)
+    with pytest.warns(UserWarning, match="Warp cannot run on cpu"):
+        assert resolve_method("auto", "cpu") == "clusters"
+    with pytest.raises(ImportError, match="no CPU compiler"):
+        resolve_method("warp", "cpu")
+
+
 def test_reference_ops_and_mesh_query_method_choose_the_path():
     with reference_ops():
         assert resolve_method("auto") == "clusters"

@@ -47,13 +47,14 @@ def warp_available() -> bool:
 
 
 def warp_runs_on(device: torch.device | str) -> bool:
-    """True when Warp is installed and can run on `device` (the CPU, or CUDA when Warp finds a usable driver)."""
+    """True when Warp is installed and can run on `device`: the CPU when Warp has its CPU compiler (warp-clang; a
+    Warp built or shipped without it runs on CUDA only), CUDA when Warp finds a usable driver."""
     device = torch.device(device)
     if not warp_available() or device.type not in ("cpu", "cuda"):
         return False
-    from op3d.conditioning.warp_queries import cuda_available
+    from op3d.conditioning.warp_queries import cpu_available, cuda_available
 
-    return device.type == "cpu" or cuda_available()
+    return cpu_available() if device.type == "cpu" else cuda_available()
 
 
 _chosen = threading.local()
@@ -88,7 +89,8 @@ def resolve_method(method: str, device: torch.device | str = "cpu") -> str:
         return "warp"
     if method == "warp" and not warp_runs_on(device):
         raise ImportError(f"mesh-query method 'warp' on {torch.device(device)}: " +
-                          (WARP_HINT if not warp_available() else "Warp finds no usable CUDA driver"))
+                          (WARP_HINT if not warp_available() else "Warp finds no usable CUDA driver"
+                           if torch.device(device).type == "cuda" else "this Warp has no CPU compiler (warp-clang)"))
     return method
 
 

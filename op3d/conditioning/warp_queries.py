@@ -152,6 +152,12 @@ def _init() -> None:
         wp.init()
 
 
+def cpu_available() -> bool:
+    """Whether Warp can compile and run kernels on the CPU (its LLVM-based warp-clang library loaded)."""
+    _init()
+    return wp.is_cpu_available()
+
+
 def cuda_available() -> bool:
     """Whether Warp found a CUDA driver it can use (Warp wheels need a recent one)."""
     _init()

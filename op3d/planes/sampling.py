@@ -8,15 +8,15 @@ grid_sample(align_corners=False, padding_mode='zeros'): a grid value g indexes t
   ops: differentiable to any order (eikonal terms), one gradient buffer for all axes;
 - "grid_sample": torch's kernels on channel-first volumes, the reference twin (its 3-D backward is not twice
   differentiable w.r.t. points).
-"auto" picks "gather", or "grid_sample" inside `op3d.ops.reference_ops()` unless the points need second
-derivatives.
+"auto" picks "gather" where the points need second derivatives, else the device's path for the op
+"plane_sampling" (`op3d.ops.dispatch.fast_path`: "gather" is the fast path, "grid_sample" its reference twin).
 """
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 
-from op3d.ops.dispatch import using_reference
+from op3d.ops.dispatch import fast_path
 
 IMPLS = ("auto", "grid_sample", "gather")
 
@@ -27,7 +27,7 @@ def _choose(impl: str, points: torch.Tensor) -> str:
     if impl == "auto":
         if points.requires_grad and torch.is_grad_enabled():
             return "gather"  # twice differentiable in the points
-        return "grid_sample" if using_reference() else "gather"
+        return "gather" if fast_path("plane_sampling", points.device) else "grid_sample"
     return impl
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import torch
 
-from op3d.ops.dispatch import using_reference
+from op3d.ops.dispatch import fast_path
 from op3d.rendering.marcher import ray_march
 from op3d.rendering.rays import ray_aabb_limits, ray_box_limits
 from op3d.rendering.samplers import importance_depths, merge_samples, stratified_depths
@@ -98,7 +98,7 @@ def _render_chunk(field: Field, origins: torch.Tensor, dirs: torch.Tensor, optio
     depths = stratified_depths(start, end, B, R, S, jitter, device=origins.device,
                                disparity_space=options.disparity_space_sampling)
     single_backward = single_backward and N > 0 and options.density_noise == 0 and torch.is_grad_enabled() \
-        and not using_reference()  # the reference twin: two differentiable passes
+        and fast_path("single_backward", origins.device)  # the reference twin: two differentiable passes
     with torch.no_grad() if single_backward else contextlib.nullcontext():
         colors, densities = _evaluate(field, origins, dirs, depths, options, generator)
     if N > 0:
