@@ -39,12 +39,15 @@ gs=plane_sampling=reference sb=single_backward=reference up=upsample2x=reference
 all=$gs,$sb,$up,planes_head=reference,skip_sum=reference
 common=${COMMON:-"--device cuda --resolution 512 --nrr 64 --samples 48 --cbase 32768 --cmax 512 --mapping-layers 2 \
   --batch 4 --fp16-res 4 --rounds 1 --repeats 5 --threads 8"}" --profile /tmp/prof"  # COMMON: a dry run's sizes
-timeout 230 python3 benchmarks/bench_vs_original.py $common --original "$ORIGINAL" --representation orthoplanes \
-  --K 8 --L 10 --cases g_fwd_bwd,g_fwd --op3d-paths "gs:$gs" --op3d-paths "gs_sb:$gs,$sb" \
+timeout 150 python3 benchmarks/bench_vs_original.py $common --original "$ORIGINAL" --representation orthoplanes \
+  --K 8 --L 10 --cases g_fwd_bwd --op3d-paths "gs:$gs" --op3d-paths "gs_sb:$gs,$sb" \
   --op3d-paths "gs_sb_up:$gs,$sb,$up" --op3d-paths "reference:$all" --out "$OUT/vs_original_cuda_K8.json" \
-  2>&1 | grep -v Warn | tail -14; date +%T
-timeout 110 python3 benchmarks/bench_vs_original.py $common --original "$EG3D" --representation triplane \
+  2>&1 | grep -v Warn | tail -8; date +%T
+timeout 100 python3 benchmarks/bench_vs_original.py $common --original "$EG3D" --representation triplane \
   --cases g_fwd_bwd --op3d-paths "gs_sb:$gs,$sb" --op3d-paths "gs_sb_up:$gs,$sb,$up" \
-  --out "$OUT/vs_original_cuda_triplane.json" 2>&1 | grep -v Warn | tail -8
+  --out "$OUT/vs_original_cuda_triplane.json" 2>&1 | grep -v Warn | tail -6; date +%T
+timeout 90 python3 benchmarks/bench_vs_original.py $common --original "$ORIGINAL" --representation orthoplanes \
+  --K 8 --L 10 --cases g_fwd --op3d-paths "gs_up:$gs,$up" --op3d-paths "reference:$all" \
+  --out "$OUT/vs_original_cuda_K8_fwd.json" 2>&1 | grep -v Warn | tail -5; date +%T
 [ -d /tmp/prof ] && tar czf "$OUT/profiles.tgz" -C /tmp/prof .
 } 2>&1 | tee -a "$OUT/log.txt"
