@@ -36,13 +36,18 @@ def test_forward_backward_tiny_is_finite(representation):
     assert out["image_depth"].min() >= 2.25 and out["image_depth"].max() <= 3.3 + 1.05 / 5
 
 
-@pytest.mark.parametrize("conv_clamp", [None, 0.5])
-@pytest.mark.parametrize("representation", ["orthoplanes", "triplane"])
-def test_fast_paths_equal_the_reference_ops_forward_and_backward(representation, conv_clamp):
+@pytest.mark.parametrize("representation,conv_clamp,importance", [
+    ("orthoplanes", None, 6), ("triplane", None, 6), ("orthoplanes", 0.5, 6), ("triplane", 0.5, 6),
+    ("orthoplanes", None, 3)])
+def test_fast_paths_equal_the_reference_ops_forward_and_backward(representation, conv_clamp, importance):
     """The whole generator with its fast paths (fused skip sums, bilinear upsampling with fixed borders, one
-    sampling call for the three axes, ...) against reference_ops(), float64: outputs and every parameter gradient.
-    A clamp of 0.5 really clips (it keeps the unfused skip sum)."""
-    G = tiny_generator(representation=representation, conv_clamp=conv_clamp).double().train()
+    sampling call for the three axes, one backward through coarse + fine samples, ...) against reference_ops(),
+    float64: outputs and every parameter gradient. A clamp of 0.5 really clips (it keeps the unfused skip sum);
+    3 importance samples after 6 coarse ones split the single backward pass unevenly."""
+    kw = tiny_generator_kwargs(representation=representation, conv_clamp=conv_clamp)
+    kw["rendering_kwargs"]["depth_resolution_importance"] = importance
+    torch.manual_seed(0)
+    G = Generator(**kw).double().train()
     with torch.no_grad():
         for p in G.parameters():
             p.add_(0.1 * torch.randn_like(p))
@@ -264,6 +269,28 @@ def test_legacy_raw_alias_reproduces_the_original_in_place_sum():
     assert torch.equal(resized["image_raw"], resized_clean["image_raw"])
 
 
+def test_missing_rendering_settings_take_the_eg3d_defaults():
+    """A generator whose rendering_kwargs lack c_scale maps every camera alike (EG3D: c * get('c_scale', 0)); one
+    that lacks superresolution_noise_mode adds no super-resolution noise ('none'): a fixed input gives one image.
+    Controls: c_scale 1 and noise mode 'random' change the result (the noise strengths are made non-zero)."""
+    kw = tiny_generator_kwargs()
+    del kw["rendering_kwargs"]["c_scale"], kw["rendering_kwargs"]["superresolution_noise_mode"]
+    torch.manual_seed(0)
+    G = Generator(**kw).eval()
+    with torch.no_grad():
+        for p in G.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    z, c, c2 = torch.randn(1, G.z_dim), lookat_labels([1.2]), lookat_labels([1.9])
+    with torch.no_grad():
+        ws = G.mapping(z, c)
+        torch.testing.assert_close(G.mapping(z, c2), ws, rtol=0, atol=0)
+        image = lambda: G.synthesis(ws, c, noise_mode="const", deterministic=True)["image"]
+        torch.testing.assert_close(image(), image(), rtol=0, atol=0)
+        G.rendering_kwargs.update(c_scale=1.0, superresolution_noise_mode="random")
+        assert not torch.allclose(G.mapping(z, c2), G.mapping(z, c))
+        assert not torch.allclose(image(), image())
+
+
 def test_super_resolution_settings_reach_the_module():
     """sr_kwargs' sr_channels size the super-resolution blocks (the tiny preset's (16, 8): conv weights
     [16, ...] then [8, ...]); without an sr_antialias entry in rendering_kwargs the raw image is resized with
@@ -312,3 +339,24 @@ def test_loaded_checkpoints_are_frozen_for_inference(tmp_path):
 
     G = op3d.load(save_pretrained(tiny_generator(), tmp_path / "G", tiny_generator_kwargs()))
     assert not G.training and not any(p.requires_grad for p in G.parameters())
+
+
+def test_density_only_decoder_equals_forward_and_is_used_for_one_hidden_layer(monkeypatch):
+    """OSGDecoder.sigma: forward's raw density; EG3D's one-hidden-layer decoder takes the density-only path (no
+    forward call; chunks of 7 rows through the reused buffer), the released conditional 3-layer one falls back."""
+    from op3d.networks.decoder import OSGDecoder
+
+    for hidden_layers, density_only in ((1, True), (3, False)):
+        torch.manual_seed(hidden_layers)
+        dec = OSGDecoder(8, hidden_dim=16, out_dim=4, hidden_layers=hidden_layers).double()
+        with torch.no_grad():
+            for p in dec.parameters():
+                p.add_(0.3 * torch.randn_like(p))
+        feats = torch.randn(2, 25, 8, dtype=torch.float64)
+        want = dec(feats)["sigma"]
+        calls = []
+        forward = dec.forward
+        monkeypatch.setattr(dec, "forward", lambda f: calls.append(f) or forward(f))
+        with torch.no_grad():
+            torch.testing.assert_close(dec.sigma(feats, chunk=7), want, rtol=1e-12, atol=1e-12)
+        assert (not calls) == density_only

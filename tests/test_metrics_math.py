@@ -162,3 +162,16 @@ def test_swd_metric_uses_progans_pyramid_down_to_16_pixels(tmp_path):
     result = compute_metric("swd", G, ds, num=4)["results"]
     assert G.img_resolution == 64 and len(result["swd_levels"]) == 3
     assert result["swd_mean"] == pytest.approx(np.mean(result["swd_levels"]))
+
+
+def test_laplacian_pyramid_blurs_with_mirrored_borders_as_progan():
+    """ProGAN's sliced_wasserstein.py blurs each level with the 5-tap binomial filter through
+    scipy.ndimage.convolve(mode='mirror') before taking every second pixel: the same numbers, borders included."""
+    from scipy import ndimage
+
+    from op3d.metrics.swd import laplacian_pyramid
+
+    x = torch.randn(2, 3, 12, 10, dtype=torch.float64)
+    k = np.array([1.0, 4.0, 6.0, 4.0, 1.0]) / 16
+    want = ndimage.convolve(x.numpy(), np.outer(k, k)[None, None], mode="mirror")[..., ::2, ::2]
+    torch.testing.assert_close(laplacian_pyramid(x, 2)[1], torch.from_numpy(want), rtol=0, atol=1e-12)

@@ -103,6 +103,16 @@ def test_fast_upsample_matches_naive_forward_and_backward(H, W, with_bias):
         torch.testing.assert_close(g_fast, g_ref, rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize("padding,gain", [(1, 1), (0, 3), ((1, 2, 0, 1), 1)])
+def test_upsample_with_padding_or_gain_is_the_full_fir(padding, gain):
+    """Only the plain case may take the bilinear fast path: extra padding or a gain go through the FIR."""
+    f = setup_filter([1, 3, 3, 1]).double()
+    x = torch.randn(1, 2, 5, 4, dtype=torch.float64)
+    px0, px1, py0, py1 = (padding,) * 4 if isinstance(padding, int) else padding
+    want = naive_upfirdn2d(x, f, 2, 1, [px0 + 2, px1 + 1, py0 + 2, py1 + 1], 4 * gain)
+    torch.testing.assert_close(upsample2d(x, f, padding=padding, gain=gain), want, rtol=0, atol=1e-12)
+
+
 def test_resampling_second_order():
     f = setup_filter([1, 3, 3, 1]).double()
     xs = torch.randn(1, 2, 4, 5, dtype=torch.float64, requires_grad=True)

@@ -391,3 +391,21 @@ def test_sample_and_video_options_reach_the_renderers(checkpoint, tmp_path, caps
     assert a[1:4] == ([0, 1], 0.7, 2)
     assert (recorded["frames_per_key"], recorded["mode"], recorded["fps"], recorded["nrr"]) == (5, "depth", 12, 8)
     assert recorded["ws"].shape[:3] == (2, 1, 1)
+
+
+def test_the_conditioning_camera_follows_the_field_of_view():
+    """conditioning_label(G, fov_deg): the frontal camera with EG3D's FOV_to_intrinsics focal,
+    1 / (tan(fov * 3.14159 / 360) * 1.414) (a diagonal field of view); without one, the 18.837 degrees of EG3D's
+    gen_samples.py (focal 4.2634). Label layout: 16 cam2world entries, then the 3x3 intrinsics."""
+    import math
+
+    from op3d.sampling.views import conditioning_label
+
+    G = tiny_generator()
+    focal = lambda deg: 1 / (math.tan(deg * 3.14159 / 360) * 1.414)
+    for fov, want in ((30.0, focal(30.0)), (None, focal(18.837))):
+        label = conditioning_label(G, fov)
+        assert label.shape == (1, 25)
+        K = label[0, 16:].reshape(3, 3)
+        assert K[0, 0].item() == pytest.approx(want, rel=1e-4) and K[1, 1].item() == pytest.approx(want, rel=1e-4)
+        torch.testing.assert_close(K[:2, 2], torch.tensor([0.5, 0.5]))

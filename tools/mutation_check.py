@@ -24,7 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 NET = ["test_generator.py", "test_discriminator_parity.py", "test_legacy_import.py", "test_planes.py", "test_ops.py",
        "test_dispatch.py"]
-COND = ["test_conditional.py", "test_conditional_legacy.py"]
+COND = ["test_conditional.py", "test_conditional_legacy.py", "test_mesh_index.py", "test_mesh_sdf.py",
+        "test_inverse_lbs.py", "test_body_model.py"]
 REND = ["test_rendering.py", "test_known_geometry.py", "test_generator.py", "test_conditional_legacy.py"]
 MET = ["test_metrics_math.py", "test_fid.py", "test_metrics_pr_is.py", "test_inception_reference.py",
        "test_reprojection.py", "test_sampling.py::test_metrics_cli"]
