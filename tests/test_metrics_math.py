@@ -175,3 +175,16 @@ def test_laplacian_pyramid_blurs_with_mirrored_borders_as_progan():
     k = np.array([1.0, 4.0, 6.0, 4.0, 1.0]) / 16
     want = ndimage.convolve(x.numpy(), np.outer(k, k)[None, None], mode="mirror")[..., ::2, ::2]
     torch.testing.assert_close(laplacian_pyramid(x, 2)[1], torch.from_numpy(want), rtol=0, atol=1e-12)
+
+
+def test_swd_patches_reach_every_position_of_a_level():
+    """ProGAN draws patch corners uniformly over every position a patch fits in: a 9 x 9 level with 7 x 7 patches
+    has 3 x 3 corners, all drawn among 200 patches; a level exactly one patch tall has just the one."""
+    from op3d.metrics.swd import _descriptors
+
+    rows, cols = torch.meshgrid(torch.arange(9.0), torch.arange(9.0), indexing="ij")
+    level = (100 * rows + cols).reshape(1, 1, 9, 9)
+    corners = _descriptors(level, 200, 7, torch.Generator().manual_seed(0))[:, 0, 0]  # each patch's top-left value
+    assert set(corners.tolist()) == {100.0 * r + c for r in range(3) for c in range(3)}
+    whole = _descriptors(level[..., :7, :7], 5, 7, torch.Generator().manual_seed(0))
+    torch.testing.assert_close(whole, level[0, 0, :7, :7].reshape(1, 49, 1).expand(5, -1, -1))

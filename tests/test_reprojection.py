@@ -124,3 +124,25 @@ def test_generator_reprojection_renders_each_view_from_its_own_camera():
     err, frac = generator_reprojection_error(RayCastG(), torch.zeros(1, 14, 8), ca, cb, resolution=64)
     _, want_frac = reprojection_error(*ray_cast_spheres(ca), ca, *ray_cast_spheres(cb), cb)
     assert err < 2e-3 and frac == pytest.approx(float(want_frac)) and 0.3 < frac < 0.65
+
+
+def test_points_outside_view_b_on_one_axis_are_not_visible():
+    """A wall (the plane z = 0) seen from (0, 0, 2.7) and from 0.3 to either side along x, same orientation and
+    focal 3: A's pixels land in B shifted by fx * 0.3 / 2.7 = 1/3 of the image width, so exactly 2/3 of them (32 of
+    48 columns) are inside B's frame, all with consistent depth. The points beyond B's left or right edge stay out
+    although their v is inside B's frame and B's border pixels hold a depth within the 2% tolerance of theirs."""
+    res = 48
+
+    def camera(x):
+        return make_label(lookat_pose(torch.tensor([math.pi / 2]), torch.tensor([math.pi / 2]), 2.7, (x, 0.0, 0.0)),
+                          intrinsics(3.0)).double()
+
+    def wall(c):
+        o, d = rays_from_cameras(c, res)
+        t = -o[..., 2] / d[..., 2]  # distance along the (unit) ray to z = 0
+        return torch.ones(1, 3, res, res, dtype=torch.float64), t.reshape(1, 1, res, res).double()
+    ca = camera(0.0)
+    for shift in (0.3, -0.3):
+        cb = camera(shift)
+        _, frac = reprojection_error(*wall(ca), ca, *wall(cb), cb)
+        assert float(frac) == pytest.approx(2 / 3, abs=1e-6)

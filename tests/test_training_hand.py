@@ -568,13 +568,14 @@ def test_lazy_regularization_phases_and_gains():
     assert [(n, i) for n, _, _, i in _phases(G, D, "optG", "optD", cfg)][:1] == [("Gboth", 1)]
 
 
-def test_generator_and_fake_discriminator_losses_are_the_non_saturating_logistic_ones():
+@pytest.mark.parametrize("r1_gamma", [0.0, 10.0])
+def test_generator_and_fake_discriminator_losses_are_the_non_saturating_logistic_ones(r1_gamma):
     """Gmain: mean softplus(-D(G(z))) (G wants its fakes scored real); Dmain on fakes: mean softplus(D(G(z))).
     With a deterministic G and a linear stand-in D the logits are reproducible, so the logged values and the
-    sign of D's gradient are checked by hand."""
+    sign of D's gradient are checked by hand. Dmain never adds R1, whatever gamma (lazy: only Dreg does)."""
     G = tiny_generator()
     G.deterministic = True
-    cfg = LossConfig(gpc_reg_prob=None, style_mixing_prob=0.0, blur_fade_kimg=0, r1_gamma=0.0,
+    cfg = LossConfig(gpc_reg_prob=None, style_mixing_prob=0.0, blur_fade_kimg=0, r1_gamma=r1_gamma,
                      neural_rendering_resolution_initial=16)
     D = _MeanD()
     loss = GANLoss(G, D, cfg, generator=seeded(0), noise_mode="const")
@@ -598,12 +599,16 @@ def test_generator_and_fake_discriminator_losses_are_the_non_saturating_logistic
 
 def test_training_loop_runs_each_phase_with_its_interval_as_gain(tmp_path, monkeypatch):
     """At batch 0 every phase runs; the loop hands each one its interval as the gain (Greg 4, Dreg 16: the lazy
-    regularizers are scaled up by how rarely they run, StyleGAN2), the main phases gain 1; and the real images
-    in [-1, 1]."""
+    regularizers are scaled up by how rarely they run, StyleGAN2), the main phases gain 1; the real images
+    in [-1, 1]; and without --ema, G_ema's half-life is EG3D's default, batch * 10 / 32 kimg."""
     from train_config import tiny_train_config
 
+    import op3d.training.loop as loop
     from op3d.data.synthetic import make_synthetic_dataset
     from op3d.training.loop import training_loop
+
+    ema_kimgs, update_ema = [], loop.update_ema
+    monkeypatch.setattr(loop, "update_ema", lambda *a, **k: ema_kimgs.append(a[4]) or update_ema(*a, **k))
 
     data = make_synthetic_dataset(tmp_path / "d.zip", 8, 32, seed=0, progress=False)
     calls, reals, accumulate = [], [], GANLoss.accumulate_gradients
@@ -617,6 +622,7 @@ def test_training_loop_runs_each_phase_with_its_interval_as_gain(tmp_path, monke
     training_loop(tiny_train_config(data, tmp_path / "runs", G_reg_interval=4, D_reg_interval=16, batch=2,
                                     mbstd_group=2), max_steps=1, log=False)
     assert calls == [("Gmain", 1), ("Greg", 4), ("Dmain", 1), ("Dreg", 16)]
+    assert ema_kimgs == [2 * 10 / 32]
     # real images reach D as uint8 / 127.5 - 1, the range of G's images: white background 1, black -1
     levels = torch.cat(reals).mul(127.5).add(127.5)
     assert float((levels - levels.round()).abs().max()) < 1e-3 and float(levels.max()) == 255
