@@ -35,6 +35,19 @@ DEVICE_PATHS: dict[str, dict[str, str]] = {
     "cuda": {"plane_sampling": "reference", "single_backward": "reference", "upsample2x": "reference"}}
 
 
+def _check_op(op: str) -> None:
+    if op not in OPS:
+        raise ValueError(f"unknown op {op!r}; ops with a fast path: {', '.join(OPS)}")
+
+
+def _check(choices: dict[str, str]) -> None:
+    """One-line errors for an op name outside OPS or a path outside PATHS."""
+    for op, path in choices.items():
+        _check_op(op)
+        if path not in PATHS:
+            raise ValueError(f"op {op}: path must be one of {PATHS}, got {path!r}")
+
+
 def using_reference() -> bool:
     return getattr(_state, "reference", False)
 
@@ -42,8 +55,7 @@ def using_reference() -> bool:
 def fast_path(op: str, device: torch.device | str) -> bool:
     """Whether `op` (one of OPS) takes its fast path for inputs on `device`: never inside reference_ops(), else
     the op_paths() choice, else the device default (DEVICE_PATHS)."""
-    if op not in OPS:
-        raise ValueError(f"unknown op {op!r}; ops with a fast path: {', '.join(OPS)}")
+    _check_op(op)
     if using_reference():
         return False
     chosen = getattr(_state, "paths", {}).get(op)
@@ -66,11 +78,7 @@ def reference_ops(enabled: bool = True):
 def op_paths(**choices: str):
     """Inside the block, each named op takes the named path ("fast" or "reference") on every device, e.g.
     op_paths(plane_sampling="reference"); the others keep their defaults. reference_ops() still wins."""
-    for op, path in choices.items():
-        if op not in OPS:
-            raise ValueError(f"unknown op {op!r}; ops with a fast path: {', '.join(OPS)}")
-        if path not in PATHS:
-            raise ValueError(f"op {op}: path must be one of {PATHS}, got {path!r}")
+    _check(choices)
     previous = getattr(_state, "paths", {})
     _state.paths = {**previous, **choices}
     try:
@@ -87,6 +95,5 @@ def parse_op_paths(text: str) -> dict[str, str]:
         if not sep:
             raise ValueError(f"op paths: expected op=path, got {item!r}")
         choices[op.strip()] = path.strip()
-    with op_paths(**choices):  # validates
-        pass
+    _check(choices)
     return choices
