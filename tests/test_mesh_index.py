@@ -152,10 +152,11 @@ def test_warp_carried_bounds_and_signs_along_rays_change_no_answer(monkeypatch):
 
 
 @needs_warp
-def test_warp_meshes_of_dropped_bodies_are_refit_for_new_ones_never_while_in_use(monkeypatch):
+@pytest.mark.parametrize("device", DEVICES)
+def test_warp_meshes_of_dropped_bodies_are_refit_for_new_ones_never_while_in_use(monkeypatch, device):
     """A body's Warp meshes return to a pool once no index uses them (selections share them), also when they die
     in a collected reference cycle (their Warp meshes must stay alive then), and are refit for the next body of the
-    same topology: its answers equal those of fresh builds and the dense reference."""
+    same topology on the same device: its answers equal those of fresh builds and the dense reference."""
     import gc
 
     from op3d.conditioning import warp_queries
@@ -163,14 +164,16 @@ def test_warp_meshes_of_dropped_bodies_are_refit_for_new_ones_never_while_in_use
     monkeypatch.setattr(warp_queries, "_FREE", {})
     pooled = lambda: sum(len(x) for x in warp_queries._FREE.values())
     (va, f), (vb, _), (vc, _) = (posed_procedural_body(s) for s in (1, 2, 3))
-    pa, pc = (ray_samples(v, 40, 48, 4)[None].float() for v in (va, vc))
-    a = MeshIndex(va[None], f, "warp")
+    pa, pc = (ray_samples(v, 40, 48, 4)[None].float().to(device) for v in (va, vc))
+    fd = f.to(device)
+    on = lambda v: v[None].to(device)
+    a = MeshIndex(on(va), fd, "warp")
     answers_a = a.query_faces(pa) + (a.nearest_vertices(pa, 0.1),)
     kept = a.select(torch.tensor([0]))
     del a
     gc.collect()
     assert pooled() == 0  # the selection still uses body a's meshes
-    b = MeshIndex(vb[None], f, "warp")
+    b = MeshIndex(on(vb), fd, "warp")
     b.query_faces(pa), b.nearest_vertices(pa, 0.1)
     for x, y in zip(kept.query_faces(pa) + (kept.nearest_vertices(pa, 0.1),), answers_a):
         assert torch.equal(x, y)
@@ -179,13 +182,13 @@ def test_warp_meshes_of_dropped_bodies_are_refit_for_new_ones_never_while_in_use
     del kept, b, cycle
     gc.collect()
     assert pooled() == 4  # faces and vertices of bodies a and b
-    c = MeshIndex(vc[None], f, "warp")
+    c = MeshIndex(on(vc), fd, "warp")
     refit = c.query_faces(pc) + (c.nearest_vertices(pc, 0.1),)
     assert pooled() == 2
     monkeypatch.setattr(warp_queries, "_FREE", {})
-    fresh = MeshIndex(vc[None], f, "warp")
-    (face, inside, sdf, vertex), p = refit, pc[0].double()
-    (face_f, inside_f, sdf_f, vertex_f) = fresh.query_faces(pc) + (fresh.nearest_vertices(pc, 0.1),)
+    fresh = MeshIndex(on(vc), fd, "warp")
+    (face, inside, sdf, vertex), p = (x.cpu() for x in refit), pc[0].double().cpu()
+    (face_f, inside_f, sdf_f, vertex_f) = (x.cpu() for x in fresh.query_faces(pc) + (fresh.nearest_vertices(pc, 0.1),))
     assert torch.equal(inside, inside_f) and torch.equal(vertex < 0, vertex_f < 0)
     torch.testing.assert_close(sdf, sdf_f, rtol=0, atol=WARP_TOL)
     # the BVHs differ (refit, not rebuilt), so where faces or vertices tie either may be picked

@@ -197,10 +197,12 @@ class _Slot:
                             support_winding_number=faces is not None, bvh_constructor="sah")
 
 
-# CPU slots no longer used, by topology: a new posed body of the same topology refits one (Warp recomputes the
-# boxes and winding-number data bottom-up for the new vertices: 2.0 ms instead of 4.6 ms for a 5,500-face body,
-# 0.1 ms instead of 1.4 ms for its vertices; queries 3% slower than on a fresh build, the same answers). The pool
-# holds at most _FREE_LIMIT triangles in all (about 300 bytes each: 72 SMPL bodies), whatever the topologies.
+# Slots no longer used, by device and topology: a new posed body of the same topology refits one (Warp recomputes
+# the boxes and winding-number data bottom-up for the new vertices: on the CPU 2.0 ms instead of 4.6 ms for a
+# 5,500-face body, 0.1 ms instead of 1.4 ms for its vertices; queries 3% slower than on a fresh build, the same
+# answers). The pool holds at most _FREE_LIMIT triangles in all (about 300 bytes each: 72 SMPL bodies). On CUDA a
+# slot is reused in torch's current stream order (the vertex copy, the refit and every query run on that stream),
+# so a slot returned while queries on it are still queued is only overwritten after them.
 _FREE: dict[tuple, list[_Slot]] = {}
 _FREE_LIMIT = 1_000_000
 _free_lock = threading.RLock()  # re-entrant: a finalizer may run inside the lock on the same thread
@@ -226,30 +228,36 @@ def _release(topology: tuple, slot: _Slot) -> None:
 
 class WarpMesh:
     """Warp's BVH of one mesh: verts [V, 3] (any float dtype; Warp works in float32), faces [F, 3] (long),
-    on the device of verts. faces=None indexes the vertices instead (point triangles). On the CPU the Warp mesh of
-    a mesh of the same topology that is no longer used is refit to these vertices instead of built anew."""
+    on the device of verts. faces=None indexes the vertices instead (point triangles). The Warp mesh of a mesh of the
+    same topology on the same device that is no longer used is refit to these vertices instead of built anew."""
 
     def __init__(self, verts: torch.Tensor, faces: torch.Tensor | None = None):
         self.device = verts.device
         _load(self._wp_device())
-        topology = slot = None
-        if self.device.type == "cpu":
-            topology = (len(verts), None if faces is None else faces.to(torch.int32).numpy().tobytes())
+        key = None if faces is None else faces.to(torch.int32).cpu().numpy().tobytes()
+        topology = (str(self.device), len(verts), key)
+        with self._stream():
             slot = _take(topology)
-        if slot is None:
-            slot = _Slot(verts, faces)
-        else:
-            slot.verts.copy_(verts.detach())
-            slot.mesh.refit()
+            if slot is None:
+                slot = _Slot(verts, faces)
+            else:
+                slot.verts.copy_(verts.detach())
+                slot.mesh.refit()
         self._slot, self.mesh = slot, slot.mesh
         self.lo, self.hi = (wp.vec3(*x.tolist()) for x in slot.verts.aminmax(dim=0))
-        if topology is not None:
-            # The finalizer holds the slot, so the slot is never garbage together with this object (a __del__ that
-            # put it back could resurrect a Warp mesh whose own finalizer already freed it, inside a collected cycle).
-            weakref.finalize(self, _release, topology, slot).atexit = False
+        # The finalizer holds the slot, so the slot is never garbage together with this object (a __del__ that put
+        # it back could resurrect a Warp mesh whose own finalizer already freed it, inside a collected cycle).
+        weakref.finalize(self, _release, topology, slot).atexit = False
 
     def _wp_device(self) -> str:
         return "cpu" if self.device.type == "cpu" else f"cuda:{self.device.index or 0}"
+
+    def _stream(self):
+        """On CUDA, Warp's builds, refits and launches in this block run on torch's current stream (ordered with the
+        torch work that made their inputs and reads their outputs); nothing on the CPU."""
+        if self.device.type != "cuda":
+            return contextlib.nullcontext()
+        return wp.ScopedStream(wp.stream_from_torch(torch.cuda.current_stream(self.device)))
 
     def _launch(self, kernel, points: torch.Tensor, outputs: list[torch.Tensor], *params,
                 per_thread: int = 2048) -> None:
@@ -260,9 +268,9 @@ class WarpMesh:
         if len(pts) == 0:
             return
         if self.device.type == "cuda":
-            stream = wp.stream_from_torch(torch.cuda.current_stream(self.device))
-            wp.launch(kernel, len(pts), inputs=[self.mesh.id, _vec3(pts), 1, *params],
-                      outputs=[wp.from_torch(o) for o in outputs], device=self._wp_device(), stream=stream)
+            with self._stream():
+                wp.launch(kernel, len(pts), inputs=[self.mesh.id, _vec3(pts), 1, *params],
+                          outputs=[wp.from_torch(o) for o in outputs], device=self._wp_device())
             return
         n = max(1, min(torch.get_num_threads(), len(pts) // per_thread))
         bounds = [len(pts) * k // n for k in range(n + 1)]
