@@ -160,6 +160,20 @@ def test_kid_with_whole_sets_as_subsets_is_the_unbiased_mmd():
         want, rel=1e-10)
 
 
+def test_kid_subsets_have_max_subset_size_elements():
+    """Sets larger than max_subset_size: with one subset of 2, KID is the unbiased MMD^2 of some pair of fakes
+    against some pair of reals (all 36 candidates of 4 + 4 vectors enumerated), not the whole sets' value."""
+    import itertools
+
+    real, fake = _features(8, 4, 6), _features(9, 4, 6, shift=0.3)
+    pairs = list(itertools.combinations(range(4), 2))
+    candidates = np.array([_kid_definition(fake[list(i)], real[list(j)]) for i in pairs for j in pairs])
+    for seed in range(3):
+        got = kernel_inception_distance(real, fake, num_subsets=1, max_subset_size=2, seed=seed)
+        assert np.abs(candidates - got).min() <= 1e-12 * np.abs(candidates).max(), seed
+    assert np.abs(candidates - _kid_definition(fake, real)).min() > 1e-6  # the whole sets' value is not one
+
+
 def test_kid_on_random_subsets_is_centred_on_the_all_pairs_statistic():
     """Subsets of m < N drawn without replacement: the subset estimates average to the all-pairs U-statistic of
     the full sets; a biased estimator (diagonal kept, here +35%) or sampling with replacement would shift the mean

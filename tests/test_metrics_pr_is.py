@@ -29,6 +29,7 @@ def test_inception_score_closed_forms_and_reference():
     logits = rng.normal(size=(200, 11)) * 2
     p = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
     np.testing.assert_allclose(inception_score(p, splits=10), reference_is(p, 10), rtol=1e-12)
+    np.testing.assert_allclose(inception_score(p), reference_is(p, 10), rtol=1e-12)  # StyleGAN's default: 10 splits
 
 
 def reference_pr(real, fake, k):

@@ -409,3 +409,9 @@ def test_the_conditioning_camera_follows_the_field_of_view():
         K = label[0, 16:].reshape(3, 3)
         assert K[0, 0].item() == pytest.approx(want, rel=1e-4) and K[1, 1].item() == pytest.approx(want, rel=1e-4)
         torch.testing.assert_close(K[:2, 2], torch.tensor([0.5, 0.5]))
+    # seed_ws conditions the mapping on that camera (EG3D's gen_samples passes its FOV to both)
+    from op3d.sampling.views import seed_latent
+    with torch.no_grad():
+        want = G.mapping(seed_latent(3, G.z_dim), conditioning_label(G, 30.0))
+    torch.testing.assert_close(seed_ws(G, [3], fov_deg=30.0), want, rtol=0, atol=0)
+    assert not torch.equal(seed_ws(G, [3]), want)  # the camera matters to this mapping

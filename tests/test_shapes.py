@@ -16,6 +16,7 @@ def test_grid_points_layout():
     pts, origin, voxel = grid_points(3, 2.0)
     assert voxel == 1.0 and origin.tolist() == [-1, -1, -1]
     assert pts[1].tolist() == [-1, -1, 0] and pts[3].tolist() == [-1, 0, -1] and pts[9].tolist() == [0, -1, -1]
+    assert pts.shape == (27, 3) and pts[-1].tolist() == [1, 1, 1]  # every lattice point, the last corner too
 
 
 def test_chunking_does_not_change_values():
@@ -30,11 +31,12 @@ def test_chunking_does_not_change_values():
 
 
 def test_mrc_round_trip_keeps_voxel_size_and_origin(tmp_path):
-    g = evaluate_grid(sphere_density(), 20, 1.2)
+    g = evaluate_grid(sphere_density(), 20, 1.2, center=(0.3, -0.2, 0.1))  # a different origin on every axis
     path = write_mrc(g, tmp_path / "s.mrc")
     back = read_mrc(path)
     assert np.array_equal(back.values, g.values)
     assert back.voxel_size == pytest.approx(1.2 / 19, rel=1e-6)
+    np.testing.assert_allclose(g.origin, [-0.3, -0.8, -0.5], rtol=1e-6)
     np.testing.assert_allclose(back.origin, g.origin, rtol=1e-6)
     assert not list(tmp_path.glob(".*"))  # no temporary files left
 
@@ -137,6 +139,20 @@ def test_density_grid_fast_path_equals_point_sampling(representation, legacy):
     assert (fast.values != -1000).all()
     trimmed = density_grid(G, planes, 13, chunk=3 * 13 * 13 + 5)
     np.testing.assert_array_equal(trimmed.values, trim_border(fast).values)
+
+
+def test_slab_evaluation_equals_point_evaluation_on_an_off_centre_box():
+    """evaluate_grid_slabs (the lattice path) gives evaluate_grid's values on a cube that is not centred at 0, so the
+    three axes have different ticks (a field that tells the axes apart, slabs that do not divide the grid)."""
+    from op3d.shapes.grid import evaluate_grid_slabs
+
+    f = lambda p: (p * torch.tensor([1.0, 2.0, -3.0], dtype=p.dtype)).sum(-1, keepdim=True) + p[..., :1] * p[..., 2:]
+    slab = lambda t: f(torch.stack(torch.meshgrid(*t, indexing="ij"), -1))[..., 0]
+    center = (0.3, -0.2, 0.1)
+    dense = evaluate_grid(f, 11, 0.8, center=center)
+    slabs = evaluate_grid_slabs(slab, 11, 0.8, center=center, chunk=3 * 11 * 11 + 4)
+    np.testing.assert_allclose(slabs.values, dense.values, rtol=0, atol=1e-6)
+    assert np.array_equal(slabs.origin, dense.origin) and slabs.voxel_size == dense.voxel_size
 
 
 def _sphere_fields(center=(0.1, -0.05, 0.0), radius=0.3):

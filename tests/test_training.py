@@ -81,6 +81,24 @@ def test_batch_gpu_splits_every_phase_of_a_batch_into_rounds(data, tmp_path, mon
     assert seen == [(phase, 2, 2, 2) for phase in ("Gboth", "Dmain", "Dreg") for _ in range(2)]
 
 
+@pytest.mark.parametrize("deterministic", [True, False])
+def test_deterministic_training_renders_with_fixed_jitter(data, tmp_path, monkeypatch, deterministic):
+    """--deterministic (the tests' runs): every render of the training phases uses fixed jitter and linspace
+    importance samples; otherwise they are random. The fakes grids render deterministically either way."""
+    from op3d.networks import generator
+    from op3d.training.loss import GANLoss
+
+    flags, render = [], generator.render
+    monkeypatch.setattr(generator, "render", lambda *a, deterministic, **k: flags.append(deterministic) or
+                        render(*a, deterministic=deterministic, **k))
+    modes, run_G = [], GANLoss.run_G
+    monkeypatch.setattr(GANLoss, "run_G", lambda self, *a, **k: modes.append(self.noise_mode) or run_G(self, *a, **k))
+    monkeypatch.setattr("op3d.training.loop.save_fakes", lambda *a, **k: None)
+    training_loop(tiny_train_config(data, tmp_path, deterministic=deterministic), max_steps=1, log=False)
+    assert len(flags) >= 2 and set(flags) == {deterministic}
+    assert modes and set(modes) == {"const" if deterministic else "random"}
+
+
 def test_resume_continues_as_if_never_stopped(data, tmp_path):
     """4 steps in one run == 2 steps, snapshot, resume, 2 steps: the same statistics, G, G_ema and D. Two steps
     per tick (--tick 0.008), so the saved batch and tick counters differ (2 and 1) and the resumed run must keep

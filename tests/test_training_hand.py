@@ -160,8 +160,9 @@ def test_greg_weights_eikonal_and_prior_separately_and_scales_by_the_gain():
     """The pose-conditional Greg phase: gradient of gain * (eikonal_weight * eikonal + sdf_prior_weight * prior)
     in G's parameters, by hand in float64 at the points it drew (distinct weights, so a swap would show)."""
     B, n, V, box, w_eik, w_prior, gain = 2, 20, 30, 2.4, 0.3, 2.0, 1.5
+    # density_reg 0: the pose-conditional phase is gated by its own weights, not by the density regularizer's
     cfg = LossConfig(sdf_reg_points=2 * n, gpc_reg_prob=None, style_mixing_prob=0, eikonal_weight=w_eik,
-                     sdf_prior_weight=w_prior)
+                     sdf_prior_weight=w_prior, density_reg=0.0)
     G = StubBodyG(box)
     body = type("Body", (), {"vertices": torch.randn(B, V, 3, generator=seeded(7)) * 0.5})()
     z, c = torch.randn(B, G.z_dim, generator=seeded(8)), torch.randn(B, 25, generator=seeded(9))
@@ -176,6 +177,13 @@ def test_greg_weights_eikonal_and_prior_separately_and_scales_by_the_gain():
     assert stats["Loss/G/sdf_prior"] == pytest.approx(float(prior), rel=1e-5)
     assert_near(G.a.grad.double(), a.grad, rtol=1e-4, atol=1e-7)
     assert_near(G.s.grad.double(), s.grad, rtol=1e-4, atol=1e-7)
+    # both weights 0 (density_reg on): no pose-conditional regularization at all, G is not even called
+    calls = len(G.calls)
+    cfg_off = LossConfig(sdf_reg_points=2 * n, gpc_reg_prob=None, eikonal_weight=0.0, sdf_prior_weight=0.0,
+                         density_reg=0.25)
+    assert GANLoss(G, None, cfg_off).accumulate_gradients("Greg", None, None, z, c, gain=gain, cur_nimg=0,
+                                                          gen_body=body) == {}
+    assert len(G.calls) == calls
 
 
 def test_dmain_scores_reals_with_their_own_bodies_and_fakes_with_the_generated_ones(monkeypatch):
