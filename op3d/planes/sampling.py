@@ -6,8 +6,9 @@ grid_sample(align_corners=False, padding_mode='zeros'): a grid value g indexes t
 - "gather" (the fast path): each (point, axis) gathers its 2^n corner rows of C contiguous channels from planes
   stored channels-last ([B, H, W, K, 3, C], as the backbone writes them) and weights them, in plain autograd
   ops: differentiable to any order (eikonal terms), one gradient buffer for all axes;
-- "grid_sample": torch's kernels on channel-first volumes, the reference twin (its 3-D backward is not twice
-  differentiable w.r.t. points).
+- "grid_sample": torch's kernels on channel-first volumes, the reference twin (second derivatives w.r.t. the
+  points rely on torch's own double backward of grid_sample: torch 2.13 has one, which agreed with finite
+  differences in 3-D; "gather" needs none, so eikonal terms take it whatever the torch version).
 "auto" picks "gather" where the points need second derivatives, else the device's path for the op
 "plane_sampling" (`op3d.ops.dispatch.fast_path`: "gather" is the fast path, "grid_sample" its reference twin).
 """
