@@ -7,7 +7,10 @@
 # installed.
 export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH} PYTHONUNBUFFERED=1 OP3D_FIXTURES=${OP3D_FIXTURES:-$PWD/.gpudata/fixtures}
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
+# Run alone it appends to $OUT/log.txt; gpu_speed.sh, which logs its own output, sets CONDITIONAL_LOG=/dev/null.
 {
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+python3 -c "import torch; print('torch', torch.__version__, torch.version.cuda)"
 python3 -c "import warp, torch; print('warp', warp.__version__, 'cuda', warp.is_cuda_available())" 2>&1 | tail -1
 timeout 90 python3 -m pytest -q -p no:cacheprovider tests/test_generator.py tests/test_mesh_sdf.py \
     tests/test_mesh_index.py tests/test_inverse_lbs.py tests/test_conditional.py -k cuda 2>&1 | tail -12
@@ -16,4 +19,4 @@ timeout 80 python3 benchmarks/bench_body.py --device cuda --points 1000000 --sub
 timeout 100 python3 benchmarks/bench_training.py --device cuda --conditional --resolution 64 --nrr 32 --batch 16 \
     --steps 6 --cases orthoplanes:8 --mesh-method auto --profile-mesh \
     --out "$OUT/training_conditional_cuda.json" 2>&1 | grep -v Warn | tail -9
-} 2>&1 | tee -a "$OUT/log.txt"
+} 2>&1 | tee -a "${CONDITIONAL_LOG:-$OUT/log.txt}"
