@@ -53,6 +53,11 @@ def test_precision_recall_against_a_naive_reference():
     assert same == (1.0, 1.0)
     far = precision_recall(real, real + 100.0, k=3)
     assert far == (0.0, 0.0)
+    # StyleGAN's pr50k3: k = 3 by default; a set needs more than k vectors (each one's k-th neighbour is another)
+    assert precision_recall(real, fake, batch=17) == pytest.approx(reference_pr(real, fake, 3), abs=1e-12)
+    assert precision_recall(real[:4], fake[:4]) == pytest.approx(reference_pr(real[:4], fake[:4], 3), abs=1e-12)
+    with pytest.raises(ValueError, match="N, M > k = 3"):
+        precision_recall(real[:3], fake)
 
 
 class Detector(torch.nn.Module):

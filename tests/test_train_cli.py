@@ -32,6 +32,33 @@ def test_density_reg_phases_and_the_built_in_dataset_per_seed(tmp_path, capsys, 
     assert cfg["snap"] == 5  # the built-in demo snapshots every 5 ticks (EG3D: 50)
 
 
+@pytest.mark.parametrize("device,extra,want", [
+    ("cpu", [], dict(cfg="synthetic", batch=4, data="synthetic-1000-64-seed0.zip", nrr=32, gpc=None, G_reg=4)),
+    ("cpu", ["--conditional"], dict(cfg="body", batch=4, data="synthetic-body-200-64-seed0.zip", nrr=16, gpc=None,
+                                    G_reg=4)),
+    ("cpu", ["--gen_pose_cond", "true"], dict(cfg="synthetic", batch=4, data="synthetic-1000-64-seed0.zip", nrr=32,
+                                              gpc=0.5, G_reg=4)),
+    ("cuda", [], dict(cfg="synthetic", batch=32, data="synthetic-1000-64-seed0.zip", nrr=32, gpc=None, G_reg=4)),
+])
+def test_defaults_of_the_built_in_demos(tmp_path, capsys, monkeypatch, device, extra, want):
+    """Without options: the head demo (synthetic preset, batch 4 on a CPU, 32 on a GPU as EG3D's), the body demo
+    with --conditional (the body preset and 16 px neural rendering), and G conditioned on zero cameras unless
+    --gen_pose_cond (EG3D's default; then the camera swap's probability 0.5)."""
+    import torch
+
+    from op3d.training import distributed
+
+    # a dry run only resolves options: the process's device is all it asks for (no GPU is touched)
+    monkeypatch.setattr(distributed, "init_distributed", lambda _: distributed.DistInfo(device=torch.device(device)))
+    code, out, err = run_cli(["train", "--outdir", str(tmp_path), "--dry-run", *extra], capsys)
+    assert code == 0, err
+    cfg = json.loads(out)
+    got = dict(cfg=cfg["cfg"], batch=cfg["batch"], data=cfg["data"].rsplit("/", 1)[-1],
+               nrr=cfg["loss"]["neural_rendering_resolution_initial"], gpc=cfg["loss"]["gpc_reg_prob"],
+               G_reg=cfg["G_reg_interval"])
+    assert got == want
+
+
 @pytest.mark.parametrize("value,want", [(None, 0.1), ("none", None), ("0.25", 0.25)])
 def test_body_margin_reaches_the_conditional_generator(tmp_path, capsys, value, want):
     from op3d.training.loop import TrainConfig, build_networks

@@ -55,6 +55,8 @@ def test_steps_run_and_write_outputs(data, tmp_path, monkeypatch):
     assert sorted(p.name for p in run.glob("fakes0*.png")) == ["fakes000000008img.png", "fakes000000012img.png"]
     stats = read_stats(run)
     assert len(stats) == 3 and stats[-1]["Progress/kimg"] == pytest.approx(0.012)
+    assert [s["kimg"] for s in stats] == pytest.approx([0.004, 0.008, 0.012])  # each line says where it was
+    assert [s["timestamp"] for s in stats] == sorted(s["timestamp"] for s in stats)
     assert all(torch.isfinite(torch.tensor(s["Loss/G/loss"])) for s in stats)
     assert "Loss/r1_penalty" in stats[0]  # D_reg_interval 2: R1 at steps 0 and 2
     for name in ("reals.png", "fakes_init.png", "fakes000000012img.png", "training_options.json"):
@@ -97,6 +99,13 @@ def test_deterministic_training_renders_with_fixed_jitter(data, tmp_path, monkey
     training_loop(tiny_train_config(data, tmp_path, deterministic=deterministic), max_steps=1, log=False)
     assert len(flags) >= 2 and set(flags) == {deterministic}
     assert modes and set(modes) == {"const" if deterministic else "random"}
+
+
+def test_snapshot_names_follow_eg3d():
+    """EG3D's network-snapshot-000004 (six-digit kimg) at whole kimg; otherwise the image count, nine digits and
+    'img', so snapshots at non-whole kimg never share a name."""
+    assert [snapshots.snapshot_stamp(n) for n in (0, 4000, 1_234_000, 4096, 12)] == [
+        "000000", "000004", "001234", "000004096img", "000000012img"]
 
 
 def test_resume_continues_as_if_never_stopped(data, tmp_path):
