@@ -360,3 +360,16 @@ def test_density_only_decoder_equals_forward_and_is_used_for_one_hidden_layer(mo
         with torch.no_grad():
             torch.testing.assert_close(dec.sigma(feats, chunk=7), want, rtol=1e-12, atol=1e-12)
         assert (not calls) == density_only
+
+
+def test_a_fresh_generator_starts_as_stylegan2s():
+    """StyleGAN2's initialization: every style affine's bias 1 (styles start at one, so modulation starts neutral),
+    every other fully connected bias 0 (mapping, decoder), weights standard normal (the gains apply at run time)."""
+    G = tiny_generator()
+    affine = {n: p for n, p in G.named_parameters() if n.endswith("affine.bias")}
+    assert len(affine) >= 4 and all(bool((p == 1).all()) for p in affine.values())
+    for name, p in G.named_parameters():
+        if name.endswith(".bias") and ("mapping" in name or name.startswith("decoder")):
+            assert bool((p == 0).all()), name
+    weights = torch.cat([p.flatten() for n, p in G.named_parameters() if n.endswith("affine.weight")])
+    assert abs(float(weights.mean())) < 0.05 and abs(float(weights.std()) - 1) < 0.05

@@ -107,6 +107,25 @@ def test_is_pr_and_random_camera_fid_through_the_pipeline(data, tmp_path):
     assert cams[:, 16].unique().numel() == 1  # its focal
 
 
+def test_fakes_take_dataset_cameras_or_the_generators_own(data, monkeypatch):
+    """fid50k_full's fakes are rendered with (and conditioned on) dataset images' cameras; the _random_cameras
+    metrics' with `random_cameras` of the generator drawn from the metric's seed."""
+    G = tiny_generator()
+    seen = []
+    render = metric_run._render_fakes
+    monkeypatch.setattr(metric_run, "_render_fakes", lambda G, ds, idx, c, *a: seen.append(c) or
+                        render(G, ds, idx, c, *a))
+    labels = torch.from_numpy(np.stack([data.get_label(i) for i in range(len(data))]))
+    list(metric_run.fake_batches(G, data, 5, 3, "cpu", batch=2))
+    used = torch.cat(seen)
+    assert len(used) == 5 and all((labels == row).all(1).any() for row in used)
+    seen.clear()
+    list(metric_run.fake_batches(G, data, 5, 3, "cpu", batch=2, cameras="random"))
+    torch.testing.assert_close(torch.cat(seen), metric_run.random_cameras(G, 5, torch.Generator().manual_seed(3)),
+                               rtol=0, atol=0)
+    assert not any((labels == row).all(1).any() for row in torch.cat(seen))
+
+
 def test_pr50k3_reports_precision_and_recall_in_their_places(data, monkeypatch):
     """Fakes = 4 copies of real images + 5 noise images: precision (fakes inside the real manifold) is 4/9, recall
     (reals inside the fake manifold, whose noise points have wide k-NN balls) differs from it."""

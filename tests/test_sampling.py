@@ -169,6 +169,13 @@ def test_metrics_cli(checkpoint, tmp_path, capsys):
     read = lambda path: json.loads(path.read_text().splitlines()[-1])["results"]
     assert read(snap / "metric-reproj.jsonl") != read(tmp_path / "metric-reproj.jsonl")
     assert read(snap / "metric-swd.jsonl") != read(tmp_path / "metric-swd.jsonl")
+    # an explicit --data wins over the run's dataset; a run whose dataset has moved asks for --data
+    code, _, err = run_cli(["metrics", "--network", str(snap), "--metrics", "reproj", "--num", "2", "--data",
+                            str(data)], capsys)
+    assert code == 0 and "dataset from" not in err, err
+    (snap.parent / "training_options.json").write_text(json.dumps({"data": str(tmp_path / "moved.zip")}))
+    code, _, err = run_cli(["metrics", "--network", str(snap), "--metrics", "swd", "--num", "2"], capsys)
+    assert code != 0 and "needs --data" in err and "Traceback" not in err, err
 
 
 def test_video_orbit_follows_gen_videos():
@@ -358,6 +365,17 @@ def test_unconditional_meshes_default_to_level_10(checkpoint, tmp_path, capsys):
         outs[name] = (tmp_path / name / "seed0003.ply").read_bytes()
     assert outs["default"] == outs["ten"] != outs["other"]
     assert outs["default"] != outs["zero"]  # 0 is in range here too (the trimmed border holds -1000)
+    # vertex colours from the decoder by default (--shape-colors), none with --no-shape-colors: the same mesh
+    from test_shapes import read_binary_ply
+    code, _, err = run_cli(["sample", "--network", str(shifted), "--seeds", "3", "--outdir", str(tmp_path / "plain"),
+                            "--views", "0", "--shapes", "--shape-res", "20", "--shape-format", "ply",
+                            "--no-shape-colors"], capsys)
+    assert code == 0, err
+    plain_bytes = (tmp_path / "plain" / "seed0003.ply").read_bytes()
+    (coloured, faces), (plain, faces_plain) = (read_binary_ply(b) for b in (outs["default"], plain_bytes))
+    assert {"red", "green", "blue"} <= set(coloured.dtype.names) and "red" not in plain.dtype.names
+    assert np.array_equal(coloured["x"], plain["x"]) and np.array_equal(faces["i"], faces_plain["i"])
+    assert len(np.unique(coloured["red"])) > 1  # decoded colours, not a constant
 
 
 def test_sample_and_video_options_reach_the_renderers(checkpoint, tmp_path, capsys, monkeypatch):
