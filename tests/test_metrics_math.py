@@ -75,6 +75,14 @@ def test_swd_descriptors_are_normalized_per_set_and_channel():
     torch.testing.assert_close(level.mean((0, 1)), torch.zeros(3, dtype=torch.float64), atol=1e-9, rtol=0)
     torch.testing.assert_close(level.std((0, 1)), torch.ones(3, dtype=torch.float64), atol=1e-9, rtol=0)
     assert max(a.distance(b, num_projections=64)) < 1e-3
+    # reported per level, finest first, x 1e3 as ProGAN's sliced_wasserstein.py; one generator draws every level's
+    # directions in turn
+    c = SWDAccumulator(levels=3, per_image=64, seed=6)
+    c.add(torch.flip(images, dims=[3]) ** 2)
+    g = torch.Generator().manual_seed(4)
+    want = [1e3 * sliced_wasserstein(a.level(i), c.level(i), 64, g) for i in range(3)]
+    assert a.distance(c, num_projections=64, seed=4) == pytest.approx(want, rel=1e-12)
+    assert min(want) > 10
 
 
 def test_folder_dataset_cache_key_follows_file_contents(tmp_path):

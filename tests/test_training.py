@@ -79,8 +79,9 @@ def test_batch_gpu_splits_every_phase_of_a_batch_into_rounds(data, tmp_path, mon
     seen = []
     monkeypatch.setattr(GANLoss, "accumulate_gradients", lambda self, phase, real_img, real_c, z, *a, **k:
                         seen.append((phase, len(real_img), len(real_c), len(z))) or {})
-    training_loop(tiny_train_config(data, tmp_path, batch_gpu=2), max_steps=1, log=False)
+    result = training_loop(tiny_train_config(data, tmp_path, batch_gpu=2), max_steps=1, log=False)
     assert seen == [(phase, 2, 2, 2) for phase in ("Gboth", "Dmain", "Dreg") for _ in range(2)]
+    assert result["cur_nimg"] == 4  # one step is the whole batch, however many rounds it took
 
 
 @pytest.mark.parametrize("deterministic", [True, False])

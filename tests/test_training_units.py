@@ -71,11 +71,13 @@ def test_r1_and_real_loss_against_closed_form():
     cfg = LossConfig(r1_gamma=2.0, blur_fade_kimg=0, neural_rendering_resolution_initial=4)
     loss = GANLoss(None, D, cfg)
     real = torch.randn(2, 3, 8, 8, dtype=torch.float64)
-    stats = loss.accumulate_gradients("Dreg", real, torch.zeros(2, 25), None, None, gain=1.0, cur_nimg=0)
     want = D.a.square().sum() + D.b.square().sum()
-    assert stats["Loss/r1_penalty"] == pytest.approx(want.item())
-    # d/da of mean(gamma/2 * |a|^2 + |b|^2) = gamma * a
-    torch.testing.assert_close(D.a.grad, 2.0 * D.a.detach())
+    for gain in (1.0, 16.0):  # 16: the lazy Dreg phase's interval multiplies the whole gradient
+        D.zero_grad()
+        stats = loss.accumulate_gradients("Dreg", real, torch.zeros(2, 25), None, None, gain=gain, cur_nimg=0)
+        assert stats["Loss/r1_penalty"] == pytest.approx(want.item())
+        # d/da of gain * mean(gamma/2 * |a|^2 + |b|^2) = gain * gamma * a
+        torch.testing.assert_close(D.a.grad, gain * 2.0 * D.a.detach())
 
 
 def test_ema_update_formula():
