@@ -105,13 +105,14 @@ def test_video_orbits_once_over_the_whole_video(monkeypatch, tmp_path):
     orbit, interp = video.orbit_label, video.catmull_rom
     monkeypatch.setattr(video, "orbit_label", lambda G, phase, **kw: phases.append(phase) or orbit(G, phase, **kw))
     monkeypatch.setattr(video, "catmull_rom", lambda keys, t: positions.append(t) or interp(keys, t))
-    grad_modes, synthesis = [], G.synthesis
+    grad_modes, modes, synthesis = [], set(), G.synthesis
     monkeypatch.setattr(G, "synthesis", lambda *a, **k: grad_modes.append(torch.is_grad_enabled()) or
-                        synthesis(*a, **k))
+                        modes.add((k.get("noise_mode"), k.get("deterministic"))) or synthesis(*a, **k))
     ws = G.mapping(torch.randn(3, G.z_dim), torch.zeros(3, 25)).reshape(3, 1, 1, G.num_ws, -1)
     video.render_video(G, ws, tmp_path / "v.mp4", frames_per_key=2)
     assert phases == pytest.approx([f / 6 for f in range(6)]) and positions == pytest.approx([f / 2 for f in range(6)])
     assert grad_modes == [False] * 6  # frames render without autograd (no graph kept per frame)
+    assert modes == {("const", True)}  # constant noise and fixed ray samples: no flicker between frames or runs
 
 
 def test_sample_views_use_the_constant_noise(checkpoint):
@@ -396,6 +397,13 @@ def test_sample_and_video_options_reach_the_renderers(checkpoint, tmp_path, caps
     assert calls["render_views"][0][1]["chunk"] == 300
     (a, k), = calls["density_grid"]
     assert a[2] == 12 and "mesh_grid" not in calls
+    calls.clear()  # the default coarse-to-fine mesh grid refines around the --mesh-level it extracts at
+    code, _, err = run_cli(["sample", "--network", str(checkpoint), "--seeds", "2", "--outdir", str(tmp_path / "m"),
+                            "--views", "0", "--shapes", "--shape-res", "12", "--shape-format", "obj",
+                            "--mesh-level", "-0.4"], capsys)
+    assert code == 0, err
+    (a, k), = calls["mesh_grid"]
+    assert a[2:4] == (12, -0.4)
 
     recorded = {}
     monkeypatch.setattr(video, "render_video", lambda G, ws, path, **k:

@@ -67,6 +67,10 @@ def test_sphere_mesh_has_the_right_radius(tmp_path):
     np.testing.assert_array_equal(np.stack([vertex[a] for a in "xyz"], 1), verts.astype(np.float32))
     np.testing.assert_array_equal(np.stack([vertex[c] for c in ("red", "green", "blue")], 1),
                                   np.round(colors * 255).astype(np.uint8))
+    # colours outside [0, 1] (decoder outputs are widened slightly past them) are clipped, never wrapped around
+    write_mesh(tmp_path / "c.ply", verts[:2], faces[:0], colors=np.array([[1.2, -0.1, 0.5], [1.0, 0.0, 2.0]]))
+    vertex, _ = read_binary_ply((tmp_path / "c.ply").read_bytes())
+    assert np.stack([vertex[c] for c in ("red", "green", "blue")], 1).tolist() == [[255, 0, 128], [255, 0, 255]]
     assert (face["n"] == 3).all()
     np.testing.assert_array_equal(face["i"], faces)
 

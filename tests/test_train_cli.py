@@ -59,6 +59,18 @@ def test_defaults_of_the_built_in_demos(tmp_path, capsys, monkeypatch, device, e
     assert got == want
 
 
+def test_sdf_regularizer_weights_reach_the_conditional_loss(tmp_path, capsys):
+    """--eikonal and --sdf-prior (pose-conditional only, so not in the all-at-once check) land in their own
+    weights; the defaults are 1e-3 and 1."""
+    code, out, err = run_cli(["train", "--outdir", str(tmp_path), "--conditional", "--dry-run", "--eikonal", "0.3",
+                              "--sdf-prior", "2.5"], capsys)
+    assert code == 0, err
+    loss = json.loads(out)["loss"]
+    assert (loss["eikonal_weight"], loss["sdf_prior_weight"]) == (0.3, 2.5)
+    loss = json.loads(run_cli(["train", "--outdir", str(tmp_path), "--conditional", "--dry-run"], capsys)[1])["loss"]
+    assert (loss["eikonal_weight"], loss["sdf_prior_weight"]) == (1e-3, 1.0)
+
+
 @pytest.mark.parametrize("value,want", [(None, 0.1), ("none", None), ("0.25", 0.25)])
 def test_body_margin_reaches_the_conditional_generator(tmp_path, capsys, value, want):
     from op3d.training.loop import TrainConfig, build_networks

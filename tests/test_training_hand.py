@@ -608,7 +608,8 @@ def test_generator_and_fake_discriminator_losses_are_the_non_saturating_logistic
 def test_training_loop_runs_each_phase_with_its_interval_as_gain(tmp_path, monkeypatch):
     """At batch 0 every phase runs; the loop hands each one its interval as the gain (Greg 4, Dreg 16: the lazy
     regularizers are scaled up by how rarely they run, StyleGAN2), the main phases gain 1; the real images
-    in [-1, 1]; and without --ema, G_ema's half-life is EG3D's default, batch * 10 / 32 kimg."""
+    in [-1, 1]; and without --ema, G_ema's half-life is EG3D's default, batch * 10 / 32 kimg, ramped up over
+    the first images (ema_rampup 0.05)."""
     from train_config import tiny_train_config
 
     import op3d.training.loop as loop
@@ -616,7 +617,7 @@ def test_training_loop_runs_each_phase_with_its_interval_as_gain(tmp_path, monke
     from op3d.training.loop import training_loop
 
     ema_kimgs, update_ema = [], loop.update_ema
-    monkeypatch.setattr(loop, "update_ema", lambda *a, **k: ema_kimgs.append(a[4]) or update_ema(*a, **k))
+    monkeypatch.setattr(loop, "update_ema", lambda *a, **k: ema_kimgs.append(a[2:6]) or update_ema(*a, **k))
 
     data = make_synthetic_dataset(tmp_path / "d.zip", 8, 32, seed=0, progress=False)
     calls, reals, accumulate = [], [], GANLoss.accumulate_gradients
@@ -630,7 +631,7 @@ def test_training_loop_runs_each_phase_with_its_interval_as_gain(tmp_path, monke
     training_loop(tiny_train_config(data, tmp_path / "runs", G_reg_interval=4, D_reg_interval=16, batch=2,
                                     mbstd_group=2), max_steps=1, log=False)
     assert calls == [("Gmain", 1), ("Greg", 4), ("Dmain", 1), ("Dreg", 16)]
-    assert ema_kimgs == [2 * 10 / 32]
+    assert ema_kimgs == [(0, 2, 2 * 10 / 32, 0.05)]  # cur_nimg before the step, batch, half-life, EG3D's ramp-up
     # real images reach D as uint8 / 127.5 - 1, the range of G's images: white background 1, black -1
     levels = torch.cat(reals).mul(127.5).add(127.5)
     assert float((levels - levels.round()).abs().max()) < 1e-3 and float(levels.max()) == 255
