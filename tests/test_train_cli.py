@@ -148,8 +148,12 @@ def test_size_overrides_and_the_minibatch_group_reach_both_networks(tmp_path):
     from op3d.training.loop import TrainConfig, build_networks
 
     cfg = TrainConfig(outdir=str(tmp_path), data="x", cfg="synthetic", size="tiny", cbase=4096, cmax=64,
-                      mbstd_group=2)
+                      mbstd_group=2, decoder_lr_mul=0.25)
     G, D = build_networks(cfg, 32)
     assert G.init_kwargs["channel_base"] == D.init_kwargs["channel_base"] == 4096
     assert G.init_kwargs["channel_max"] == D.init_kwargs["channel_max"] == 64
     assert D.init_kwargs["epilogue_kwargs"]["mbstd_group_size"] == 2
+    # --decoder_lr_mul: the decoder's layers train at that learning-rate multiplier (EG3D's equalized-lr gains)
+    layers = [m for m in G.decoder.modules() if hasattr(m, "bias_gain")]
+    assert layers and all(m.bias_gain == 0.25 for m in layers)
+    assert all(m.weight_gain == pytest.approx(0.25 / m.weight.shape[1] ** 0.5) for m in layers)

@@ -89,13 +89,13 @@ def test_deterministic_training_renders_with_fixed_jitter(data, tmp_path, monkey
     """--deterministic (the tests' runs): every render of the training phases uses fixed jitter and linspace
     importance samples; otherwise they are random. The fakes grids render deterministically either way."""
     from op3d.networks import generator
-    from op3d.training.loss import GANLoss
 
     flags, render = [], generator.render
     monkeypatch.setattr(generator, "render", lambda *a, deterministic, **k: flags.append(deterministic) or
                         render(*a, deterministic=deterministic, **k))
-    modes, run_G = [], GANLoss.run_G
-    monkeypatch.setattr(GANLoss, "run_G", lambda self, *a, **k: modes.append(self.noise_mode) or run_G(self, *a, **k))
+    modes, synthesis = [], generator.Generator.synthesis  # the noise mode G's layers get in the training phases
+    monkeypatch.setattr(generator.Generator, "synthesis", lambda self, *a, **k: modes.append(k.get("noise_mode")) or
+                        synthesis(self, *a, **k))
     monkeypatch.setattr("op3d.training.loop.save_fakes", lambda *a, **k: None)
     training_loop(tiny_train_config(data, tmp_path, deterministic=deterministic), max_steps=1, log=False)
     assert len(flags) >= 2 and set(flags) == {deterministic}
