@@ -359,6 +359,11 @@ def test_two_conditional_training_steps_then_sampling_writes_images_and_mrc(tmp_
         assert code == 0, err
         frames[pose_id] = np.stack(list(imageio.get_reader(str(path)).iter_data())).astype(np.float64)
     assert frames[1].shape == (2, 32, 32, 3)
+    path = tmp_path / "grid.mp4"  # a grid with two rows: the pose is repeated for every cell
+    code, _, err = run_cli(["video", "--network", str(snap), "--seeds", "0-1", "--grid", "1x2", "--w-frames", "2",
+                            "--mode", "depth", "--pose-id", "1", "--data", str(data), "--output", str(path)], capsys)
+    assert code == 0, err
+    assert np.stack(list(imageio.get_reader(str(path)).iter_data())).shape == (2, 64, 32, 3)
     G1 = op3d.load(snap)
     body = pose_bodies(body_model_from_spec("procedural"),
                        torch.as_tensor(ImageDataset(data, use_poses=True).get_pose(3))[None])

@@ -157,7 +157,7 @@ def test_reprojection_metric_is_the_mean_over_latents_whatever_the_batch():
     assert np.std(errs) > 1e-3 * np.mean(errs)  # distinct latents: a wrong weighting would show
 
 
-def test_swd_metric_uses_progans_pyramid_down_to_16_pixels(tmp_path):
+def test_swd_metric_uses_progans_pyramid_down_to_16_pixels(tmp_path, monkeypatch):
     """ProGAN's SWD pyramid ends at 16 x 16: a 64 px generator gets levels 64, 32, 16 (log2(64) - 3 = 3)."""
     from helpers import tiny_generator
     from test_dataset import good_files, write_zip
@@ -165,10 +165,16 @@ def test_swd_metric_uses_progans_pyramid_down_to_16_pixels(tmp_path):
     from op3d.data.dataset import ImageDataset
     from op3d.metrics.run import compute_metric
 
+    import op3d.metrics.run as metric_run
+
+    seeds, accumulator = [], metric_run.SWDAccumulator
+    monkeypatch.setattr(metric_run, "SWDAccumulator", lambda levels, seed: seeds.append(seed) or
+                        accumulator(levels, seed=seed))
     G = tiny_generator()
     ds = ImageDataset(write_zip(tmp_path / "d.zip", good_files(4, size=G.img_resolution)))
-    result = compute_metric("swd", G, ds, num=4)["results"]
+    result = compute_metric("swd", G, ds, num=4, seed=7)["results"]
     assert G.img_resolution == 64 and len(result["swd_levels"]) == 3
+    assert seeds == [7, 8]  # reals' and fakes' patch positions drawn independently, as ProGAN draws them
     assert result["swd_mean"] == pytest.approx(np.mean(result["swd_levels"]))
 
 

@@ -38,6 +38,11 @@ def test_parse_seeds_and_views():
     assert [v for view in views for v in view] == pytest.approx([-np.pi / 2, 0.0, 0.0, np.pi / 4])
     with pytest.raises(ValueError, match="--views"):
         parse_views("left")
+    from op3d.sampling.views import parse_grid
+    assert parse_grid("3x2") == (3, 2) and parse_grid("1X1") == (1, 1)
+    for bad in ("0x2", "2x0", "-1x-1", "0x0"):  # each side at least 1
+        with pytest.raises(ValueError, match="--grid"):
+            parse_grid(bad)
 
 
 def test_seed_latents_do_not_depend_on_the_batch(checkpoint):

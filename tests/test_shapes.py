@@ -114,6 +114,8 @@ def test_trim_border():
     inner[pad:-pad, pad:-pad, pad:-pad] = True
     assert (t.values[~inner] == -1000).all()  # all six faces
     assert np.array_equal(t.values[inner], g.values[inner]) and (g.values[~inner] != -1000).all()  # g untouched
+    small = evaluate_grid(sphere_density(), 8, 1.0)  # int(8 * 30 / 256) = 0: no margin, nothing trimmed
+    assert np.array_equal(trim_border(small).values, small.values)
 
 
 @pytest.mark.parametrize("representation,legacy", [("orthoplanes", False), ("orthoplanes", True),

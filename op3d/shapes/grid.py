@@ -146,7 +146,7 @@ def surface_grid(fn_slab: Callable[[tuple[torch.Tensor, torch.Tensor, torch.Tens
 
 
 def trim_border(grid: Grid, fraction: float = 30 / 256, value: float = -1000.0, inplace: bool = False) -> Grid:
-    """OP3D's border trimming: set a margin of round(fraction * N) voxels on every face to `value`
+    """OP3D's border trimming: set a margin of int(fraction * N) voxels on every face to `value` (none when that is 0)
     (removes plane-boundary artifacts before meshing). inplace: modify grid.values instead of a copy."""
     v = grid.values if inplace else grid.values.copy()
     pad = int(fraction * v.shape[0])
