@@ -364,7 +364,8 @@ def test_density_only_decoder_equals_forward_and_is_used_for_one_hidden_layer(mo
 
 def test_a_fresh_generator_starts_as_stylegan2s():
     """StyleGAN2's initialization: every style affine's bias 1 (styles start at one, so modulation starts neutral),
-    every other fully connected bias 0 (mapping, decoder), weights standard normal (the gains apply at run time)."""
+    every other fully connected bias 0 (mapping, decoder), weights standard normal divided by the learning-rate
+    multiplier (the gains apply at run time)."""
     G = tiny_generator()
     affine = {n: p for n, p in G.named_parameters() if n.endswith("affine.bias")}
     assert len(affine) >= 4 and all(bool((p == 1).all()) for p in affine.values())
@@ -373,3 +374,11 @@ def test_a_fresh_generator_starts_as_stylegan2s():
             assert bool((p == 0).all()), name
     weights = torch.cat([p.flatten() for n, p in G.named_parameters() if n.endswith("affine.weight")])
     assert abs(float(weights.mean())) < 0.05 and abs(float(weights.std()) - 1) < 0.05
+    # layers with a learning-rate multiplier (the mapping network's 0.01) store N(0, 1) / lr_mul, so the weights
+    # they apply, stored x lr_mul / sqrt(in), start at N(0, 1 / in) whatever the multiplier
+    from op3d.networks.layers import FullyConnectedLayer
+
+    slow = [m for m in G.modules() if isinstance(m, FullyConnectedLayer) and m.bias_gain != 1]
+    assert slow and {m.bias_gain for m in slow} == {0.01}
+    applied = torch.cat([(m.weight * m.weight_gain * m.in_features ** 0.5).flatten() for m in slow])
+    assert abs(float(applied.std()) - 1) < 0.05

@@ -3,6 +3,7 @@ regularizer, style mixing, generator pose conditioning swaps, the blur fade and 
 
 Expected values are computed here with plain torch / numpy formulas (float64 where useful); random draws are
 reproduced by re-seeding an identical torch.Generator and drawing in the documented order."""
+import json
 import copy
 import math
 
@@ -593,12 +594,14 @@ def test_generator_and_fake_discriminator_losses_are_the_non_saturating_logistic
     assert bool(torch.isfinite(logits).all()) and float(logits.std()) > 0
     stats = loss.accumulate_gradients("Gmain", torch.zeros(3, 3, 64, 64), c, z, c, gain=1.0, cur_nimg=0)
     assert stats["Loss/G/loss"] == pytest.approx(float(torch.nn.functional.softplus(-logits).mean()), rel=1e-5)
+    assert stats["Loss/scores/fake"] == pytest.approx(float(logits.mean()), rel=1e-5)
     D.scale.grad = None
     v = torch.tensor([0.5, -0.3, 0.8], dtype=torch.float64)  # constant real images: image and raw both mean v
     reals = v.float().view(3, 1, 1, 1).expand(3, 3, 64, 64)
     stats = loss.accumulate_gradients("Dmain", reals, c, z, c, gain=1.0, cur_nimg=0)
     assert stats["Loss/D/loss_fake"] == pytest.approx(float(torch.nn.functional.softplus(logits).mean()), rel=1e-5)
     assert stats["Loss/D/loss_real"] == pytest.approx(float(torch.nn.functional.softplus(-2 * v).mean()), rel=1e-5)
+    assert stats["Loss/scores/real"] == pytest.approx(float((2 * v).mean()), rel=1e-5)  # D's mean logit on reals
     # d/dscale of mean_i softplus(scale * m_i) + mean_i softplus(-scale * 2 v_i): both terms averaged over the batch
     m = logits[:, 0] / float(D.scale)
     want = (torch.sigmoid(logits[:, 0]) * m).mean() - (torch.sigmoid(-2 * v) * 2 * v).mean()
@@ -606,10 +609,10 @@ def test_generator_and_fake_discriminator_losses_are_the_non_saturating_logistic
 
 
 def test_training_loop_runs_each_phase_with_its_interval_as_gain(tmp_path, monkeypatch):
-    """At batch 0 every phase runs; the loop hands each one its interval as the gain (Greg 4, Dreg 16: the lazy
-    regularizers are scaled up by how rarely they run, StyleGAN2), the main phases gain 1; the real images
-    in [-1, 1]; and without --ema, G_ema's half-life is EG3D's default, batch * 10 / 32 kimg, ramped up over
-    the first images (ema_rampup 0.05)."""
+    """At batch 0 every phase runs, at batch 1 only the main ones; the loop hands each one its interval as the
+    gain (Greg 4, Dreg 16: the lazy regularizers are scaled up by how rarely they run, StyleGAN2), the main phases
+    gain 1; the real images in [-1, 1]; without --ema, G_ema's half-life is EG3D's default, batch * 10 / 32 kimg,
+    ramped up over the first images (ema_rampup 0.05); a tick's logged losses are means over its steps."""
     from train_config import tiny_train_config
 
     import op3d.training.loop as loop
@@ -620,20 +623,29 @@ def test_training_loop_runs_each_phase_with_its_interval_as_gain(tmp_path, monke
     monkeypatch.setattr(loop, "update_ema", lambda *a, **k: ema_kimgs.append(a[2:6]) or update_ema(*a, **k))
 
     data = make_synthetic_dataset(tmp_path / "d.zip", 8, 32, seed=0, progress=False)
-    calls, reals, accumulate = [], [], GANLoss.accumulate_gradients
+    calls, reals, logged, accumulate = [], [], [], GANLoss.accumulate_gradients
 
     def spy(self, name, real_img, *args, gain, **kwargs):
         calls.append((name, gain))
         reals.append(real_img)
-        return accumulate(self, name, real_img, *args, gain=gain, **kwargs)
+        logged.append(accumulate(self, name, real_img, *args, gain=gain, **kwargs))
+        return logged[-1]
 
     monkeypatch.setattr(GANLoss, "accumulate_gradients", spy)
-    training_loop(tiny_train_config(data, tmp_path / "runs", G_reg_interval=4, D_reg_interval=16, batch=2,
-                                    mbstd_group=2), max_steps=1, log=False)
-    assert calls == [("Gmain", 1), ("Greg", 4), ("Dmain", 1), ("Dreg", 16)]
-    assert ema_kimgs == [(0, 2, 2 * 10 / 32, 0.05)]  # cur_nimg before the step, batch, half-life, EG3D's ramp-up
+    result = training_loop(tiny_train_config(data, tmp_path / "runs", G_reg_interval=4, D_reg_interval=16, batch=2,
+                                             mbstd_group=2, tick=0.004), max_steps=2, log=False)
+    assert calls == [("Gmain", 1), ("Greg", 4), ("Dmain", 1), ("Dreg", 16), ("Gmain", 1), ("Dmain", 1)]
+    # cur_nimg before the step, batch, half-life, EG3D's ramp-up
+    assert ema_kimgs == [(0, 2, 2 * 10 / 32, 0.05), (2, 2, 2 * 10 / 32, 0.05)]
+    # both steps in one tick: stats.jsonl reports each loss averaged over the tick's calls (not summed, not the last)
+    (record,) = [json.loads(line) for line in (result["run_dir"] / "stats.jsonl").read_text().splitlines()]
+    for key in ("Loss/G/loss", "Loss/D/loss_real", "Loss/D/loss_fake"):
+        values = [s[key] for s in logged if key in s]
+        assert len(values) == 2 and values[0] != values[1]
+        assert record[key] == pytest.approx(sum(values) / 2, rel=1e-6)
     # real images reach D as uint8 / 127.5 - 1, the range of G's images: white background 1, black -1
     levels = torch.cat(reals).mul(127.5).add(127.5)
     assert float((levels - levels.round()).abs().max()) < 1e-3 and float(levels.max()) == 255
     assert float(levels.min()) > -1e-3
     assert float(torch.cat(reals).min()) < -0.5
+

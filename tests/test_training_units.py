@@ -120,6 +120,23 @@ def test_resume_sets_this_runs_learning_rates_and_keeps_adam_moments():
         assert float(moments["step"]) == 1
 
 
+@pytest.mark.parametrize("mirror", [False, True])
+def test_mirror_doubles_the_training_set_with_flipped_images_and_cameras(tmp_path, mirror):
+    """--mirror: the loop's dataset and camera labels are twice as long; item N + i is image i flipped left-right
+    with its own, mirrored camera (EG3D's xflip)."""
+    from op3d.data.synthetic import make_synthetic_dataset
+    from op3d.training.loop import _open_dataset
+
+    data = make_synthetic_dataset(tmp_path / "d.zip", 3, 16, seed=0, progress=False)
+    dataset, labels, poses = _open_dataset(TrainConfig(outdir=str(tmp_path), data=str(data), mirror=mirror))
+    assert len(dataset) == len(labels) == (6 if mirror else 3) and poses is None
+    if mirror:
+        for i in range(3):
+            assert np.array_equal(np.asarray(dataset[3 + i][0]), np.asarray(dataset[i][0])[..., ::-1])
+            assert not torch.equal(labels[3 + i], labels[i])
+            assert np.allclose(labels[3 + i].numpy(), dataset.get_label(3 + i))
+
+
 def test_sampler_resume_and_rank_slices():
     full = InfiniteSampler(10, 4, seed=3)
     stream = [i for _, i in zip(range(40), iter(full))]
