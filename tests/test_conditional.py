@@ -70,6 +70,22 @@ def test_posed_body_matches_lbs_and_discriminator_label():
     torch.testing.assert_close(label[:, 35:], rotation_to_euler_xyz(ref["rot"][:, 1:]).reshape(3, 69))
 
 
+@pytest.mark.parametrize("num_betas", [4, 10, 16])
+def test_deformation_condition_is_betas_joint_angles_and_the_last_w(num_betas):
+    """OP3D's order: the body's first num_betas shape coefficients (a generator taking more than the body's 10 pads
+    them with zeros after the body's own), the 23 joints' Euler angles, then the last w."""
+    G = tiny_conditional(num_betas=num_betas)
+    body = pose_bodies(procedural_body(num_betas=10), params_for(2, seed=4))
+    ws = torch.randn(2, G.num_ws, G.w_dim)
+    cond = G.deformation_condition(ws, body)
+    n = min(10, num_betas)
+    assert cond.shape == (2, num_betas + 69 + G.w_dim)
+    torch.testing.assert_close(cond[:, :n], body.betas[:, :n])
+    assert bool((cond[:, n:num_betas] == 0).all())
+    torch.testing.assert_close(cond[:, num_betas:num_betas + 69], body.joint_angles())
+    torch.testing.assert_close(cond[:, num_betas + 69:], ws[:, -1])
+
+
 def test_sdf_density_formula():
     d = SDFDensity(beta_init=0.02, beta_min=1e-4)
     sdf = torch.linspace(-0.1, 0.1, 11, dtype=torch.float64)
