@@ -34,6 +34,11 @@ def test_parse_seeds_and_views():
     assert parse_seeds("4294967295") == [2 ** 32 - 1]  # numpy RandomState takes seeds below 2^32
     with pytest.raises(ValueError, match="--seeds"):
         parse_seeds("4294967296")
+    # at most a million seeds per command, counted over all ranges together
+    assert len(parse_seeds("0-999999")) == 1_000_000
+    for bad in ("0-1000000", "0-599999,1000000-1499999", "0-999999,5"):
+        with pytest.raises(ValueError, match="more than 1,000,000 seeds"):
+            parse_seeds(bad)
     views = parse_views("-90,0/45")
     assert [v for view in views for v in view] == pytest.approx([-np.pi / 2, 0.0, 0.0, np.pi / 4])
     with pytest.raises(ValueError, match="--views"):

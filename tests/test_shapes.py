@@ -73,6 +73,13 @@ def test_sphere_mesh_has_the_right_radius(tmp_path):
     assert np.stack([vertex[c] for c in ("red", "green", "blue")], 1).tolist() == [[255, 0, 128], [255, 0, 255]]
     assert (face["n"] == 3).all()
     np.testing.assert_array_equal(face["i"], faces)
+    # the format follows the suffix whatever its case; other suffixes are refused
+    write_mesh(tmp_path / "upper.PLY", verts, faces, colors=colors)
+    write_mesh(tmp_path / "upper.OBJ", verts, faces)
+    assert (tmp_path / "upper.PLY").read_bytes() == ply
+    assert (tmp_path / "upper.OBJ").read_text().startswith(f"v {verts[0, 0]:.6f} {verts[0, 1]:.6f}")
+    with pytest.raises(ValueError, match="mesh format"):
+        write_mesh(tmp_path / "m.stl", verts, faces)
 
 
 def read_binary_ply(data: bytes):
