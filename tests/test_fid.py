@@ -101,3 +101,33 @@ def test_fid_pipeline_caches_real_features(tmp_path):
     assert frechet_distance(*feature_stats(real), *feature_stats(real)) == pytest.approx(0, abs=1e-6)
     kid = metric_run.compute_metric("kid50k_full", G, data, num=6, detector=det, cache_dir=tmp_path / "cache")
     assert np.isfinite(kid["results"]["kid"])
+
+
+def test_detector_paths_metric_names_default_counts_and_result_lines(tmp_path, monkeypatch):
+    """An explicit detector path wins over OP3D_INCEPTION / OP3D_VGG16, which stand in when no path is given;
+    a metric needing a detector is refused only when neither names one. Without --num: 50,000 fakes for the
+    detector metrics (the original protocols), 1,000 for swd and reproj. Each finished result is one JSON line."""
+    import json
+
+    from op3d.metrics.inception import ENV_VAR, detector_file
+    from op3d.metrics.vgg import ENV_VAR as VGG_ENV_VAR
+
+    given, from_env = tmp_path / "given.pth", tmp_path / "env.pth"
+    given.write_bytes(b"x")
+    from_env.write_bytes(b"x")
+    for var in (ENV_VAR, VGG_ENV_VAR):
+        monkeypatch.delenv(var, raising=False)
+    with pytest.raises(ValueError, match="needs the Inception detector"):
+        metric_run.check_metric_names(["swd", "fid50k_full_random_cameras"])
+    metric_run.check_metric_names(["swd", "reproj", "fid50k_full", "is50k"], detector=given)
+    monkeypatch.setenv(ENV_VAR, str(from_env))
+    monkeypatch.setenv(VGG_ENV_VAR, str(from_env))
+    metric_run.check_metric_names(list(metric_run.METRICS))
+    assert detector_file(given, ENV_VAR, "", "--detector", "", "") == given
+    assert detector_file(None, ENV_VAR, "", "--detector", "", "") == from_env
+    assert {name: metric_run.default_num(name) for name in metric_run.METRICS} == {
+        **{name: 50000 for name in metric_run.INCEPTION + metric_run.VGG}, "swd": 1000, "reproj": 1000}
+    for value in (1.5, 2.5):
+        path = metric_run.append_result(tmp_path, {"metric": "swd", "results": {"swd": value}})
+    lines = path.read_text().splitlines()
+    assert path.name == "metric-swd.jsonl" and [json.loads(line)["results"]["swd"] for line in lines] == [1.5, 2.5]

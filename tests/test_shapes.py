@@ -196,6 +196,22 @@ def test_coarse_to_fine_grid_gives_the_dense_mesh(resolution, factor, center):
     assert np.array_equal(np.sign(fine.values[far]), np.sign(dense.values[far]))  # interpolated, same side
 
 
+def test_coarse_to_fine_finds_a_surface_only_some_cell_corners_straddle():
+    """The level set y - z = half a coarse cell (41^3 grid, factor 4: coarse nodes 0.1 apart, y - z = 0.1 (j - k)
+    there): in every coarse cell the four corners with j = k lie on one side of it, only the other four straddle,
+    so a cell is found only by looking at all eight. The field is a cubic of the plane distance, which the coarse
+    interpolation would get wrong: near the surface the values must be the exact ones."""
+    from op3d.shapes.grid import surface_grid
+
+    points = lambda p: (lambda s: s + 20 * s ** 3)(p[..., 1:2] - p[..., 2:3] - 0.05)
+    slab = lambda t: points(torch.stack(torch.meshgrid(*t, indexing="ij"), -1))[..., 0]
+    dense = evaluate_grid(points, 41, 1.0)
+    fine, _ = surface_grid(slab, points, 41, 1.0, level=0.0, factor=4)
+    near = np.abs(dense.values) < 0.03
+    assert near.sum() > 1000
+    np.testing.assert_allclose(fine.values[near], dense.values[near], rtol=0, atol=1e-6)
+
+
 def test_coarse_to_fine_needs_a_margin():
     from op3d.shapes.grid import surface_grid
 

@@ -608,7 +608,7 @@ def test_generator_and_fake_discriminator_losses_are_the_non_saturating_logistic
     assert float(D.scale.grad) == pytest.approx(float(want), rel=1e-4)
 
 
-def test_training_loop_runs_each_phase_with_its_interval_as_gain(tmp_path, monkeypatch):
+def test_training_loop_runs_each_phase_with_its_interval_as_gain(tmp_path, monkeypatch, capsys):
     """At batch 0 every phase runs, at batch 1 only the main ones; the loop hands each one its interval as the
     gain (Greg 4, Dreg 16: the lazy regularizers are scaled up by how rarely they run, StyleGAN2), the main phases
     gain 1; the real images in [-1, 1]; without --ema, G_ema's half-life is EG3D's default, batch * 10 / 32 kimg,
@@ -637,6 +637,7 @@ def test_training_loop_runs_each_phase_with_its_interval_as_gain(tmp_path, monke
     assert calls == [("Gmain", 1), ("Greg", 4), ("Dmain", 1), ("Dreg", 16), ("Gmain", 1), ("Dmain", 1)]
     # cur_nimg before the step, batch, half-life, EG3D's ramp-up
     assert ema_kimgs == [(0, 2, 2 * 10 / 32, 0.05), (2, 2, 2 * 10 / 32, 0.05)]
+    assert capsys.readouterr().out == ""  # log=False: no status lines
     # both steps in one tick: stats.jsonl reports each loss averaged over the tick's calls (not summed, not the last)
     (record,) = [json.loads(line) for line in (result["run_dir"] / "stats.jsonl").read_text().splitlines()]
     for key in ("Loss/G/loss", "Loss/D/loss_real", "Loss/D/loss_fake"):

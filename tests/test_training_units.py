@@ -137,6 +137,36 @@ def test_mirror_doubles_the_training_set_with_flipped_images_and_cameras(tmp_pat
             assert np.allclose(labels[3 + i].numpy(), dataset.get_label(3 + i))
 
 
+def test_a_fresh_run_starts_from_the_networks_of_its_seed(tmp_path, monkeypatch):
+    """--seed fixes a fresh run's initial G and D (the same seed, the same weights; another seed, others), whatever
+    the global RNG did before."""
+    from train_config import tiny_train_config
+
+    import op3d.training.loop as loop
+    from op3d.data.synthetic import make_synthetic_dataset
+
+    class Stop(Exception):
+        pass
+
+    def stop(*args, **kwargs):
+        raise Stop
+
+    built, build = [], loop.build_networks
+    monkeypatch.setattr(loop, "build_networks", lambda *a, **k: built.append(build(*a, **k)) or built[-1])
+    monkeypatch.setattr(loop, "GANLoss", stop)  # the networks exist by then: stop before any training
+    data = make_synthetic_dataset(tmp_path / "d.zip", 4, 32, seed=0, progress=False)
+    for seed in (5, 5, 6):
+        torch.manual_seed(100 + len(built))
+        with pytest.raises(Stop):
+            loop.training_loop(tiny_train_config(data, tmp_path / "runs", seed=seed), log=False)
+    same = [[torch.equal(a, b) for a, b in zip(built[0][k].state_dict().values(), built[1][k].state_dict().values())]
+            for k in (0, 1)]
+    other = [[torch.equal(a, b) for a, b in zip(built[0][k].state_dict().values(), built[2][k].state_dict().values())]
+             for k in (0, 1)]
+    assert all(same[0]) and all(same[1])
+    assert not all(other[0]) and not all(other[1])
+
+
 def test_sampler_resume_and_rank_slices():
     full = InfiniteSampler(10, 4, seed=3)
     stream = [i for _, i in zip(range(40), iter(full))]
