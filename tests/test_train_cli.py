@@ -123,7 +123,8 @@ FORWARDED = [
     ("--neural_rendering_resolution_fade_kimg", "5", "loss.neural_rendering_resolution_fade_kimg", 5.0),
     ("--cbase", "4096", "cbase", 4096), ("--cmax", "64", "cmax", 64), ("--decoder_lr_mul", "2", "decoder_lr_mul", 2.0),
     ("--sr_noise_mode", "random", "sr_noise_mode", "random"), ("--resume_blur", "true", "resume_blur", True),
-    ("--metrics-num", "10", "metrics_num", 10), ("--metrics", " swd, reproj ", "metrics", ["swd", "reproj"]), ("--desc", "mine", "desc", "mine"),
+    ("--metrics-num", "10", "metrics_num", 10), ("--desc", "mine", "desc", "mine"),
+    ("--metrics", " swd, reproj ", "metrics", ["swd", "reproj"]),
     ("--representation", "triplane", "representation", "triplane"), ("--plane_number", "5", "plane_number", 5),
     ("--fourier_L", "3", "fourier_L", 3), ("--batch", "8", "batch", 8), ("--batch-gpu", "2", "batch_gpu", 2),
 ]
