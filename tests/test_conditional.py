@@ -86,6 +86,18 @@ def test_deformation_condition_is_betas_joint_angles_and_the_last_w(num_betas):
     torch.testing.assert_close(cond[:, num_betas + 69:], ws[:, -1])
 
 
+@pytest.mark.parametrize("max_offset", [0.05, 0.3])
+def test_deformation_offsets_are_bounded_by_deform_max_offset(max_offset):
+    """OP3D's bound: offset = max_offset * sin(MLP output); an output of pi / 2 on every axis reaches it exactly."""
+    G = tiny_conditional(deform_max_offset=max_offset)
+    last = G.deformation.decoder[-1]
+    with torch.no_grad():
+        last.weight.zero_()
+        last.bias.fill_(math.pi / 2 / last.bias_gain)
+    x, cond = torch.rand(2, 5, 3), torch.randn(2, G.num_betas + 69 + G.w_dim)
+    torch.testing.assert_close(G.deformation(x, cond), torch.full((2, 5, 3), max_offset))
+
+
 def test_sdf_density_formula():
     d = SDFDensity(beta_init=0.02, beta_min=1e-4)
     sdf = torch.linspace(-0.1, 0.1, 11, dtype=torch.float64)

@@ -154,8 +154,10 @@ def test_truncation():
         G.backbone.mapping.w_avg.normal_()
     z, c = torch.randn(2, G.z_dim), lookat_labels([1.3, 1.9])
     w = G.mapping(z, c)
+    for psi in (0.5, 1.5, -1.0):  # psi > 1 extrapolates away from the average, psi < 0 past it
+        w_psi = G.mapping(z, c, truncation_psi=psi)
+        torch.testing.assert_close(w_psi, G.backbone.mapping.w_avg + psi * (w - G.backbone.mapping.w_avg))
     w_t = G.mapping(z, c, truncation_psi=0.5)
-    torch.testing.assert_close(w_t, G.backbone.mapping.w_avg + 0.5 * (w - G.backbone.mapping.w_avg))
     w_cut = G.mapping(z, c, truncation_psi=0.5, truncation_cutoff=2)
     torch.testing.assert_close(w_cut[:, :2], w_t[:, :2])
     torch.testing.assert_close(w_cut[:, 2:], w[:, 2:])
@@ -167,6 +169,20 @@ def test_truncation():
     assert out["image_raw"].shape[-1] == 8
     for key in ("image", "image_raw", "image_depth"):
         torch.testing.assert_close(out[key], want[key], rtol=0, atol=0)
+
+
+def test_random_layer_noise_is_drawn_per_image():
+    """noise_mode 'random' draws each image's layer noise on its own (StyleGAN2: noise [B, 1, H, W]), so two
+    images of the same w get different planes; 'const' gives them the same. (Noise strengths start at 0: set.)"""
+    G = tiny_generator()
+    with torch.no_grad():
+        for name, p in G.named_parameters():
+            if name.endswith("noise_strength"):
+                p.fill_(0.5)
+        ws = G.mapping(torch.randn(1, G.z_dim), lookat_labels([1.57])).repeat(2, 1, 1)
+        random, const = G.planes(ws, noise_mode="random"), G.planes(ws, noise_mode="const")
+    assert (random[0] - random[1]).abs().amax() > 1e-3
+    assert torch.equal(const[0], const[1])
 
 
 def test_save_load_round_trip(tmp_path):
@@ -296,6 +312,39 @@ def test_missing_rendering_settings_take_the_eg3d_defaults():
         G.rendering_kwargs.update(c_scale=1.0, superresolution_noise_mode="random")
         assert not torch.allclose(G.mapping(z, c2), G.mapping(z, c))
         assert not torch.allclose(image(), image())
+
+
+# EG3D's Hybrid4X and Hybrid8X layouts at small sizes (16 / 8 px in, 32 px out, 8 channels): the same rules, fast
+SMALL_SR_LAYOUTS = {"SuperresolutionHybrid4X": (32, 16, [(None, 8, 16, 1), (8, 8, 32, 2)], True, True),
+                    "SuperresolutionHybrid8X": (32, 8, [(None, 8, 16, 2), (8, 8, 32, 2)], False, True)}
+
+
+@pytest.mark.parametrize("name,sizes", [("SuperresolutionHybrid4X", (8, 16, 24)),
+                                        ("SuperresolutionHybrid8X", (4, 8, 12))])
+def test_super_resolution_resize_rule_and_in_place_raw_image(monkeypatch, name, sizes):
+    """EG3D's modules resize the feature and raw images (antialiased bilinear) to their input size first - Hybrid4X
+    only when they are smaller, the others whenever the size differs - and the original modifies the caller's raw
+    image in place (returned here as the aliased raw image) only without a resize and with a first block that does
+    not upsample (Hybrid4X at its input size; never Hybrid8X, whose first block upsamples)."""
+    import torch.nn.functional as F
+
+    from op3d.networks import superresolution as sr
+
+    monkeypatch.setitem(sr.SR_LAYOUTS, name, SMALL_SR_LAYOUTS[name])
+    out_res, in_res, blocks, smaller_only, _ = SMALL_SR_LAYOUTS[name]
+    torch.manual_seed(0)
+    module = sr.SuperResolution(name, channels=4, img_resolution=out_res, w_dim=8).eval()
+    ws = torch.randn(2, 3, 8)
+    resize = lambda t: F.interpolate(t, size=(in_res, in_res), mode="bilinear", align_corners=False, antialias=True)
+    with torch.no_grad():
+        for size in sizes:
+            rgb, x = torch.randn(2, 3, size, size), torch.randn(2, 4, size, size)
+            image, aliased = module(rgb, x, ws, noise_mode="none")
+            resized = size < in_res if smaller_only else size != in_res
+            assert image.shape[-1] == (out_res if resized else size * out_res // in_res)
+            if resized:
+                torch.testing.assert_close(image, module(resize(rgb), resize(x), ws, noise_mode="none")[0])
+            assert (aliased is not None) == (not resized and blocks[0][3] == 1)
 
 
 def test_super_resolution_settings_reach_the_module():
