@@ -1,5 +1,6 @@
 """Sampling seeds, shapes and videos through the command line on a tiny checkpoint."""
 import json
+import math
 import shutil
 from pathlib import Path
 from types import SimpleNamespace
@@ -10,11 +11,12 @@ import torch
 from helpers import near_level, record_calls, run_cli, tiny_generator, tiny_generator_kwargs
 from PIL import Image
 
+import op3d
 from op3d.io.checkpoint import save_pretrained
 from op3d.networks.generator import Generator
 from op3d.sampling.render import seed_ws
 from op3d.sampling.video import catmull_rom
-from op3d.sampling.views import parse_seeds, parse_views
+from op3d.sampling.views import parse_seeds, parse_views, view_labels
 from op3d.shapes.export import read_mrc
 
 
@@ -409,15 +411,22 @@ def test_sample_and_video_options_reach_the_renderers(checkpoint, tmp_path, caps
     assert a[2] == 12 and "mesh_grid" not in calls
     calls.clear()  # the default coarse-to-fine mesh grid refines around the --mesh-level it extracts at
     code, _, err = run_cli(["sample", "--network", str(checkpoint), "--seeds", "2", "--outdir", str(tmp_path / "m"),
-                            "--views", "0", "--shapes", "--shape-res", "12", "--shape-format", "obj",
-                            "--mesh-level", "-0.4"], capsys)
+                            "--shapes", "--shape-res", "12", "--shape-format", "obj", "--mesh-level", "-0.4"], capsys)
     assert code == 0, err
     (a, k), = calls["mesh_grid"]
     assert a[2:4] == (12, -0.4)
+    # without --trunc / --views: untruncated latents (EG3D's gen_samples default psi 1), yaws of -23, 0, 23 degrees
+    (a, k), = calls["seed_ws"]
+    assert a[2:4] == (1.0, None)
+    G = op3d.load(checkpoint)
+    yaw = math.radians(23)
+    torch.testing.assert_close(calls["render_views"][0][0][2], view_labels(G, [(-yaw, 0.0), (0.0, 0.0), (yaw, 0.0)]))
 
     recorded = {}
     monkeypatch.setattr(video, "render_video", lambda G, ws, path, **k:
-                        recorded.update(k, nrr=G.neural_rendering_resolution, ws=ws) or path)
+                        recorded.update(k, nrr=G.neural_rendering_resolution, ws=ws,
+                                        samples=(G.render_options.depth_resolution,
+                                                 G.render_options.depth_resolution_importance)) or path)
     calls.clear()
     code, _, err = run_cli(["video", "--network", str(checkpoint), "--seeds", "0-1", "--grid", "1x1", "--trunc", "0.7",
                             "--trunc-cutoff", "2", "--w-frames", "5", "--mode", "depth", "--fps", "12", "--nrr", "8",
@@ -427,6 +436,15 @@ def test_sample_and_video_options_reach_the_renderers(checkpoint, tmp_path, caps
     assert a[1:4] == ([0, 1], 0.7, 2)
     assert (recorded["frames_per_key"], recorded["mode"], recorded["fps"], recorded["nrr"]) == (5, "depth", 12, 8)
     assert recorded["ws"].shape[:3] == (2, 1, 1)
+    # without options: untruncated, the network's own samples per ray (--sample-mult 1)
+    calls.clear()
+    code, _, err = run_cli(["video", "--network", str(checkpoint), "--seeds", "0", "--output",
+                            str(tmp_path / "d.mp4")], capsys)
+    assert code == 0, err
+    (a, k), = calls["seed_ws"]
+    assert a[2:4] == (1.0, None)
+    options = op3d.load(checkpoint).render_options
+    assert recorded["samples"] == (options.depth_resolution, options.depth_resolution_importance)
 
 
 def test_the_conditioning_camera_follows_the_field_of_view():
