@@ -163,8 +163,9 @@ def test_fast_methods_equal_the_dense_reference(mesh, method, device):
     assert (ref < 0).float().mean() > 0.1 and (ref > 0).float().mean() > 0.1
     tri = v[f]
     if method == "clusters":
-        fast_w = fast_winding_number(p, tri, build_clusters(tri, 8))
-        exact_w = winding_number(p, tri[:, 0], tri[:, 1], tri[:, 2])
+        q = p[::6]  # the exact winding number is O(P F): 500 of the points suffice here
+        fast_w = fast_winding_number(q, tri, build_clusters(tri, 8))
+        exact_w = winding_number(q, tri[:, 0], tri[:, 1], tri[:, 2])
         assert (fast_w - exact_w).abs().max() < 0.05  # far clusters' dipoles: a small error, far from the 1/2 cut
 
 
