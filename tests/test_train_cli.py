@@ -158,3 +158,37 @@ def test_size_overrides_and_the_minibatch_group_reach_both_networks(tmp_path):
     layers = [m for m in G.decoder.modules() if hasattr(m, "bias_gain")]
     assert layers and all(m.bias_gain == 0.25 for m in layers)
     assert all(m.weight_gain == pytest.approx(0.25 / m.weight.shape[1] ** 0.5) for m in layers)
+
+
+# EG3D's train.py defaults (NVlabs/eg3d) that op3d keeps, by the original flag; --glr: EG3D's value for its own
+# configs (0.002 is for plain StyleGAN2), --p / --target: the augmentation probability and ADA target
+EG3D_DEFAULTS = {
+    "--glr": 0.0025, "--dlr": 0.002, "--mbstd-group": 4, "--sr_num_fp16_res": 4, "--g_num_fp16_res": 0,
+    "--d_num_fp16_res": 4, "--seed": 0, "--mirror": False, "--gen_pose_cond": False, "--c-scale": 1.0,
+    "--c-noise": 0.0, "--gpc_reg_prob": 0.5, "--gpc_reg_fade_kimg": 1000, "--density_reg": 0.25,
+    "--density_reg_every": 4, "--density_reg_p_dist": 0.004, "--style_mixing_prob": 0.0,
+    "--neural_rendering_resolution_fade_kimg": 1000, "--blur_fade_kimg": 200, "--decoder_lr_mul": 1.0,
+    "--sr_noise_mode": "none", "--resume_blur": False, "--disc_c_noise": 0.0, "--aug": "noaug", "--p": 0.2,
+    "--target": 0.6, "--cond": True, "--freezed": 0, "--reg_type": "l1", "--sr_first_cutoff": 2,
+    "--sr_first_stopband": 2 ** 2.1, "--nobench": False,
+}
+
+
+def test_training_defaults_are_eg3ds(tmp_path, capsys):
+    """Without options, each option EG3D's train.py also has takes EG3D's default: as the default of its original
+    flag and, where it lands in the configuration, in the resolved one (the swap probability only with
+    --gen_pose_cond, as EG3D: None otherwise; the density regularizer every 4 steps)."""
+    import click
+
+    from op3d.cli import cli
+
+    command = cli.get_command(click.Context(cli), "train")
+    by_flag = {flag: p for p in command.params for flag in p.opts}
+    resolved = json.loads(run_cli(["train", "--outdir", str(tmp_path), "--dry-run"], capsys)[1])
+    keys = {option: key for option, _, key, _ in FORWARDED}
+    lookup = lambda tree, key: functools.reduce(lambda node, part: node[part], key.split("."), tree)
+    for flag, want in EG3D_DEFAULTS.items():
+        assert by_flag[flag].default == pytest.approx(want), flag
+        if flag in keys and flag != "--gpc_reg_prob":
+            assert lookup(resolved, keys[flag]) == pytest.approx(want), flag
+    assert resolved["loss"]["gpc_reg_prob"] is None
