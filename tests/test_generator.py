@@ -438,3 +438,25 @@ def test_a_fresh_generator_starts_as_stylegan2s():
     assert slow and {m.bias_gain for m in slow} == {0.01}
     applied = torch.cat([(m.weight * m.weight_gain * m.in_features ** 0.5).flatten() for m in slow])
     assert abs(float(applied.std()) - 1) < 0.05
+
+
+def test_conditioning_switches_of_the_mapping_and_update_emas_through_forward():
+    """c_gen_conditioning_zero (EG3D without --gen_pose_cond) maps every camera like the zero camera; forward with
+    update_emas=True moves w_avg to lerp(batch mean of w, w_avg, w_avg_beta) (StyleGAN2), without it w_avg stays."""
+    G = tiny_generator()
+    G.deterministic = True
+    mapping = G.backbone.mapping
+    z, c = torch.randn(2, G.z_dim), lookat_labels([1.2, 1.9])
+    with torch.no_grad():
+        mapping.w_avg.normal_()
+        seen = G.mapping(z, c)
+        G.rendering_kwargs["c_gen_conditioning_zero"] = True
+        zeroed = G.mapping(z, c)
+        torch.testing.assert_close(zeroed, G.mapping(z, torch.zeros_like(c)), rtol=0, atol=0)
+        assert not torch.equal(zeroed, seen)
+        G.rendering_kwargs["c_gen_conditioning_zero"] = False
+        before = mapping.w_avg.clone()
+        G(z, c, neural_rendering_resolution=8, noise_mode="const")
+        assert torch.equal(mapping.w_avg, before)
+        G(z, c, neural_rendering_resolution=8, noise_mode="const", update_emas=True)
+        torch.testing.assert_close(mapping.w_avg, seen[:, 0].mean(0).lerp(before, mapping.w_avg_beta))

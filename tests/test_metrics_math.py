@@ -167,14 +167,21 @@ def test_swd_metric_uses_progans_pyramid_down_to_16_pixels(tmp_path, monkeypatch
 
     import op3d.metrics.run as metric_run
 
-    seeds, accumulator = [], metric_run.SWDAccumulator
+    seeds = []
+
+    class Recording(metric_run.SWDAccumulator):
+        def distance(self, other, num_projections=512, seed=0):
+            seeds.append(("projections", seed))
+            return super().distance(other, num_projections, seed)
+
     monkeypatch.setattr(metric_run, "SWDAccumulator", lambda levels, seed: seeds.append(seed) or
-                        accumulator(levels, seed=seed))
+                        Recording(levels, seed=seed))
     G = tiny_generator()
     ds = ImageDataset(write_zip(tmp_path / "d.zip", good_files(4, size=G.img_resolution)))
     result = compute_metric("swd", G, ds, num=4, seed=7)["results"]
     assert G.img_resolution == 64 and len(result["swd_levels"]) == 3
-    assert seeds == [7, 8]  # reals' and fakes' patch positions drawn independently, as ProGAN draws them
+    # reals' and fakes' patch positions drawn independently, as ProGAN draws them; the projections from --seed
+    assert seeds == [7, 8, ("projections", 7)]
     assert result["swd_mean"] == pytest.approx(np.mean(result["swd_levels"]))
 
 
@@ -189,6 +196,24 @@ def test_laplacian_pyramid_blurs_with_mirrored_borders_as_progan():
     k = np.array([1.0, 4.0, 6.0, 4.0, 1.0]) / 16
     want = ndimage.convolve(x.numpy(), np.outer(k, k)[None, None], mode="mirror")[..., ::2, ::2]
     torch.testing.assert_close(laplacian_pyramid(x, 2)[1], torch.from_numpy(want), rtol=0, atol=1e-12)
+
+
+def test_swd_patch_positions_and_projections_follow_their_seeds():
+    """An accumulator's patch positions come from its seed, the distance's projection directions from the
+    distance's seed: the same seeds give the same numbers, other seeds other ones."""
+    from op3d.metrics.swd import SWDAccumulator
+
+    images = torch.randn(3, 3, 16, 16, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+
+    def filled(seed):
+        acc = SWDAccumulator(levels=2, per_image=8, seed=seed)
+        acc.add(images)
+        return acc
+
+    assert torch.equal(filled(1).level(0), filled(1).level(0))
+    assert not torch.equal(filled(1).level(0), filled(2).level(0))
+    a, b = filled(1), filled(2)
+    assert a.distance(b, 16, seed=3) == a.distance(b, 16, seed=3) != a.distance(b, 16, seed=4)
 
 
 def test_swd_patches_reach_every_position_of_a_level():

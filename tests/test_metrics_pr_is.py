@@ -284,3 +284,9 @@ def test_metrics_cli_options_reach_compute_metric(data, tmp_path, capsys, monkey
     want = lambda name: (name, data.path, 7, 4, "inc.pth", str(tmp_path / "cache"), "vgg.pt")
     assert seen == [want("kid50k_full"), want("swd")]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["metric-kid50k_full.jsonl", "metric-swd.jsonl"]
+    # without --metrics: the two weight-free metrics (no detector file needed), at their default counts and seed 0
+    seen.clear()
+    code, _, err = run_cli(["metrics", "--network", str(network), "--data", str(data.path), "--outdir",
+                            str(tmp_path / "defaults")], capsys)
+    assert code == 0, err
+    assert [(name, num, seed) for name, _, num, seed, *_ in seen] == [("swd", 1000, 0), ("reproj", 1000, 0)]

@@ -250,3 +250,24 @@ def test_discriminator_r1_gradient_matches_finite_differences():
             with torch.no_grad():
                 p[idx] += eps
             assert g[idx].item() == pytest.approx((up - down) / (2 * eps), rel=1e-4, abs=1e-9), (name, idx)
+
+
+def test_discriminator_label_noise_is_scaled_by_each_entrys_spread():
+    """EG3D's disc_c_noise: D embeds c + N(0, 1) * c.std(0) * disc_c_noise (per label entry, over the batch), so
+    entries equal across the batch get no noise."""
+    from op3d.networks.discriminator import DualDiscriminator
+
+    torch.manual_seed(0)
+    D = DualDiscriminator(25, 16, 3, channel_base=64, channel_max=4, mapping_kwargs=dict(num_layers=1),
+                          disc_c_noise=0.5)
+    seen = []
+    D.mapping.register_forward_pre_hook(lambda module, args: seen.append(args[1]))
+    c = torch.randn(3, 25)
+    c[:, :4] = 1.5  # the same in every sample: spread 0
+    img = {"image": torch.randn(3, 3, 16, 16), "image_raw": torch.randn(3, 3, 8, 8)}
+    torch.manual_seed(7)
+    with torch.no_grad():
+        D(img, c)
+    torch.manual_seed(7)
+    torch.testing.assert_close(seen[0], c + torch.randn(3, 25) * c.std(0) * 0.5)
+    assert torch.equal(seen[0][:, :4], c[:, :4])

@@ -123,6 +123,26 @@ def test_importance_samples_are_random_in_training_mode_and_fixed_when_determini
     assert torch.equal(fixed, depths_seen(deterministic=True)) and not torch.allclose(a, fixed)
 
 
+def test_density_noise_is_drawn_from_the_renders_generator():
+    """density_noise > 0 (EG3D's training option) adds N(0, density_noise) to every density, drawn like the other
+    random choices of a render from its generator: the same seed gives the same image whatever the global RNG did,
+    another seed another image, and without noise the densities stay."""
+    field = lambda points, _dirs: {"rgb": points.abs().clamp(max=1), "sigma": torch.ones(*points.shape[:2], 1)}
+    origins, dirs = torch.zeros(1, 4, 3), torch.nn.functional.normalize(torch.randn(1, 4, 3), dim=-1)
+
+    calls = []
+
+    def image(seed, noise=0.5):
+        calls.append(seed)
+        torch.manual_seed(len(calls))  # the global RNG differs between calls
+        opts = RenderOptions(depth_resolution=6, depth_resolution_importance=0, ray_start=0.5, ray_end=1.5,
+                             density_noise=noise, clamp_mode="softplus")
+        return render(field, origins, dirs, opts, deterministic=True, generator=torch.Generator().manual_seed(seed))[0]
+
+    assert torch.equal(image(3), image(3)) and not torch.allclose(image(3), image(4))
+    assert torch.equal(image(3, noise=0.0), image(4, noise=0.0))
+
+
 def test_stochastic_importance_quantiles_are_uniform_draws(monkeypatch):
     """In training mode the inverse-CDF quantiles u handed to importance sampling are U[0, 1) draws from the
     generator (not linspace): over many rays their mean is 1/2 and variance 1/12."""

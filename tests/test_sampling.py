@@ -29,7 +29,7 @@ def checkpoint(tmp_path_factory):
 
 
 def test_parse_seeds_and_views():
-    assert parse_seeds("0-3,7") == [0, 1, 2, 3, 7] and parse_seeds("5") == [5]
+    assert parse_seeds("0-3,7") == [0, 1, 2, 3, 7] and parse_seeds("5") == [5] and parse_seeds(" 0, 2-3 ") == [0, 2, 3]
     for bad in ("3-1", "a", "1,,2"):
         with pytest.raises(ValueError, match="--seeds"):
             parse_seeds(bad)
@@ -469,3 +469,20 @@ def test_the_conditioning_camera_follows_the_field_of_view():
         want = G.mapping(seed_latent(3, G.z_dim), conditioning_label(G, 30.0))
     torch.testing.assert_close(seed_ws(G, [3], fov_deg=30.0), want, rtol=0, atol=0)
     assert not torch.equal(seed_ws(G, [3]), want)  # the camera matters to this mapping
+
+
+def test_sample_shapes_default_to_256_cubed(checkpoint, tmp_path, capsys, monkeypatch):
+    """Without --shape-res, op3d sample --shapes evaluates 256^3 grids (the README's usage line; EG3D's
+    gen_samples.py uses 512). The grid itself is not computed here: the stand-in stops the command."""
+    import op3d.sampling.render as rendering
+
+    seen = []
+
+    def stop(G, planes, resolution, *args, **kwargs):
+        seen.append(resolution)
+        raise ValueError("stand-in: stop here")
+
+    monkeypatch.setattr(rendering, "density_grid", stop)
+    code, _, err = run_cli(["sample", "--network", str(checkpoint), "--seeds", "0", "--outdir", str(tmp_path),
+                            "--views", "0", "--shapes"], capsys)
+    assert code == 1 and "stand-in: stop here" in err and seen == [256]

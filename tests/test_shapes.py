@@ -236,6 +236,11 @@ def test_mesh_grid_of_a_generator_matches_the_dense_grid_near_the_surface():
     agree = np.isclose(fine.values, dense.values, rtol=0, atol=1e-4)
     assert agree[straddle].mean() > 0.95  # a tiny random generator has features thinner than a coarse cell
     assert (fine.values[:3] == -1000).all()  # trimmed like the dense grid
+    # factor: the coarse pass evaluates every factor-th point exactly; with 2 that is every even index
+    even = (slice(None, None, 2),) * 3
+    finer = mesh_grid(G, planes, 33, level, factor=2)
+    np.testing.assert_allclose(finer.values[even], dense.values[even], rtol=0, atol=1e-5)
+    assert not np.allclose(fine.values[even], dense.values[even], rtol=0, atol=1e-5)
 
 
 def test_coarse_grid_upsampling_reproduces_trilinear_fields_exactly():

@@ -626,7 +626,7 @@ def test_training_loop_runs_each_phase_with_its_interval_as_gain(tmp_path, monke
     calls, reals, logged, accumulate = [], [], [], GANLoss.accumulate_gradients
 
     def spy(self, name, real_img, *args, gain, **kwargs):
-        calls.append((name, gain))
+        calls.append((name, gain, kwargs["cur_nimg"]))
         reals.append(real_img)
         logged.append(accumulate(self, name, real_img, *args, gain=gain, **kwargs))
         return logged[-1]
@@ -634,7 +634,9 @@ def test_training_loop_runs_each_phase_with_its_interval_as_gain(tmp_path, monke
     monkeypatch.setattr(GANLoss, "accumulate_gradients", spy)
     result = training_loop(tiny_train_config(data, tmp_path / "runs", G_reg_interval=4, D_reg_interval=16, batch=2,
                                              mbstd_group=2, tick=0.004), max_steps=2, log=False)
-    assert calls == [("Gmain", 1), ("Greg", 4), ("Dmain", 1), ("Dreg", 16), ("Gmain", 1), ("Dmain", 1)]
+    # each phase sees the images shown so far (the blur, swap and resolution schedules run on it)
+    assert calls == [("Gmain", 1, 0), ("Greg", 4, 0), ("Dmain", 1, 0), ("Dreg", 16, 0), ("Gmain", 1, 2),
+                     ("Dmain", 1, 2)]
     # cur_nimg before the step, batch, half-life, EG3D's ramp-up
     assert ema_kimgs == [(0, 2, 2 * 10 / 32, 0.05), (2, 2, 2 * 10 / 32, 0.05)]
     assert capsys.readouterr().out == ""  # log=False: no status lines
