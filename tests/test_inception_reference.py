@@ -168,9 +168,13 @@ def test_kid_subsets_have_max_subset_size_elements():
     real, fake = _features(8, 4, 6), _features(9, 4, 6, shift=0.3)
     pairs = list(itertools.combinations(range(4), 2))
     candidates = np.array([_kid_definition(fake[list(i)], real[list(j)]) for i in pairs for j in pairs])
+    drawn = []
     for seed in range(3):
         got = kernel_inception_distance(real, fake, num_subsets=1, max_subset_size=2, seed=seed)
         assert np.abs(candidates - got).min() <= 1e-12 * np.abs(candidates).max(), seed
+        assert got == kernel_inception_distance(real, fake, num_subsets=1, max_subset_size=2, seed=seed)
+        drawn.append(got)
+    assert len(set(drawn)) > 1  # the subsets follow the seed
     assert np.abs(candidates - _kid_definition(fake, real)).min() > 1e-6  # the whole sets' value is not one
 
 

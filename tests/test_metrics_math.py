@@ -58,6 +58,8 @@ def test_swd_same_distribution_small_different_structure_large():
     assert len(d_same) == 2
     # the finest band carries the spatial correlation; sampling noise sets the floor of d_same
     assert d_other[0] > 2 * d_same[0] and sum(d_other) > sum(d_same), (d_same, d_other)
+    # the number of projection directions is the caller's (fewer directions, another estimate)
+    assert swd(real, same, levels=2, per_image=128, num_projections=16) != d_same
 
 
 def test_swd_descriptors_are_normalized_per_set_and_channel():

@@ -232,6 +232,10 @@ def test_precision_recall_counts_probes_on_a_ball_boundary():
     p_on, _ = precision_recall(real, np.array([[5.0], [2.5]]), k=1)
     p_off, _ = precision_recall(real, np.array([[5.5], [2.5]]), k=1)
     assert (p_on, p_off) == (1.0, 0.5)
+    # the k-NN radii and the probes are computed in batches of rows: any batch size, the same answers
+    for fake in ([[5.0], [2.5]], [[5.5], [2.5]], [[0.5], [9.0], [3.2]]):
+        whole = precision_recall(real, np.array(fake), k=1)
+        assert all(precision_recall(real, np.array(fake), k=1, batch=b) == whole for b in (1, 2, 3))
 
 
 def test_generated_images_are_quantized_as_stylegan_metrics():
