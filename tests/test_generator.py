@@ -425,6 +425,8 @@ def test_a_fresh_generator_starts_as_stylegan2s():
     G = tiny_generator()
     affine = {n: p for n, p in G.named_parameters() if n.endswith("affine.bias")}
     assert len(affine) >= 4 and all(bool((p == 1).all()) for p in affine.values())
+    noise = [p for n, p in G.named_parameters() if n.endswith("noise_strength")]
+    assert noise and all(float(p) == 0 for p in noise)  # layer noise starts switched off
     for name, p in G.named_parameters():
         if name.endswith(".bias") and ("mapping" in name or name.startswith("decoder")):
             assert bool((p == 0).all()), name

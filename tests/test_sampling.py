@@ -473,7 +473,8 @@ def test_the_conditioning_camera_follows_the_field_of_view():
 
 def test_sample_shapes_default_to_256_cubed(checkpoint, tmp_path, capsys, monkeypatch):
     """Without --shape-res, op3d sample --shapes evaluates 256^3 grids (the README's usage line; EG3D's
-    gen_samples.py uses 512). The grid itself is not computed here: the stand-in stops the command."""
+    gen_samples.py uses 512) for .mrc volumes, and meshes at level 10. The grids themselves are not computed
+    here: the stand-ins stop the command."""
     import op3d.sampling.render as rendering
 
     seen = []
@@ -485,4 +486,9 @@ def test_sample_shapes_default_to_256_cubed(checkpoint, tmp_path, capsys, monkey
     monkeypatch.setattr(rendering, "density_grid", stop)
     code, _, err = run_cli(["sample", "--network", str(checkpoint), "--seeds", "0", "--outdir", str(tmp_path),
                             "--views", "0", "--shapes"], capsys)
-    assert code == 1 and "stand-in: stop here" in err and seen == [256]
+    assert code == 1 and "stand-in: stop here" in err and seen == [256]  # an .mrc volume by default
+    # meshes come from the coarse-to-fine grid at OP3D's level 10 unless --mesh-level says otherwise
+    monkeypatch.setattr(rendering, "mesh_grid", lambda G, planes, resolution, level, **k: stop(G, planes, level))
+    code, _, err = run_cli(["sample", "--network", str(checkpoint), "--seeds", "0", "--outdir", str(tmp_path),
+                            "--views", "0", "--shapes", "--shape-format", "ply"], capsys)
+    assert code == 1 and seen == [256, 10.0]

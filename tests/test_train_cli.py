@@ -145,12 +145,14 @@ def test_every_training_option_reaches_the_configuration(tmp_path, capsys):
 
 
 def test_size_overrides_and_the_minibatch_group_reach_both_networks(tmp_path):
-    """--cbase / --cmax resize G and D alike (EG3D applies them to both); --mbstd-group reaches D."""
+    """--cbase / --cmax resize G and D alike (EG3D applies them to both); --mbstd-group reaches D, --map-depth G's
+    mapping network."""
     from op3d.training.loop import TrainConfig, build_networks
 
     cfg = TrainConfig(outdir=str(tmp_path), data="x", cfg="synthetic", size="tiny", cbase=4096, cmax=64,
-                      mbstd_group=2, decoder_lr_mul=0.25)
+                      mbstd_group=2, decoder_lr_mul=0.25, map_depth=3)
     G, D = build_networks(cfg, 32)
+    assert G.backbone.mapping.num_layers == 3 and hasattr(G.backbone.mapping, "fc2")  # --map-depth: G's mapping
     assert G.init_kwargs["channel_base"] == D.init_kwargs["channel_base"] == 4096
     assert G.init_kwargs["channel_max"] == D.init_kwargs["channel_max"] == 64
     assert D.init_kwargs["epilogue_kwargs"]["mbstd_group_size"] == 2
