@@ -329,6 +329,39 @@ def test_missing_rendering_settings_take_the_eg3d_defaults():
         assert not torch.allclose(image(), image())
 
 
+@pytest.mark.parametrize("resolution,module", [(128, "SuperresolutionHybrid2X"), (256, "SuperresolutionHybrid4X"),
+                                               (512, "SuperresolutionHybrid8XDC")])
+def test_a_generator_without_a_super_resolution_module_takes_eg3ds_for_its_resolution(monkeypatch, resolution,
+                                                                                        module):
+    """EG3D's train.py picks the module by the dataset resolution (512: Hybrid8XDC, 256: Hybrid4X, 128: Hybrid2X);
+    a generator whose rendering_kwargs do not name one does the same. (A stand-in records the name and stops.)"""
+    import op3d.networks.generator as generator_module
+
+    class Stop(Exception):
+        pass
+
+    def record(name, *args, **kwargs):
+        raise Stop(name)
+
+    monkeypatch.setattr(generator_module, "SuperResolution", record)
+    kw = tiny_generator_kwargs(img_resolution=resolution)
+    kw["rendering_kwargs"].pop("superresolution_module", None)
+    with pytest.raises(Stop) as stopped:
+        Generator(**kw)
+    assert str(stopped.value) == module
+
+
+def test_render_options_default_to_eg3ds_ffhq_rendering():
+    """Settings a generator's rendering_kwargs leave out take EG3D's FFHQ values (train.py's rendering_options)."""
+    import dataclasses
+
+    from op3d.rendering.renderer import RenderOptions
+
+    assert dataclasses.asdict(RenderOptions()) == dict(
+        depth_resolution=48, depth_resolution_importance=48, ray_start=2.25, ray_end=3.3, box_warp=1.0,
+        white_back=False, disparity_space_sampling=False, clamp_mode="softplus", density_noise=0.0)
+
+
 # EG3D's Hybrid4X and Hybrid8X layouts at small sizes (16 / 8 px in, 32 px out, 8 channels): the same rules, fast
 SMALL_SR_LAYOUTS = {"SuperresolutionHybrid4X": (32, 16, [(None, 8, 16, 1), (8, 8, 32, 2)], True, True),
                     "SuperresolutionHybrid8X": (32, 8, [(None, 8, 16, 2), (8, 8, 32, 2)], False, True)}

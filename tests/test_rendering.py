@@ -216,6 +216,11 @@ def test_ray_march_hand_computed():
     assert depth.item() == pytest.approx((w0 * 1.5 + w1 * 3.0) / (w0 + w1))
     rgb_w, _, _ = ray_march(colors, densities, depths, white_back=True)
     assert rgb_w.item() == pytest.approx((w0 * 0.5 + w1 * 0.75 + 1 - w0 - w1) * 2 - 1)
+    # activation "none" (densities from an SDF): the interval midpoints' densities as given, 0.5 and 1.25 here
+    _, _, w = ray_march(colors, torch.tensor([0.5, 0.5, 2.0], dtype=torch.float64).reshape(1, 1, 3, 1), depths,
+                        activation="none")
+    a0, a1 = 1 - math.exp(-0.5 * 1.0), 1 - math.exp(-1.25 * 2.0)
+    assert w[0, 0, :, 0].tolist() == pytest.approx([a0, a1 * (1 - a0 + 1e-10)])
 
 
 def test_ray_march_empty_ray_depth_is_clamped():
