@@ -509,3 +509,27 @@ def test_points_within_ten_centimetres_follow_their_nearest_vertex():
     want = normalize_canonical(rest, G.canonical_scale, G.canonical_offset)
     assert 0.2 < float((dist <= 0.1).double().mean()) < 0.9 and int(((dist > 0.02) & (dist <= 0.1)).sum()) > 50
     torch.testing.assert_close(got.double(), want, rtol=0, atol=2e-5)
+
+
+def test_metrics_of_a_pose_conditional_network_read_the_datasets_poses(tmp_path, capsys, monkeypatch):
+    """op3d metrics on a pose-conditional network opens the dataset with its poses (each fake is rendered with a
+    dataset pose); for an unconditional network, without. (compute_metric is a stand-in that records them.)"""
+    from helpers import run_cli, tiny_generator, tiny_generator_kwargs
+
+    import op3d.metrics.run as metric_run
+    from op3d.data.synthetic_body import make_body_dataset
+    from op3d.io.checkpoint import save_pretrained
+
+    gkw = generator_kwargs("body", 32, "tiny", plane_number=4, fourier_L=2, neural_rendering_resolution=16)
+    networks = {"conditional": save_pretrained(ConditionalGenerator(**gkw), tmp_path / "cond", gkw),
+                "plain": save_pretrained(tiny_generator(), tmp_path / "plain", tiny_generator_kwargs())}
+    data = make_body_dataset(tmp_path / "bodies.zip", 3, 32, seed=0)
+    seen = []
+    monkeypatch.setattr(metric_run, "compute_metric", lambda name, G, dataset, *a, **k: seen.append(dataset.poses)
+                        or {"metric": name, "results": {"value": 1.0}, "total_time": 0.0})
+    for name, network in networks.items():
+        code, _, err = run_cli(["metrics", "--network", str(network), "--data", str(data), "--metrics", "swd",
+                                "--outdir", str(tmp_path / name)], capsys)
+        assert code == 0, err
+    poses, none = seen
+    assert none is None and np.asarray(poses).shape == (3, 85)
