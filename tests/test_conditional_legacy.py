@@ -182,3 +182,27 @@ def test_stochastic_renders_draw_only_from_the_given_generator(fixture):
     a = render(5)
     torch.manual_seed(2)
     assert torch.equal(render(5), a) and not torch.equal(render(6), a)
+
+
+def test_random_importance_samples_come_from_the_generators_uniforms(fixture, monkeypatch):
+    """deterministic=False: the released renderer inverts its importance CDF at uniforms drawn from `generator`
+    right after the stratified jitter ([B, R, S, 1], then [B * R, N]), as the original's sample_pdf(det=False)."""
+    import op3d.networks.conditional_legacy as legacy
+
+    G = fixture_generator(fixture)
+    B, R = 2, 5
+    S, N = G.render_options.depth_resolution, G.render_options.depth_resolution_importance
+    seen = []
+    real = legacy.importance_depths
+    monkeypatch.setattr(legacy, "importance_depths", lambda d, w, n, u: seen.append(u) or real(d, w, n, u))
+    origins = torch.tensor([0.0, 0.0, 2.7]).expand(B, R, 3)
+    dirs = torch.nn.functional.normalize(torch.randn(B, R, 3, generator=torch.Generator().manual_seed(0)) * 0.1
+                                         + torch.tensor([0.0, 0.0, -1.0]), dim=-1)
+
+    def field(points, _):  # a sphere of radius 0.5: body term d |d|, no residual
+        d = points.norm(dim=-1, keepdim=True) - 0.5
+        return {"rgb": points, "residual": torch.zeros_like(d), "mesh_sdf": d * d.abs()}
+    G._render(field, origins, dirs, deterministic=False, generator=torch.Generator().manual_seed(7))
+    draws = torch.Generator().manual_seed(7)
+    torch.rand((B, R, S, 1), generator=draws)
+    assert N > 0 and len(seen) == 1 and torch.equal(seen[0], torch.rand((B * R, N), generator=draws))

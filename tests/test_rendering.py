@@ -277,11 +277,14 @@ def test_render_chunked_equals_whole():
         torch.testing.assert_close(a, b)
 
 
-def test_single_backward_render_gives_the_same_values_and_gradients():
-    """Coarse samples re-evaluated with the fine ones in one differentiable pass == two passes (float64)."""
+@pytest.mark.parametrize("density_noise", [0.0, 0.4])
+def test_single_backward_render_gives_the_same_values_and_gradients(density_noise):
+    """Coarse samples re-evaluated with the fine ones in one differentiable pass == two passes (float64), in random
+    mode from the same seed; with density noise (each evaluation draws its own) the two passes run either way."""
     c = frontal_label(focal=6.0).double()
     origins, dirs = rays_from_cameras(c, 5)
-    opts = RenderOptions(depth_resolution=7, depth_resolution_importance=6, ray_start=2.0, ray_end=3.4)
+    opts = RenderOptions(depth_resolution=7, depth_resolution_importance=6, ray_start=2.0, ray_end=3.4,
+                         density_noise=density_noise)
     scale = torch.tensor(1.3, dtype=torch.float64, requires_grad=True)
     radius = torch.tensor(0.45, dtype=torch.float64, requires_grad=True)
 
@@ -290,7 +293,8 @@ def test_single_backward_render_gives_the_same_values_and_gradients():
         return {"sigma": scale * 20 * (radius - d), "rgb": torch.sin(points * scale)}
     results = []
     for single in (False, True):
-        out = render(field, origins, dirs, opts, deterministic=True, single_backward=single)
+        out = render(field, origins, dirs, opts, single_backward=single,
+                     generator=torch.Generator().manual_seed(3))
         grads = torch.autograd.grad(sum((o * (1 + torch.arange(o.numel(), dtype=o.dtype).reshape(o.shape))).sum()
                                         for o in out), (scale, radius))
         results.append((out, grads))
@@ -302,6 +306,12 @@ def test_single_backward_render_gives_the_same_values_and_gradients():
 def test_render_options_validation():
     with pytest.raises(ValueError, match="both be 'auto'"):
         RenderOptions.from_kwargs(dict(ray_start="auto", ray_end=3.0))
+    # marching needs 2 coarse samples; importance sampling 3 (it draws from the third interval on)
+    with pytest.raises(ValueError, match=r"depth_resolution must be an integer in \[3, 4096\], got 2"):
+        RenderOptions.from_kwargs(dict(depth_resolution=2, depth_resolution_importance=4))
+    assert RenderOptions.from_kwargs(dict(depth_resolution=2, depth_resolution_importance=0)).depth_resolution == 2
+    with pytest.raises(ValueError, match=r"depth_resolution must be an integer in \[2, 4096\], got 1"):
+        RenderOptions.from_kwargs(dict(depth_resolution=1, depth_resolution_importance=0))
 
 
 def four_cameras(res=6):
