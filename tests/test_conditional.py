@@ -525,11 +525,18 @@ def test_metrics_of_a_pose_conditional_network_read_the_datasets_poses(tmp_path,
                 "plain": save_pretrained(tiny_generator(), tmp_path / "plain", tiny_generator_kwargs())}
     data = make_body_dataset(tmp_path / "bodies.zip", 3, 32, seed=0)
     seen = []
-    monkeypatch.setattr(metric_run, "compute_metric", lambda name, G, dataset, *a, **k: seen.append(dataset.poses)
-                        or {"metric": name, "results": {"value": 1.0}, "total_time": 0.0})
+    monkeypatch.setattr(metric_run, "compute_metric", lambda name, G, dataset, *a, **k: seen.append(
+        (dataset.poses, getattr(G, "body_model", None))) or {"metric": name, "results": {"value": 1.0},
+                                                              "total_time": 0.0})
     for name, network in networks.items():
         code, _, err = run_cli(["metrics", "--network", str(network), "--data", str(data), "--metrics", "swd",
                                 "--outdir", str(tmp_path / name)], capsys)
         assert code == 0, err
-    poses, none = seen
-    assert none is None and np.asarray(poses).shape == (3, 85)
+    (poses, model), (none, _) = seen
+    assert none is None and np.asarray(poses).shape == (3, 85) and model == "procedural"
+    # --body-model names the body model of the dataset's poses for this evaluation (it replaces the network's)
+    smpl = tmp_path / "SMPL_NEUTRAL.npz"
+    code, _, err = run_cli(["metrics", "--network", str(networks["conditional"]), "--data", str(data),
+                            "--metrics", "swd", "--body-model", str(smpl), "--outdir", str(tmp_path / "c2")], capsys)
+    assert code == 0, err
+    assert seen[-1][1] == str(smpl)

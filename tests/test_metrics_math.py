@@ -102,6 +102,13 @@ def test_folder_dataset_cache_key_follows_file_contents(tmp_path):
     changed = _file_key(tmp_path)
     (tmp_path / "c.png").write_bytes(b"three")
     assert _file_key(tmp_path) != changed
+    # a zip dataset rewritten with other images of the same size: its modification time tells
+    zipped = tmp_path / "data.zip"
+    zipped.write_bytes(b"1234")
+    first = _file_key(zipped)
+    zipped.write_bytes(b"5678")
+    os.utime(zipped, ns=(zipped.stat().st_atime_ns, zipped.stat().st_mtime_ns + 10**9))
+    assert _file_key(zipped) != first and _file_key(zipped) == _file_key(zipped)
 
 
 def test_metrics_refuse_a_dataset_of_another_resolution(tmp_path):
@@ -229,3 +236,17 @@ def test_swd_patches_reach_every_position_of_a_level():
     assert set(corners.tolist()) == {100.0 * r + c for r in range(3) for c in range(3)}
     whole = _descriptors(level[..., :7, :7], 5, 7, torch.Generator().manual_seed(0))
     torch.testing.assert_close(whole, level[0, 0, :7, :7].reshape(1, 49, 1).expand(5, -1, -1))
+
+
+def test_swd_accumulators_default_to_progans_settings_as_swd_does():
+    """The streaming accumulators the swd metric uses, with their defaults, give swd()'s values: ProGAN's 128
+    descriptors per image of 7 x 7 patches, 512 projections (independent reals / fakes seeds as in swd())."""
+    from op3d.metrics.swd import SWDAccumulator, swd
+
+    g = torch.Generator().manual_seed(0)
+    real, fake = torch.rand(3, 3, 32, 32, generator=g) * 2 - 1, torch.rand(3, 3, 32, 32, generator=g) * 2 - 1
+    a, b = SWDAccumulator(levels=3, seed=4), SWDAccumulator(levels=3, seed=5)
+    a.add(real)
+    b.add(fake)
+    assert [a.level(i).shape for i in range(3)] == [(3 * 128, 7 * 7 * 3)] * 3
+    assert a.distance(b, seed=4) == swd(real, fake, levels=3, seed=4)
