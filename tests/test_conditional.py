@@ -476,7 +476,18 @@ def test_training_poses_real_images_with_their_own_poses(tmp_path, monkeypatch):
     loss = LossConfig(neural_rendering_resolution_initial=16, blur_fade_kimg=0, gpc_reg_prob=None)
     cfg = TrainConfig(outdir=str(tmp_path / "runs"), data=str(data), cfg="body", size="tiny", plane_number=4,
                       fourier_L=2, batch=3, workers=0, kimg=1, tick=1, conditional=True, loss=loss, seed=1)
+    import op3d.training.loop as loop
+
+    grids = []
+    monkeypatch.setattr(loop, "save_fakes", lambda G, z, c, path, cfg, nimg, pose=None: grids.append((c, pose)))
     training_loop(cfg, max_steps=1, log=False)
+    # the fakes grid renders each drawn dataset camera with that same image's pose
+    labels = np.stack([dataset.get_label(i) for i in range(6)])
+    for grid_c, grid_pose in grids:
+        for c, pose in zip(grid_c.cpu().numpy(), grid_pose.cpu().numpy()):
+            j = int(np.flatnonzero((labels == c).all(1))[0])
+            np.testing.assert_array_equal(pose, dataset.get_pose(j))
+    assert grids and len({tuple(c) for c in grids[0][0].tolist()}) > 1
     assert seen
     for real_img, real_body, gen_body in seen:
         as_uint8 = ((real_img + 1) * 127.5).round().to(torch.uint8)

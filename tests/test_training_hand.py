@@ -383,6 +383,18 @@ def test_run_G_maps_the_swapped_cameras_and_renders_the_real_ones(gpc):
     assert torch.equal(rendered, c)
 
 
+@pytest.mark.parametrize("cur_nimg, want", [(0, 64), (250, 80), (500, 96), (5000, 128)])
+def test_run_G_renders_at_the_faded_neural_rendering_resolution(cur_nimg, want):
+    """--neural_rendering_resolution_final: generated images follow the fade initial -> final over fade_kimg
+    (64 -> 128 over 1 kimg, rounded), as the reals' raw images do."""
+    cfg = LossConfig(neural_rendering_resolution_initial=64, neural_rendering_resolution_final=128,
+                     neural_rendering_resolution_fade_kimg=1, style_mixing_prob=0, gpc_reg_prob=None)
+    G, seen = StubG(), []
+    G.synthesis = lambda ws, c, **kw: seen.append(kw["neural_rendering_resolution"]) or {}
+    GANLoss(G, None, cfg, generator=seeded(0)).run_G(torch.randn(2, G.z_dim), torch.zeros(2, 25), cur_nimg)
+    assert seen == [want]
+
+
 # ---------------------------------------------------------------------------------------------------
 # 4. Blur fade
 
