@@ -194,3 +194,23 @@ def test_training_defaults_are_eg3ds(tmp_path, capsys):
         if flag in keys and flag != "--gpc_reg_prob":
             assert lookup(resolved, keys[flag]) == pytest.approx(want), flag
     assert resolved["loss"]["gpc_reg_prob"] is None
+
+
+@pytest.mark.parametrize("extra,module,maker", [([], "op3d.data.synthetic", "make_synthetic_dataset"),
+                                                (["--conditional"], "op3d.data.synthetic_body", "make_body_dataset")])
+def test_the_built_in_dataset_is_made_with_the_runs_seed(tmp_path, capsys, monkeypatch, extra, module, maker):
+    """Without --data the built-in dataset (named ...-seed<N>.zip) is rendered with --seed N, --synthetic-count
+    images at 64 px, before the loop starts on it."""
+    import importlib
+
+    import op3d.training.loop as loop
+
+    made, trained = [], []
+    monkeypatch.setattr(importlib.import_module(module), maker,
+                        lambda path, count, resolution, seed, **_: made.append((str(path), count, resolution, seed)))
+    monkeypatch.setattr(loop, "training_loop", lambda cfg, info=None: trained.append(cfg.data) or {"run_dir": "x"})
+    code, _, err = run_cli(["train", "--outdir", str(tmp_path), "--seed", "3", "--synthetic-count", "9", *extra],
+                           capsys)
+    assert code == 0, err
+    assert len(made) == 1 and made[0][1:] == (9, 64, 3) and made[0][0].endswith("-9-64-seed3.zip")
+    assert trained == [made[0][0]]
