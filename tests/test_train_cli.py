@@ -214,3 +214,17 @@ def test_the_built_in_dataset_is_made_with_the_runs_seed(tmp_path, capsys, monke
     assert code == 0, err
     assert len(made) == 1 and made[0][1:] == (9, 64, 3) and made[0][0].endswith("-9-64-seed3.zip")
     assert trained == [made[0][0]]
+
+
+def test_defaults_with_a_dataset_are_eg3ds_full_networks(tmp_path, capsys):
+    """With --data and no other option: the full-size networks, the ffhq preset, 64 px neural rendering and
+    EG3D's 25,000 kimg (the tiny networks and the synthetic preset belong to the built-in demo only)."""
+    from test_dataset import good_files, write_zip
+
+    data = tmp_path / "d.zip"
+    write_zip(data, good_files(4, size=64))
+    code, out, err = run_cli(["train", "--outdir", str(tmp_path), "--data", str(data), "--dry-run"], capsys)
+    assert code == 0, err
+    cfg = json.loads(out)
+    got = (cfg["size"], cfg["cfg"], cfg["loss"]["neural_rendering_resolution_initial"], cfg["kimg"])
+    assert got == ("full", "ffhq", 64, 25000)
