@@ -368,6 +368,10 @@ def test_two_conditional_training_steps_then_sampling_writes_images_and_mrc(tmp_
     # an unconditional request on a conditional network is refused with a one-line error
     code, _, err = run_cli(["sample", "--network", str(snap), "--seeds", "0", "--outdir", str(out)], capsys)
     assert code != 0 and "pose-conditional" in err and "Traceback" not in err
+    for pose_id, code_want in (("3", 0), ("4", 2)):  # the dataset's last image, then one past it
+        code, _, err = run_cli(["sample", "--network", str(snap), "--seeds", "0", "--outdir", str(out), "--views",
+                                "0", "--pose-id", pose_id, "--data", str(data)], capsys)
+        assert code == code_want and (code == 0 or "4 >= 4 images" in err and err.count("\n") <= 2), err
     # orbit videos render the given pose: frame 0 matches a direct render of that pose (up to H.264 loss), and
     # another pose gives other frames
     imageio = pytest.importorskip("imageio.v2")

@@ -85,6 +85,10 @@ def test_sample_cli_errors_are_one_line(checkpoint, tmp_path, capsys):
     code, _, err = run_cli(["sample", "--network", str(checkpoint), "--seeds", "1", "--outdir", str(tmp_path / "p"),
                             "--data", str(tmp_path)], capsys)
     assert code == 2 and "--data: pose-conditional networks only" in err and not (tmp_path / "p").exists()
+    # a video grid takes a whole number of grids' worth of seeds: 6 seeds for 2x2 cells is refused up front
+    code, _, err = run_cli(["video", "--network", str(checkpoint), "--seeds", "0-5", "--grid", "2x2", "--output",
+                            str(tmp_path / "v.mp4")], capsys)
+    assert code == 2 and "6 seeds is not a multiple of the grid size 4" in err and not (tmp_path / "v.mp4").exists()
 
 
 def test_catmull_rom_passes_through_keys():

@@ -37,9 +37,9 @@ TRAIN = ["test_training_hand.py", "test_training_units.py", "test_train_cli.py",
          "test_training.py::test_deterministic_training_renders_with_fixed_jitter",
          "test_training.py::test_snapshot_names_follow_eg3d", "test_checkpoint_validation.py",
          "test_training.py::test_a_diverged_run_stops_at_the_tick_and_keeps_its_good_snapshots",
-         "test_conditional.py::test_training_poses_real_images_with_their_own_poses"]
+         "test_conditional.py::test_training_poses_real_images_with_their_own_poses", "test_cameras.py"]
 SHAPES = ["test_shapes.py", "test_known_geometry.py"]
-SAMP = ["test_sampling.py", "test_known_geometry.py", "test_shapes.py"]
+SAMP = ["test_sampling.py", "test_known_geometry.py", "test_shapes.py", "test_cameras.py"]
 
 # (file under op3d/, exact fragment, replacement, test group, what a user would see)
 MUTANTS = [
