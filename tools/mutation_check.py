@@ -23,9 +23,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 NET = ["test_generator.py", "test_discriminator_parity.py", "test_legacy_import.py", "test_planes.py", "test_ops.py",
-       "test_dispatch.py"]
+       "test_dispatch.py", "test_legacy_pickle.py", "test_checkpoint_validation.py"]
 COND = ["test_conditional.py", "test_conditional_legacy.py", "test_mesh_index.py", "test_mesh_sdf.py",
-        "test_inverse_lbs.py", "test_body_model.py"]
+        "test_inverse_lbs.py", "test_body_model.py", "test_pare.py"]
 REND = ["test_rendering.py", "test_known_geometry.py", "test_generator.py", "test_conditional_legacy.py"]
 MET = ["test_metrics_math.py", "test_fid.py", "test_metrics_pr_is.py", "test_inception_reference.py",
        "test_reprojection.py", "test_sampling.py::test_metrics_cli"]
@@ -37,7 +37,8 @@ TRAIN = ["test_training_hand.py", "test_training_units.py", "test_train_cli.py",
          "test_training.py::test_deterministic_training_renders_with_fixed_jitter",
          "test_training.py::test_snapshot_names_follow_eg3d", "test_checkpoint_validation.py",
          "test_training.py::test_a_diverged_run_stops_at_the_tick_and_keeps_its_good_snapshots",
-         "test_conditional.py::test_training_poses_real_images_with_their_own_poses", "test_cameras.py"]
+         "test_conditional.py::test_training_poses_real_images_with_their_own_poses", "test_cameras.py",
+         "test_dataset.py", "test_data_cli.py"]
 SHAPES = ["test_shapes.py", "test_known_geometry.py"]
 SAMP = ["test_sampling.py", "test_known_geometry.py", "test_shapes.py", "test_cameras.py"]
 
