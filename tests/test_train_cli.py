@@ -150,8 +150,11 @@ def test_size_overrides_and_the_minibatch_group_reach_both_networks(tmp_path):
     from op3d.training.loop import TrainConfig, build_networks
 
     cfg = TrainConfig(outdir=str(tmp_path), data="x", cfg="synthetic", size="tiny", cbase=4096, cmax=64,
-                      mbstd_group=2, decoder_lr_mul=0.25, map_depth=3)
+                      mbstd_group=2, decoder_lr_mul=0.25, map_depth=3, plane_number=5, fourier_L=3)
     G, D = build_networks(cfg, 32)
+    # --plane_number / --fourier_L: K planes per axis, each plane head's style input w + 2L + 1 wide (OP3D)
+    heads = [p for n, p in G.backbone.synthesis.named_parameters() if n.endswith("to_depth_feature.affine.weight")]
+    assert G.K == 5 and G.L == 3 and heads and all(p.shape[1] == G.w_dim + 2 * 3 + 1 for p in heads)
     assert G.backbone.mapping.num_layers == 3 and hasattr(G.backbone.mapping, "fc2")  # --map-depth: G's mapping
     assert G.init_kwargs["channel_base"] == D.init_kwargs["channel_base"] == 4096
     assert G.init_kwargs["channel_max"] == D.init_kwargs["channel_max"] == 64

@@ -76,12 +76,20 @@ def test_batch_gpu_splits_every_phase_of_a_batch_into_rounds(data, tmp_path, mon
     accumulation), so a batch still sees 4 real images."""
     from op3d.training.loss import GANLoss
 
-    seen = []
-    monkeypatch.setattr(GANLoss, "accumulate_gradients", lambda self, phase, real_img, real_c, z, *a, **k:
-                        seen.append((phase, len(real_img), len(real_c), len(z))) or {})
+    seen, cameras = [], []
+    monkeypatch.setattr(GANLoss, "accumulate_gradients", lambda self, phase, real_img, real_c, z, gen_c, *a, **k:
+                        seen.append((phase, len(real_img), len(real_c), len(z))) or cameras.append((real_c, gen_c))
+                        or {})
     result = training_loop(tiny_train_config(data, tmp_path, batch_gpu=2), max_steps=1, log=False)
     assert seen == [(phase, 2, 2, 2) for phase in ("Gboth", "Dmain", "Dreg") for _ in range(2)]
     assert result["cur_nimg"] == 4  # one step is the whole batch, however many rounds it took
+    # each generated sample takes the camera of a dataset image drawn for it, not the camera of a real of the round
+    from op3d.data.dataset import ImageDataset
+
+    dataset = ImageDataset(data)
+    labels = torch.stack([torch.as_tensor(dataset.get_label(i)) for i in range(len(dataset))])
+    assert all((gen_c[:, None] == labels).all(-1).any(1).all() for _, gen_c in cameras)
+    assert not all(torch.equal(real_c, gen_c) for real_c, gen_c in cameras)
 
 
 @pytest.mark.parametrize("deterministic", [True, False])
@@ -143,10 +151,11 @@ def test_resume_records_the_snapshots_architecture_not_conflicting_options(data,
     options = json.loads((rest["run_dir"] / "training_options.json").read_text())
     assert (options["representation"], options["plane_number"], options["fourier_L"]) == ("orthoplanes", 3, 2)
     assert "orthoplanes" in rest["run_dir"].name and rest["G"].init_kwargs["representation"] == "orthoplanes"
-    # a target the snapshot has already passed: nothing to train, no new run directory
-    with pytest.raises(ValueError, match=r"the snapshot is at kimg 0.008, already past --kimg 0.004"):
-        training_loop(tiny_train_config(data, tmp_path / "c", resume=str(rest["run_dir"]), kimg=0.004))
-    assert not (tmp_path / "c").exists()
+    # a target the snapshot has already reached or passed: nothing to train, no new run directory
+    for kimg in (0.004, 0.008):
+        with pytest.raises(ValueError, match=rf"the snapshot is at kimg 0.008, so --kimg {kimg} is already reached"):
+            training_loop(tiny_train_config(data, tmp_path / "c", resume=str(rest["run_dir"]), kimg=kimg))
+        assert not (tmp_path / "c").exists()
 
 
 def test_interrupted_snapshot_leaves_previous_loadable(data, tmp_path, monkeypatch):

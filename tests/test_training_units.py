@@ -315,3 +315,36 @@ def test_generator_pose_conditioning_follows_gen_pose_cond(tmp_path, gen_pose_co
     c1, c2 = torch.randn(2, 1, 25, generator=torch.Generator().manual_seed(1))
     same = torch.equal(G.mapping(z, c1), G.mapping(z, c2))
     assert same != gen_pose_cond
+
+
+def test_fakes_grids_render_each_camera_with_its_own_pose_in_rows_of_8(tmp_path):
+    """save_fakes renders the grid 8 latents at a time: latent k takes camera k and pose k for all 16 (a stand-in
+    G_ema records what each call received; image grids of 8 columns, one strip of image / raw / depth rows)."""
+    from PIL import Image
+
+    from op3d.training.loop import save_fakes
+
+    class Recorder:
+        body_model = "procedural"
+
+        def __init__(self):
+            self.calls = []
+
+        def pose_bodies(self, model, poses):
+            return poses
+
+        def __call__(self, z, c, body=None, **_):
+            self.calls.append((z, c, body))
+            n = len(z)
+            return {"image": torch.zeros(n, 3, 8, 8), "image_raw": torch.zeros(n, 3, 4, 4),
+                    "image_depth": torch.ones(n, 1, 4, 4)}
+
+    g = torch.Generator().manual_seed(0)
+    z, c, poses = torch.randn(16, 4, generator=g), torch.randn(16, 25, generator=g), torch.randn(16, 85, generator=g)
+    G = Recorder()
+    cfg = TrainConfig(outdir=str(tmp_path), data="x", loss=LossConfig(neural_rendering_resolution_initial=4))
+    save_fakes(G, z, c, tmp_path / "fakes.png", cfg, 0, poses)
+    assert [len(call[0]) for call in G.calls] == [8, 8]
+    for name, i in (("z", 0), ("c", 1), ("poses", 2)):
+        assert torch.equal(torch.cat([call[i] for call in G.calls]), {"z": z, "c": c, "poses": poses}[name]), name
+    assert Image.open(tmp_path / "fakes.png").size == (8 * 8, 2 * 3 * 8)

@@ -33,6 +33,7 @@ MET = ["test_metrics_math.py", "test_fid.py", "test_metrics_pr_is.py", "test_inc
 TRAIN = ["test_training_hand.py", "test_training_units.py", "test_train_cli.py",
          "test_training.py::test_steps_run_and_write_outputs",
          "test_training.py::test_resume_continues_as_if_never_stopped",
+         "test_training.py::test_resume_records_the_snapshots_architecture_not_conflicting_options",
          "test_training.py::test_batch_gpu_splits_every_phase_of_a_batch_into_rounds",
          "test_training.py::test_deterministic_training_renders_with_fixed_jitter",
          "test_training.py::test_snapshot_names_follow_eg3d", "test_checkpoint_validation.py",

@@ -350,8 +350,8 @@ def training_loop(cfg: TrainConfig, dist_info: DistInfo | None = None, max_steps
         restore_optimizers(opt_G, opt_D, state, cfg)
         cur_nimg, batch_idx, tick = state["cur_nimg"], state["batch_idx"], state["tick"]
         if cur_nimg >= cfg.kimg * 1000:
-            raise ValueError(f"--resume {cfg.resume}: the snapshot is at kimg {cur_nimg / 1000:g}, already past "
-                             f"--kimg {cfg.kimg:g}; raise --kimg to train on")
+            raise ValueError(f"--resume {cfg.resume}: the snapshot is at kimg {cur_nimg / 1000:g}, so --kimg "
+                             f"{cfg.kimg:g} is already reached; raise --kimg to train on")
         _set_rng_state(state["rng"], device)
     else:
         torch.manual_seed(cfg.seed + 1)  # the same stream on every rank: full-batch draws are sliced per rank
