@@ -237,6 +237,22 @@ def test_snapshots_read_back_g_d_and_g_ema_in_their_places(tmp_path):
         for (k, v), (k2, v2) in zip(want.state_dict().items(), got.state_dict().items()):
             assert k == k2 and torch.equal(v, v2), k
     assert state["cur_nimg"] == 8
+    # a process killed mid-write (no cleanup ran) leaves a hidden temporary directory; the next write removes it
+    import op3d.training.snapshots as snapshots
+
+    def killed(*_, **__):
+        raise KeyboardInterrupt
+
+    before = set(tmp_path.iterdir())
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(snapshots.torch, "save", killed)
+        mp.setattr(snapshots.shutil, "rmtree", lambda *a, **k: None)
+        with pytest.raises(KeyboardInterrupt):
+            write_snapshot(tmp_path, "network-snapshot-000002", G, D, G_ema, state)
+    (left,) = set(tmp_path.iterdir()) - before
+    assert left.name.startswith(".network-snapshot-000002.") and left.is_dir()
+    write_snapshot(tmp_path, "network-snapshot-000003", G, D, G_ema, state)
+    assert not left.exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
 def test_latest_snapshot_falls_back_to_the_most_trained_complete_one(tmp_path):
