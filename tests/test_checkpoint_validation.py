@@ -70,6 +70,9 @@ def test_bad_training_states_are_refused(tmp_path):
     cases = [(b"", "unreadable training state"), ({}, "cur_nimg must be a non-negative integer"),
              (dict(good, cur_nimg="x"), "cur_nimg must be a non-negative integer, got 'x'"),
              (dict(good, cur_nimg=-100), "got -100"), (dict(good, opt_D=[1]), "opt_D is not an optimizer state"),
+             (dict(good, batch_idx=-1), "batch_idx must be a non-negative integer, got -1"),
+             (dict(good, tick=2.5), "tick must be a non-negative integer, got 2.5"),
+             (dict(good, opt_G=None), "opt_G is not an optimizer state"),
              (dict(good, rng={"torch": torch.zeros(3)}), "rng is not a saved random-number-generator state")]
     for state, message in cases:
         if isinstance(state, bytes):

@@ -102,6 +102,12 @@ def test_folder_dataset_cache_key_follows_file_contents(tmp_path):
     changed = _file_key(tmp_path)
     (tmp_path / "c.png").write_bytes(b"three")
     assert _file_key(tmp_path) != changed
+    # EG3D's datasets keep their images in sub-folders (00000/img00000000.png): those count too
+    (tmp_path / "00000").mkdir()
+    (tmp_path / "00000" / "d.png").write_bytes(b"four")
+    nested = _file_key(tmp_path)
+    os.utime(tmp_path / "00000" / "d.png", ns=(1, 1))
+    assert _file_key(tmp_path) != nested
     # a zip dataset rewritten with other images of the same size: its modification time tells
     zipped = tmp_path / "data.zip"
     zipped.write_bytes(b"1234")

@@ -172,6 +172,8 @@ def test_metrics_cli(checkpoint, tmp_path, capsys):
                      "--num", "4", "--outdir", str(tmp_path)], capsys)
     assert code == 0, err
     assert (tmp_path / "metric-swd.jsonl").is_file() and (tmp_path / "metric-reproj.jsonl").is_file()
+    record = json.loads((tmp_path / "metric-swd.jsonl").read_text())  # the evaluated network, as calc_metrics
+    assert record["network"] == str(checkpoint) and record["metric"] == "swd", record
     code, _, err = run_cli(["metrics", "--network", str(checkpoint), "--metrics", "fid50k_full"], capsys)
     assert code == 1 and "Inception detector" in err
     # without --outdir, results go beside the network: into a checkpoint directory, not its parent; and the
