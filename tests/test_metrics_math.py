@@ -256,3 +256,38 @@ def test_swd_accumulators_default_to_progans_settings_as_swd_does():
     b.add(fake)
     assert [a.level(i).shape for i in range(3)] == [(3 * 128, 7 * 7 * 3)] * 3
     assert a.distance(b, seed=4) == swd(real, fake, levels=3, seed=4)
+
+
+def test_pose_conditional_fakes_take_camera_and_pose_of_the_same_dataset_image(monkeypatch):
+    """fake_batches for a pose-conditional network: each fake is rendered with the camera and the pose of one and
+    the same random dataset image (a stand-in dataset whose image i has camera i and pose i; G records them)."""
+    import op3d.conditioning.posed as posed
+    from op3d.metrics.run import fake_batches
+
+    class Data:
+        path, poses = "stand-in", True
+
+        def __len__(self):
+            return 50
+
+        def get_label(self, i):
+            return np.full(25, float(i), dtype=np.float32)
+
+        def get_pose(self, i):
+            return np.full(85, float(i), dtype=np.float32)
+
+    class G:
+        z_dim, body_model, seen = 4, "procedural", []
+
+        def pose_bodies(self, model, params):
+            return params
+
+        def __call__(self, z, c, body=None, **_):
+            self.seen.append((c, body))
+            return {"image": torch.zeros(len(z), 3, 4, 4)}
+
+    monkeypatch.setattr(posed, "body_model_from_spec", lambda spec, device: spec)
+    g = G()
+    assert sum(len(b) for b in fake_batches(g, Data(), 11, seed=2, device="cpu", batch=4)) == 11
+    cameras, poses = (torch.cat([s[k][:, 0] for s in g.seen]) for k in (0, 1))
+    assert torch.equal(cameras, poses) and len(set(cameras.tolist())) > 5
