@@ -65,6 +65,15 @@ def test_disparity_space_sampling_is_uniform_in_inverse_depth():
     steps = inv[1:] - inv[:-1]
     torch.testing.assert_close(steps, torch.full_like(steps, (1 / 4 - 1 / 2) / 4))  # uniform in 1 / depth
     assert abs(float(inv[0]) - (0.5 - 0.5 * 0.25 / 4)) < 1e-6  # jitter 0.5 moves t by half a step
+    # every ray of a batch, with one range for all or per-ray ranges [B, R, 1] (ray_start "auto")
+    assert torch.equal(stratified_depths(2.0, 4.0, 2, 3, 5, 0.5, disparity_space=True),
+                       stratified_depths(2.0, 4.0, 1, 1, 5, 0.5, disparity_space=True).expand(2, 3, 5, 1))
+    start, end = torch.rand(2, 3, 1) + 1, torch.rand(2, 3, 1) + 3
+    jitter = torch.rand(2, 3, 4, 1)
+    got = stratified_depths(start, end, 2, 3, 4, jitter, disparity_space=True).double()
+    t = torch.arange(4, dtype=torch.float64).reshape(4, 1) / 3 + jitter.double() / 3
+    want = 1 / ((1 - t) / start.double().unsqueeze(2) + t / end.double().unsqueeze(2))
+    torch.testing.assert_close(got, want, rtol=1e-6, atol=0)
     # and the renderer uses it when asked
     opts = RenderOptions(depth_resolution=4, depth_resolution_importance=0, ray_start=2.0, ray_end=4.0,
                          disparity_space_sampling=True)
@@ -74,9 +83,10 @@ def test_disparity_space_sampling_is_uniform_in_inverse_depth():
         seen.append(points)
         return {"rgb": torch.zeros(*points.shape[:2], 3), "sigma": torch.zeros(*points.shape[:2], 1)}
 
-    origin, direction = torch.zeros(1, 1, 3), torch.tensor([[[0.0, 0.0, 1.0]]])
+    origin, direction = torch.zeros(1, 2, 3), torch.tensor([[[0.0, 0.0, 1.0], [0.0, 0.0, 1.0]]])
     render(field, origin, direction, opts, deterministic=True)
-    z = seen[0][0, :, 2].double()
+    z = seen[0][0, :4, 2].double()
+    assert torch.equal(seen[0][0, 4:], seen[0][0, :4])  # two rays, the same samples
     torch.testing.assert_close(1 / z[1:] - 1 / z[:-1], torch.full((3,), (1 / 4 - 1 / 2) / 3, dtype=torch.float64))
 
 

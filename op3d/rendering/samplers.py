@@ -15,7 +15,8 @@ def stratified_depths(ray_start: float | torch.Tensor, ray_end: float | torch.Te
     """
     if disparity_space:
         t = torch.linspace(0, 1, S, device=device).reshape(1, 1, S, 1) + jitter / (S - 1)
-        return 1.0 / (1.0 / ray_start * (1.0 - t) + 1.0 / ray_end * t)
+        start, end = (x.unsqueeze(2) if isinstance(x, torch.Tensor) else x for x in (ray_start, ray_end))
+        return (1.0 / (1.0 / start * (1.0 - t) + 1.0 / end * t)).expand(B, R, S, 1)
     if isinstance(ray_start, torch.Tensor):
         steps = torch.arange(S, dtype=torch.float32, device=ray_start.device).reshape(1, 1, S, 1) / (S - 1)
         depths = ray_start.unsqueeze(2) + steps * (ray_end - ray_start).unsqueeze(2)
