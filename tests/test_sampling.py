@@ -61,6 +61,25 @@ def test_seed_latents_do_not_depend_on_the_batch(checkpoint):
     assert not torch.equal(together[0], together[1])
 
 
+def test_render_views_renders_each_latent_as_its_own_synthesis(checkpoint):
+    """render_views of two latents from two views == G.synthesis of each latent from each view alone (constant
+    noise, deterministic sampling): a latent's planes and its super-resolution styles are its own."""
+    import op3d
+    from op3d.sampling.render import render_views
+    from op3d.sampling.views import view_labels
+
+    G = op3d.load(checkpoint)
+    with torch.no_grad():
+        ws = seed_ws(G, [3, 8])
+        cams = view_labels(G, [(-0.3, 0.1), (0.2, 0.0)])
+        got = render_views(G, ws, cams, batch=1)
+        for s in range(2):
+            for v in range(2):
+                want = G.synthesis(ws[s:s + 1], cams[v:v + 1], noise_mode="const", deterministic=True)
+                for key in ("image", "image_raw", "image_depth"):
+                    torch.testing.assert_close(got[key][s, v], want[key][0], rtol=1e-5, atol=1e-6, msg=key)
+
+
 def test_sample_cli_writes_images_depth_and_mrc(checkpoint, tmp_path, capsys):
     code, _, err = run_cli(["sample", "--network", str(checkpoint), "--seeds", "1-2", "--outdir", str(tmp_path),
                      "--views", "-20,0,20", "--shapes", "--shape-res", "24", "--grid"], capsys)
@@ -156,10 +175,11 @@ def test_sample_views_use_the_constant_noise(checkpoint):
 def test_video_is_written_and_readable(checkpoint, tmp_path, capsys):
     imageio = pytest.importorskip("imageio.v2")
     pytest.importorskip("imageio_ffmpeg")
-    path = tmp_path / "v.mp4"
-    code, _, err = run_cli(["video", "--network", str(checkpoint), "--seeds", "0-3", "--grid", "2x1", "--w-frames", "3",
-                     "--mode", "depth", "--output", str(path)], capsys)
+    path = tmp_path / "v.mp4"  # --output without the .mp4 suffix: written (and reported) with it
+    code, out, err = run_cli(["video", "--network", str(checkpoint), "--seeds", "0-3", "--grid", "2x1", "--w-frames",
+                              "3", "--mode", "depth", "--output", str(tmp_path / "v")], capsys)
     assert code == 0, err
+    assert str(path) in out and sorted(p.name for p in tmp_path.iterdir()) == ["v.mp4"]
     frames = list(imageio.get_reader(str(path)).iter_data())  # (len() of an ffmpeg reader is inf)
     assert len(frames) == 6 and frames[0].shape == (64, 128, 3)
 
@@ -414,7 +434,7 @@ def test_sample_and_video_options_reach_the_renderers(checkpoint, tmp_path, caps
     assert a[1:4] == ([2], 0.6, 3)
     assert calls["render_views"][0][1]["chunk"] == 300
     (a, k), = calls["density_grid"]
-    assert a[2] == 12 and "mesh_grid" not in calls
+    assert a[2] == 12 and "mesh_grid" not in calls and k.get("trim", True)  # trimmed as OP3D's meshes
     calls.clear()  # the default coarse-to-fine mesh grid refines around the --mesh-level it extracts at
     code, _, err = run_cli(["sample", "--network", str(checkpoint), "--seeds", "2", "--outdir", str(tmp_path / "m"),
                             "--shapes", "--shape-res", "12", "--shape-format", "obj", "--mesh-level", "-0.4"], capsys)
