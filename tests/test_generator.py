@@ -510,3 +510,26 @@ def test_conditioning_switches_of_the_mapping_and_update_emas_through_forward():
         assert torch.equal(mapping.w_avg, before)
         G(z, c, neural_rendering_resolution=8, noise_mode="const", update_emas=True)
         torch.testing.assert_close(mapping.w_avg, seen[:, 0].mean(0).lerp(before, mapping.w_avg_beta))
+
+
+def test_network_sizes_follow_eg3d_op3d_and_the_small_demos():
+    """--size: 'full' is EG3D's train.py (cbase 32768, cmax 512, G mapping depth --map-depth 2, D's label mapping
+    StyleGAN2's default 8 layers, the original super-resolution module of each resolution); 'op3d' is OP3D's
+    (SPEC section 5: cbase 24576, cmax 384, mapping depth 8, the same SR modules); 'small' / 'tiny' use op3d's
+    generic 2x super-resolution and 2-layer mappings in both networks."""
+    from op3d.networks.superresolution import GENERIC_2X, SR_FOR_RESOLUTION
+    from op3d.presets import discriminator_kwargs, generator_kwargs
+
+    want = {"full": (32768, 512, 2, None), "op3d": (24576, 384, 8, None), "small": (4096, 128, 2, 2),
+            "tiny": (256, 16, 2, 2)}
+    for size, (cbase, cmax, g_map, d_map) in want.items():
+        for resolution in (128, 256, 512):
+            g, d = generator_kwargs("ffhq", resolution, size), discriminator_kwargs(resolution, size)
+            assert (g["channel_base"], g["channel_max"]) == (d["channel_base"], d["channel_max"]) == (cbase, cmax)
+            assert g["mapping_kwargs"]["num_layers"] == g_map and d["mapping_kwargs"].get("num_layers") == d_map
+            sr = g["rendering_kwargs"]["superresolution_module"]
+            assert sr == (SR_FOR_RESOLUTION[resolution] if size in ("full", "op3d") else GENERIC_2X), (size, resolution)
+    from op3d.networks.discriminator import DualDiscriminator
+
+    D = DualDiscriminator(**dict(discriminator_kwargs(32, "tiny"), mapping_kwargs={}))
+    assert D.mapping.num_layers == 8  # StyleGAN2's MappingNetwork default for D's label embedding
