@@ -53,8 +53,13 @@ def test_bad_weights_are_refused(checkpoint):
 
     weights = load_file(str(checkpoint / "model.safetensors"))
     key = "decoder.net.0.weight"
+    shape = tuple(weights[key].shape)
+    assert shape[0] != shape[1]
     for bad, message in ((weights[key].long(), "is torch.int64, expected torch.float32"),
-                         (torch.full_like(weights[key], float("nan")), "contains NaN or inf")):
+                         (torch.full_like(weights[key], float("nan")), "contains NaN or inf"),
+                         (weights[key].index_fill(1, torch.tensor([0]), float("inf")), "contains NaN or inf"),
+                         (weights[key].t().contiguous(), rf"has shape \({shape[1]}, {shape[0]}\), expected "
+                                                         rf"\({shape[0]}, {shape[1]}\)")):
         save_file(dict(weights, **{key: bad}), str(checkpoint / "model.safetensors"))
         with pytest.raises(CheckpointError, match=f"{key} {message}"):
             load_pretrained(checkpoint)

@@ -1,5 +1,6 @@
 """Importing original-format snapshots end to end: op3d.load and `op3d convert`."""
 import copy
+import json
 
 import pytest
 import torch
@@ -75,6 +76,13 @@ def test_convert_cli_round_trip(tmp_path):
     H = op3d.load(out)
     assert all(torch.equal(H.state_dict()[k], v) for k, v in G.state_dict().items())
     assert H.init_kwargs["per_dir_plane_number"] == 3 and H.legacy_axes
+    # --which D: the snapshot's discriminator, recorded as such
+    result = CliRunner().invoke(cli, ["convert", str(path), str(tmp_path / "D"), "--which", "D"])
+    assert result.exit_code == 0, result.output
+    D = op3d.load(tmp_path / "D")
+    assert type(D).__name__ == "DualDiscriminator" and all(torch.equal(D.state_dict()[k], v)
+                                                            for k, v in op3d.load(path, which="D").state_dict().items())
+    assert json.loads((tmp_path / "D" / "config.json").read_text())["extra"]["which"] == "D"
 
 
 def test_convert_cli_bad_file_is_one_line_error(tmp_path, capsys):

@@ -237,6 +237,11 @@ def test_snapshots_read_back_g_d_and_g_ema_in_their_places(tmp_path):
         for (k, v), (k2, v2) in zip(want.state_dict().items(), got.state_dict().items()):
             assert k == k2 and torch.equal(v, v2), k
     assert state["cur_nimg"] == 8
+    import op3d  # op3d.load picks the same networks out of a snapshot directory
+
+    for which, want in (("G_ema", G_ema), ("G", G), ("D", D)):
+        got = op3d.load(path, which=which)
+        assert all(torch.equal(got.state_dict()[k], v) for k, v in want.state_dict().items()), which
     # a process killed mid-write (no cleanup ran) leaves a hidden temporary directory; the next write removes it
     import op3d.training.snapshots as snapshots
 
