@@ -419,6 +419,8 @@ def test_pose_file_and_random_poses(tmp_path):
     betas, pose, transl = split_pose_params(load_pose_file(path))
     assert betas.tolist()[:3] == pytest.approx([0.5, -0.2, 0.0]) and pose.shape == (24, 3)
     assert transl.tolist() == pytest.approx([0, 0.2, 0])
+    path.write_text(json.dumps({"betas": [0.1 * i for i in range(10)], "pose": [0] * 72}))  # all 10 betas
+    assert split_pose_params(load_pose_file(path))[0].tolist() == pytest.approx([0.1 * i for i in range(10)])
     for bad, message in (({"pose": [0.1] * 71}, "71 values"), ({"betas": [1] * 11, "pose": [0] * 72}, "at most 10"),
                          ([1, 2], "JSON object"), ({"params": [0] * 84}, "84 values"),
                          ({"pose": [1e39] + [0] * 71}, "beyond float32"), ({"pose": [1e30] + [0] * 71}, "1e\\+30")):

@@ -47,6 +47,20 @@ def test_reads_zip_and_folder(tmp_path):
     assert torch.equal(ds2[2][0], img)
 
 
+def test_upper_case_extensions_and_windows_names_in_dataset_json(tmp_path):
+    """Images named IMG0.PNG / .JPG count as images, and dataset.json written on Windows (sub\\img.png) names
+    the zip's sub/img.png: each image keeps its own label."""
+    files = good_files(3)
+    labels = files.pop("dataset.json")["labels"]
+    renamed = {f"sub/IMG{i}.PNG": files[f"img{i}.png"] for i in range(3)}
+    renamed["dataset.json"] = {"labels": [[f"sub\\IMG{i}.PNG", label] for i, (_, label) in enumerate(labels)]}
+    ds = ImageDataset(write_zip(tmp_path / "d.zip", renamed))
+    assert ds.image_names == [f"sub/IMG{i}.PNG" for i in range(3)]
+    for i in range(3):
+        assert torch.equal(ds[i][1], torch.tensor(labels[i][1], dtype=torch.float32))
+        assert int(ds[i][0][0, 0, 0]) == 10 * i
+
+
 def test_xflip_doubles_and_flips_image_and_camera(tmp_path):
     files = good_files(2)
     arr = np.zeros((8, 8, 3), np.uint8)
