@@ -42,6 +42,15 @@ def test_sliced_wasserstein_of_shifted_points():
     a = torch.randn(5000, 1, generator=g, dtype=torch.float64)
     # in 1-D every projection is +-identity, so SW-1 = W-1 = the shift
     assert sliced_wasserstein(a, a + 0.5, 16, g) == pytest.approx(0.5, rel=1e-9)
+    # in D dimensions a shift t gives E|<u, t>| over uniform unit directions u: |t| Gamma(D/2) / (sqrt(pi)
+    # Gamma((D+1)/2)) (0.4244 |t| for D = 4), whatever the signs of t's components
+    import math
+
+    b = torch.randn(10, 4, generator=g, dtype=torch.float64)  # a shift moves every projection by <u, t>
+    for shift in ([1.0, -1.0, 0.5, -2.0], [1.0, 1.0, 0.5, 2.0]):
+        t = torch.tensor(shift, dtype=torch.float64)
+        want = float(t.norm()) * math.gamma(2) / (math.sqrt(math.pi) * math.gamma(2.5))
+        assert sliced_wasserstein(b, b + t, 20000, g) == pytest.approx(want, rel=0.02), shift
 
 
 def test_swd_same_distribution_small_different_structure_large():
@@ -291,3 +300,36 @@ def test_pose_conditional_fakes_take_camera_and_pose_of_the_same_dataset_image(m
     assert sum(len(b) for b in fake_batches(g, Data(), 11, seed=2, device="cpu", batch=4)) == 11
     cameras, poses = (torch.cat([s[k][:, 0] for s in g.seen]) for k in (0, 1))
     assert torch.equal(cameras, poses) and len(set(cameras.tolist())) > 5
+
+
+def test_swd_reals_are_drawn_independently_of_the_fakes_cameras():
+    """The swd metric's num random reals (with replacement) and the dataset images whose cameras the fakes take are
+    independent draws from --seed, not the same images (a stand-in dataset records which images were read)."""
+    from op3d.metrics.run import fake_batches, real_batches
+
+    class Data:
+        path, poses, image_names = "stand-in", None, [f"{i}.png" for i in range(50)]
+        reads, labels = [], []
+
+        def __len__(self):
+            return 50
+
+        def load_image(self, i):
+            self.reads.append(i)
+            return np.zeros((4, 4, 3), dtype=np.uint8)
+
+        def get_label(self, i):
+            self.labels.append(i)
+            return np.zeros(25, dtype=np.float32)
+
+    class G:
+        z_dim = 4
+
+        def __call__(self, z, c, **_):
+            return {"image": torch.zeros(len(z), 3, 4, 4)}
+
+    data = Data()
+    list(real_batches(data, 20, seed=3, batch=8))
+    list(fake_batches(G(), data, 20, seed=3, device="cpu", batch=8))
+    assert len(data.reads) == len(data.labels) == 20 and len(set(data.reads)) > 10
+    assert data.reads != data.labels

@@ -556,6 +556,31 @@ class _MeanD(torch.nn.Module):
         return self.scale * (img["image"].mean([1, 2, 3]) + img["image_raw"].float().mean([1, 2, 3]))[:, None]
 
 
+def test_fakes_are_scored_with_their_own_cameras_and_reals_with_theirs():
+    """Gmain and Dmain's fake half hand D the cameras the fakes were rendered from (gen_c), Dmain's real half and
+    Dreg the real images' own (real_c); a stand-in D records them."""
+    class RecordingD(_MeanD):
+        seen = []
+
+        def forward(self, img, c):
+            self.seen.append(c.clone())
+            return super().forward(img, c)
+
+    G = tiny_generator()
+    G.deterministic = True
+    cfg = LossConfig(gpc_reg_prob=None, style_mixing_prob=0.0, blur_fade_kimg=0, r1_gamma=1.0,
+                     neural_rendering_resolution_initial=16)
+    D = RecordingD()
+    loss = GANLoss(G, D, cfg, generator=seeded(0), noise_mode="const")
+    z = torch.randn(2, G.z_dim, generator=seeded(2))
+    real_c, gen_c = lookat_labels([1.3, 1.9]), lookat_labels([1.5, 1.7])
+    reals = torch.zeros(2, 3, 64, 64)
+    for phase, want in (("Gmain", [gen_c]), ("Dmain", [gen_c, real_c]), ("Dreg", [real_c])):
+        D.seen.clear()
+        loss.accumulate_gradients(phase, reals, real_c, z, gen_c, gain=1.0, cur_nimg=0)
+        assert len(D.seen) == len(want) and all(torch.equal(a, b) for a, b in zip(D.seen, want)), phase
+
+
 def test_the_discriminator_phase_tracks_w_avg_of_the_fakes():
     """Dmain renders its fakes with update_emas=True, so G's w_avg moves toward the batch's mean w (the average
     truncation uses); the generator phase leaves it alone."""
