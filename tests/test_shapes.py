@@ -255,3 +255,21 @@ def test_coarse_grid_upsampling_reproduces_trilinear_fields_exactly():
     field = lambda x, y, z: (1 + 0.3 * x)[:, None, None] * (2 - 0.1 * y)[None, :, None] * (0.5 + 0.2 * z)[None, None]
     got = _upsample_linear(field(*(i[coarse],) * 3).astype(np.float32), coarse, n)
     np.testing.assert_allclose(got, field(i, i, i), rtol=1e-5, atol=0)
+
+
+@pytest.mark.parametrize("chunk", [1, 5, 12, 13, 1000])
+def test_lattice_slabs_cover_every_x_whatever_the_chunk(chunk):
+    """lattice_values evaluates slabs of about `chunk` points along x, at least one x plane each (a y-z plane of
+    12 points with chunk 1 or 5 still goes one plane at a time): every value equals f(x, y, z) = x + 10 y + 100 z."""
+    from op3d.shapes.grid import lattice_values
+
+    ticks = (torch.arange(5.0), torch.arange(3.0), torch.arange(4.0))
+    calls = []
+
+    def f(t):
+        calls.append(len(t[0]))
+        return t[0][:, None, None] + 10 * t[1][None, :, None] + 100 * t[2][None, None, :]
+    got = lattice_values(f, ticks, chunk=chunk)
+    x, y, z = np.meshgrid(np.arange(5), np.arange(3), np.arange(4), indexing="ij")
+    np.testing.assert_array_equal(got, x + 10 * y + 100 * z)
+    assert sum(calls) == 5 and max(calls) == min(5, max(1, chunk // 12))
