@@ -281,10 +281,11 @@ def test_pose_conditional_grids_hold_minus_sdf_at_the_voxel_positions():
     assert dense.values.max() > 0.25 and dense.voxel_size == pytest.approx(2 / (n - 1))
     np.testing.assert_allclose(dense.origin, [-1, -1, -1])
 
-    fine = mesh_grid(G, planes, n, 0.0, ws=ws, body="body")
     near = near_level(dense.values, 0.0)
     assert near.sum() > 300
-    np.testing.assert_allclose(fine.values[near], dense.values[near], rtol=0, atol=2e-6)
+    for chunk in (1 << 17, 200):  # the coarse 9^3 lattice in one slab, or in slabs of 2 x planes
+        fine = mesh_grid(G, planes, n, 0.0, ws=ws, body="body", chunk=chunk)
+        np.testing.assert_allclose(fine.values[near], dense.values[near], rtol=0, atol=2e-6)
 
     verts = torch.tensor([[0.1, -0.4, 0.2], [-0.3, 0.3, -0.1], [0.6, 0.0, 0.5]])
     want_rgb = torch.stack([verts[:, 0] * 2 + 0.5, verts[:, 1] * 2 + 0.5, verts[:, 2] * 2 + 0.5], dim=1)

@@ -108,9 +108,14 @@ def read_binary_ply(data: bytes):
 
 
 def test_mesh_level_outside_range_is_a_clear_error():
+    """A level at or beyond the grid's extreme values has no surface: refused by name (the grid's min and max
+    themselves included), while any level strictly between them meshes."""
     g = evaluate_grid(sphere_density(), 8, 1.0)
-    with pytest.raises(ValueError, match="outside the density range"):
-        extract_mesh(g, level=1e6)
+    lo, hi = float(g.values.min()), float(g.values.max())
+    for level in (1e6, hi, lo, lo - 1):
+        with pytest.raises(ValueError, match="outside the density range"):
+            extract_mesh(g, level=level)
+    assert len(extract_mesh(g, level=(lo + hi) / 2)[1]) > 0
 
 
 def test_trim_border():
