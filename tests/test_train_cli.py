@@ -150,8 +150,12 @@ def test_size_overrides_and_the_minibatch_group_reach_both_networks(tmp_path):
     from op3d.training.loop import TrainConfig, build_networks
 
     cfg = TrainConfig(outdir=str(tmp_path), data="x", cfg="synthetic", size="tiny", cbase=4096, cmax=64,
-                      mbstd_group=2, decoder_lr_mul=0.25, map_depth=3, plane_number=5, fourier_L=3)
+                      mbstd_group=2, decoder_lr_mul=0.25, map_depth=3, plane_number=5, fourier_L=3,
+                      sr_num_fp16_res=2, g_num_fp16_res=1, d_num_fp16_res=3)
     G, D = build_networks(cfg, 32)
+    # fp16 layers per network, each with EG3D's conv clamp 256 when it has any
+    got = (G.init_kwargs["sr_num_fp16_res"], G.init_kwargs["num_fp16_res"], D.init_kwargs["num_fp16_res"])
+    assert got == (2, 1, 3) and G.init_kwargs["conv_clamp"] == D.init_kwargs["conv_clamp"] == 256
     # --plane_number / --fourier_L: K planes per axis, each plane head's style input w + 2L + 1 wide (OP3D)
     heads = [p for n, p in G.backbone.synthesis.named_parameters() if n.endswith("to_depth_feature.affine.weight")]
     assert G.K == 5 and G.L == 3 and heads and all(p.shape[1] == G.w_dim + 2 * 3 + 1 for p in heads)

@@ -144,10 +144,11 @@ def test_resume_records_the_snapshots_architecture_not_conflicting_options(data,
     first = training_loop(tiny_train_config(data, tmp_path / "a"), max_steps=1, log=False)
     capsys.readouterr()
     rest = training_loop(tiny_train_config(data, tmp_path / "b", resume=str(first["run_dir"]),
-                                           representation="triplane", fourier_L=6), max_steps=1, log=False)
+                                           representation="triplane", fourier_L=6, plane_number=4), max_steps=1,
+                                           log=False)
     err = capsys.readouterr().err
     assert "representation orthoplanes (not triplane)" in err and "fourier_L 2 (not 6)" in err
-    assert "plane_number" not in err  # unchanged (3)
+    assert "plane_number 3 (not 4)" in err
     options = json.loads((rest["run_dir"] / "training_options.json").read_text())
     assert (options["representation"], options["plane_number"], options["fourier_L"]) == ("orthoplanes", 3, 2)
     assert "orthoplanes" in rest["run_dir"].name and rest["G"].init_kwargs["representation"] == "orthoplanes"

@@ -139,7 +139,7 @@ def test_mirror_doubles_the_training_set_with_flipped_images_and_cameras(tmp_pat
 
 def test_a_fresh_run_starts_from_the_networks_of_its_seed(tmp_path, monkeypatch):
     """--seed fixes a fresh run's initial G and D (the same seed, the same weights; another seed, others), whatever
-    the global RNG did before."""
+    the global RNG did before, and the order in which it reads the dataset (the sampler's seed)."""
     from train_config import tiny_train_config
 
     import op3d.training.loop as loop
@@ -154,6 +154,9 @@ def test_a_fresh_run_starts_from_the_networks_of_its_seed(tmp_path, monkeypatch)
     built, build = [], loop.build_networks
     monkeypatch.setattr(loop, "build_networks", lambda *a, **k: built.append(build(*a, **k)) or built[-1])
     monkeypatch.setattr(loop, "GANLoss", stop)  # the networks exist by then: stop before any training
+    orders, sampler = [], loop.InfiniteSampler
+    monkeypatch.setattr(loop, "InfiniteSampler", lambda *a, **k: orders.append(
+        [i for i, _ in zip(iter(sampler(*a, **k)), range(12))]) or sampler(*a, **k))
     data = make_synthetic_dataset(tmp_path / "d.zip", 4, 32, seed=0, progress=False)
     for seed in (5, 5, 6):
         torch.manual_seed(100 + len(built))
@@ -165,6 +168,7 @@ def test_a_fresh_run_starts_from_the_networks_of_its_seed(tmp_path, monkeypatch)
              for k in (0, 1)]
     assert all(same[0]) and all(same[1])
     assert not all(other[0]) and not all(other[1])
+    assert orders[0] == orders[1] and orders[0] != orders[2]
 
 
 def test_sampler_resume_and_rank_slices():
