@@ -477,8 +477,8 @@ def test_training_poses_real_images_with_their_own_poses(tmp_path, monkeypatch):
     dataset = ImageDataset(data, use_poses=True)
     images = torch.stack([torch.from_numpy(dataset.load_image(i).transpose(2, 0, 1).copy()) for i in range(6)])
     seen = []
-    monkeypatch.setattr(GANLoss, "accumulate_gradients", lambda self, phase, real_img, *a, real_body=None,
-                        gen_body=None, **k: seen.append((real_img, real_body, gen_body)) or {})
+    monkeypatch.setattr(GANLoss, "accumulate_gradients", lambda self, phase, real_img, real_c, gen_z, gen_c, *a,
+                        real_body=None, gen_body=None, **k: seen.append((real_img, real_body, gen_body, gen_c)) or {})
     loss = LossConfig(neural_rendering_resolution_initial=16, blur_fade_kimg=0, gpc_reg_prob=None)
     cfg = TrainConfig(outdir=str(tmp_path / "runs"), data=str(data), cfg="body", size="tiny", plane_number=4,
                       fourier_L=2, batch=3, workers=0, kimg=1, tick=1, conditional=True, loss=loss, seed=1)
@@ -495,12 +495,15 @@ def test_training_poses_real_images_with_their_own_poses(tmp_path, monkeypatch):
             np.testing.assert_array_equal(pose, dataset.get_pose(j))
     assert grids and len({tuple(c) for c in grids[0][0].tolist()}) > 1
     assert seen
-    for real_img, real_body, gen_body in seen:
+    for real_img, real_body, gen_body, gen_c in seen:
         as_uint8 = ((real_img + 1) * 127.5).round().to(torch.uint8)
         index = [int((images == img).flatten(1).all(1).nonzero()[0]) for img in as_uint8]
         want = torch.stack([torch.as_tensor(dataset.get_pose(i)[:10], dtype=torch.float32) for i in index])
         torch.testing.assert_close(real_body.betas, want)
-        assert len(gen_body) == len(real_img)
+        # a generated sample takes the pose of the dataset image whose camera it takes
+        drawn = [int(np.flatnonzero((labels == c).all(1))[0]) for c in gen_c.cpu().numpy()]
+        want = torch.stack([torch.as_tensor(dataset.get_pose(i)[:10], dtype=torch.float32) for i in drawn])
+        torch.testing.assert_close(gen_body.betas, want)
 
 
 def test_points_within_ten_centimetres_follow_their_nearest_vertex():
