@@ -240,7 +240,7 @@ def test_snapshots_read_back_g_d_and_g_ema_in_their_places(tmp_path):
         assert type(got) is type(want)
         for (k, v), (k2, v2) in zip(want.state_dict().items(), got.state_dict().items()):
             assert k == k2 and torch.equal(v, v2), k
-    assert state["cur_nimg"] == 8
+    assert state["cur_nimg"] == 8 and (path / "training-state.pt").is_file()  # the documented file name
     import op3d  # op3d.load picks the same networks out of a snapshot directory
 
     for which, want in (("G_ema", G_ema), ("G", G), ("D", D)):
@@ -373,3 +373,21 @@ def test_fakes_grids_render_each_camera_with_its_own_pose_in_rows_of_8(tmp_path)
     for name, i in (("z", 0), ("c", 1), ("poses", 2)):
         assert torch.equal(torch.cat([call[i] for call in G.calls]), {"z": z, "c": c, "poses": poses}[name]), name
     assert Image.open(tmp_path / "fakes.png").size == (8 * 8, 2 * 3 * 8)
+
+
+def test_stats_lines_and_tensorboard_steps_count_images(tmp_path):
+    """Each logged tick appends one stats.jsonl line with its kimg; TensorBoard scalars (a recording stand-in
+    writer) are stepped by images, so the ticks of a short run stay apart (EG3D steps by whole kimg)."""
+    import json
+
+    from op3d.training.report import RunLog
+
+    log = RunLog(tmp_path, verbose=False)
+    scalars = []
+    log.writer = type("W", (), {"add_scalar": lambda self, *a, **k: scalars.append((a, k["global_step"])),
+                                "flush": lambda self: None, "close": lambda self: None})()
+    log.log({"Loss/G/loss": 0.5, "note": "x"}, kimg=0.012)
+    log.log({"Loss/G/loss": 0.25}, kimg=0.016)
+    assert scalars == [(("Loss/G/loss", 0.5), 12), (("Loss/G/loss", 0.25), 16)]
+    lines = [json.loads(line) for line in (tmp_path / "stats.jsonl").read_text().splitlines()]
+    assert [(r["kimg"], r["Loss/G/loss"]) for r in lines] == [(0.012, 0.5), (0.016, 0.25)]
