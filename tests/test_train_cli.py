@@ -92,6 +92,8 @@ def test_body_margin_reaches_the_conditional_generator(tmp_path, capsys, value, 
     (["--batch", "4", "--batch-gpu", "3"], "--batch-gpu (3) must divide"),
     (["--metrics", "fid50k_full"], "Inception detector"),
     (["--metrics", "bogus"], "unknown metric"),
+    (["--p", "0.5"], "--p / --target: only meaningful with --aug"),
+    (["--target", "0.7"], "--p / --target: only meaningful with --aug"),
 ])
 def test_bad_options(tmp_path, capsys, args, message):
     code, _, err = run_cli(["train", "--outdir", str(tmp_path), "--dry-run", *args], capsys)
@@ -235,3 +237,11 @@ def test_defaults_with_a_dataset_are_eg3ds_full_networks(tmp_path, capsys):
     cfg = json.loads(out)
     got = (cfg["size"], cfg["cfg"], cfg["loss"]["neural_rendering_resolution_initial"], cfg["kimg"])
     assert got == ("full", "ffhq", 64, 25000)
+
+
+@pytest.mark.parametrize("value", ["None", "none", "", " NONE "])
+def test_metrics_none_as_the_original_scripts_spell_it(tmp_path, capsys, value):
+    """--metrics None (EG3D's and OP3D's spelling of "no metrics"), in any case, or empty: no metrics."""
+    code, out, err = run_cli(["train", "--outdir", str(tmp_path), "--dry-run", "--metrics", value], capsys)
+    assert code == 0, err
+    assert json.loads(out)["metrics"] == []
