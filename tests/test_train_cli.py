@@ -227,7 +227,8 @@ def test_the_built_in_dataset_is_made_with_the_runs_seed(tmp_path, capsys, monke
 
 def test_defaults_with_a_dataset_are_eg3ds_full_networks(tmp_path, capsys):
     """With --data and no other option: the full-size networks, the ffhq preset, 64 px neural rendering and
-    EG3D's 25,000 kimg (the tiny networks and the synthetic preset belong to the built-in demo only)."""
+    EG3D's 25,000 kimg, ticks of 4 kimg and a snapshot every 50 ticks (the tiny networks, the synthetic preset and
+    the short ticks belong to the built-in demo only)."""
     from test_dataset import good_files, write_zip
 
     data = tmp_path / "d.zip"
@@ -235,8 +236,9 @@ def test_defaults_with_a_dataset_are_eg3ds_full_networks(tmp_path, capsys):
     code, out, err = run_cli(["train", "--outdir", str(tmp_path), "--data", str(data), "--dry-run"], capsys)
     assert code == 0, err
     cfg = json.loads(out)
-    got = (cfg["size"], cfg["cfg"], cfg["loss"]["neural_rendering_resolution_initial"], cfg["kimg"])
-    assert got == ("full", "ffhq", 64, 25000)
+    got = (cfg["size"], cfg["cfg"], cfg["loss"]["neural_rendering_resolution_initial"], cfg["kimg"], cfg["tick"],
+           cfg["snap"])
+    assert got == ("full", "ffhq", 64, 25000, 4, 50)  # EG3D's --tick 4 and --snap 50 too
 
 
 @pytest.mark.parametrize("value", ["None", "none", "", " NONE "])
