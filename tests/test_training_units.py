@@ -66,9 +66,12 @@ class LinearD(torch.nn.Module):
         return ((img["image"] * self.a).sum([1, 2, 3]) + (img["image_raw"] * self.b).sum([1, 2, 3]))[:, None]
 
 
-def test_r1_and_real_loss_against_closed_form():
+@pytest.mark.parametrize("gamma", [2.0, 10.0])
+def test_r1_and_real_loss_against_closed_form(gamma):
+    """R1 of a linear D: the logged penalty is the squared gradient norm itself (whatever --gamma), the gradient
+    gain * gamma * a."""
     D = LinearD()
-    cfg = LossConfig(r1_gamma=2.0, blur_fade_kimg=0, neural_rendering_resolution_initial=4)
+    cfg = LossConfig(r1_gamma=gamma, blur_fade_kimg=0, neural_rendering_resolution_initial=4)
     loss = GANLoss(None, D, cfg)
     real = torch.randn(2, 3, 8, 8, dtype=torch.float64)
     want = D.a.square().sum() + D.b.square().sum()
@@ -77,7 +80,7 @@ def test_r1_and_real_loss_against_closed_form():
         stats = loss.accumulate_gradients("Dreg", real, torch.zeros(2, 25), None, None, gain=gain, cur_nimg=0)
         assert stats["Loss/r1_penalty"] == pytest.approx(want.item())
         # d/da of gain * mean(gamma/2 * |a|^2 + |b|^2) = gain * gamma * a
-        torch.testing.assert_close(D.a.grad, gain * 2.0 * D.a.detach())
+        torch.testing.assert_close(D.a.grad, gain * gamma * D.a.detach())
 
 
 def test_ema_update_formula():

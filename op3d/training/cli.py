@@ -153,6 +153,8 @@ def train(**opts) -> None:
     synthetic = opts["data"] is None
     cpu = info.device.type == "cpu"
     conditional = opts["conditional"]
+    if not conditional and opts["body_model"] != "procedural":
+        raise click.UsageError("--body-model: pose-conditional training only (add --conditional)")
     if conditional and opts["body_model"] != "procedural":  # validate the file before any work
         from op3d.conditioning.posed import body_model_from_spec
 
