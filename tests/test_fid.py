@@ -131,3 +131,37 @@ def test_detector_paths_metric_names_default_counts_and_result_lines(tmp_path, m
         path = metric_run.append_result(tmp_path, {"metric": "swd", "results": {"swd": value}})
     lines = path.read_text().splitlines()
     assert path.name == "metric-swd.jsonl" and [json.loads(line)["results"]["swd"] for line in lines] == [1.5, 2.5]
+
+
+def test_metrics_cli_takes_the_vgg_file_for_precision_recall_and_evaluates_g_ema(tmp_path, capsys, monkeypatch):
+    """op3d metrics --metrics pr50k3_full --vgg FILE runs with no environment variable set (the early check sees
+    --vgg), and the network evaluated is the snapshot's G_ema (the directory itself), as EG3D's calc_metrics
+    evaluates G_ema; a stand-in compute_metric records what it was given."""
+    from helpers import run_cli, tiny_generator_kwargs
+
+    from op3d.io.checkpoint import save_pretrained
+    from op3d.metrics.inception import ENV_VAR
+    from op3d.metrics.vgg import ENV_VAR as VGG_ENV_VAR
+
+    for var in (ENV_VAR, VGG_ENV_VAR):
+        monkeypatch.delenv(var, raising=False)
+    snap = tmp_path / "network-snapshot-000004"
+    G_ema, G = tiny_generator(), tiny_generator()
+    with torch.no_grad():
+        for p in G.parameters():
+            p.add_(1.0)
+    save_pretrained(G_ema, snap, tiny_generator_kwargs())
+    save_pretrained(G, snap / "G", tiny_generator_kwargs())
+    vgg = tmp_path / "vgg16.pt"
+    vgg.write_bytes(b"x")
+    data = make_synthetic_dataset(tmp_path / "d.zip", 2, G.img_resolution, seed=0, progress=False)
+    seen = []
+    monkeypatch.setattr(metric_run, "compute_metric", lambda name, G, dataset, num, seed, dev, detector, cache,
+                        vgg, **k: seen.append((name, G, vgg, seed)) or {"metric": name, "results": {},
+                                                                       "total_time": 0.0})
+    code, _, err = run_cli(["metrics", "--network", str(snap), "--metrics", "pr50k3_full", "--vgg", str(vgg),
+                            "--data", str(data)], capsys)
+    assert code == 0, err
+    ((name, evaluated, given, seed),) = seen
+    assert (name, given, seed) == ("pr50k3_full", str(vgg), 0)  # seed: calc_metrics' default 0
+    assert all(torch.equal(evaluated.state_dict()[k], v) for k, v in G_ema.state_dict().items())

@@ -333,3 +333,36 @@ def test_swd_reals_are_drawn_independently_of_the_fakes_cameras():
     list(fake_batches(G(), data, 20, seed=3, device="cpu", batch=8))
     assert len(data.reads) == len(data.labels) == 20 and len(set(data.reads)) > 10
     assert data.reads != data.labels
+
+
+def test_detector_cache_keys_follow_the_file_each_metric_loads(tmp_path, monkeypatch):
+    """Without an explicit path, FID/KID/IS read $OP3D_INCEPTION and pr50k3 reads $OP3D_VGG16: each real-feature
+    cache is keyed by the file that metric's detector came from."""
+    import op3d.metrics.run as run
+
+    inception, vgg = tmp_path / "inception.pth", tmp_path / "vgg16.pt"
+    inception.write_bytes(b"i")
+    vgg.write_bytes(b"vv")
+    monkeypatch.setenv("OP3D_INCEPTION", str(inception))
+    monkeypatch.setenv("OP3D_VGG16", str(vgg))
+    loaded = []
+    monkeypatch.setattr(run, "load_vgg16", lambda path, device: loaded.append(("vgg", path)) or "vgg-net")
+    monkeypatch.setattr(run, "load_detector", lambda path, device: loaded.append(("inception", path)) or "i-net")
+    assert run._detector(None, run.load_vgg16, "cpu") == ("vgg-net", run._file_key(vgg))
+    assert run._detector(None, run.load_detector, "cpu") == ("i-net", run._file_key(inception))
+    assert run._file_key(vgg) != run._file_key(inception) and loaded == [("vgg", None), ("inception", None)]
+
+
+def test_real_features_read_every_image_once_without_the_mirror(tmp_path):
+    """The reals of FID / KID / PR are every dataset image once, not x-flipped, even when the training dataset was
+    opened with --mirror (which doubles it)."""
+    from test_dataset import good_files, write_zip
+
+    from op3d.data.dataset import ImageDataset
+    from op3d.metrics.run import real_batches
+
+    ds = ImageDataset(write_zip(tmp_path / "d.zip", good_files(5)), xflip=True)
+    assert len(ds) == 10
+    images = torch.cat(list(real_batches(ds, None, 0, batch=3)))
+    want = torch.stack([torch.from_numpy(ds.load_image(i).transpose(2, 0, 1).copy()) for i in range(5)])
+    assert torch.equal(images, want)
