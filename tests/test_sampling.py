@@ -472,6 +472,8 @@ def test_sample_and_video_options_reach_the_renderers(checkpoint, tmp_path, caps
     assert a[2:4] == (1.0, None)
     options = op3d.load(checkpoint).render_options
     assert recorded["samples"] == (options.depth_resolution, options.depth_resolution_importance)
+    # 60 frames per keyframe at 30 fps: 2 s per keyframe as EG3D's 120 at 60 fps, with half the renders
+    assert (recorded["frames_per_key"], recorded["fps"]) == (60, 30)
 
 
 def test_the_conditioning_camera_follows_the_field_of_view():
