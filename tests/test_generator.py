@@ -395,6 +395,19 @@ def test_super_resolution_resize_rule_and_in_place_raw_image(monkeypatch, name, 
             assert (aliased is not None) == (not resized and blocks[0][3] == 1)
 
 
+def test_super_resolution_layouts_are_eg3ds():
+    """The module table against NVlabs/eg3d training/superresolution.py: input resolution, the two blocks
+    (in, out channels, resolution, upsampling) and the resize rule (Hybrid4X resizes only smaller feature images,
+    `x.shape[-1] < self.input_resolution`; the others any other size, `!=`)."""
+    from op3d.networks.superresolution import SR_LAYOUTS
+
+    eg3d = {"SuperresolutionHybrid2X": (128, 64, [(None, 128, 64, 1), (128, 64, 128, 2)], False),
+            "SuperresolutionHybrid4X": (256, 128, [(None, 128, 128, 1), (128, 64, 256, 2)], True),
+            "SuperresolutionHybrid8X": (512, 128, [(None, 128, 256, 2), (128, 64, 512, 2)], False),
+            "SuperresolutionHybrid8XDC": (512, 128, [(None, 256, 256, 2), (256, 128, 512, 2)], False)}
+    assert {name: layout[:4] for name, layout in SR_LAYOUTS.items()} == eg3d
+
+
 def test_super_resolution_settings_reach_the_module():
     """sr_kwargs' sr_channels size the super-resolution blocks (the tiny preset's (16, 8): conv weights
     [16, ...] then [8, ...]); without an sr_antialias entry in rendering_kwargs the raw image is resized with
@@ -404,6 +417,8 @@ def test_super_resolution_settings_reach_the_module():
     del kw["rendering_kwargs"]["sr_antialias"]
     G = Generator(**kw)
     assert G.superresolution.sr_antialias is True
+    kw["rendering_kwargs"]["sr_antialias"] = False  # older EG3D pickles: the raw image resized without it
+    assert Generator(**kw).superresolution.sr_antialias is False
     shapes = {n: tuple(p.shape) for n, p in G.superresolution.named_parameters()}
     assert shapes["block0.conv0.weight"][0] == 16 and shapes["block1.conv0.weight"][0] == 8
 
