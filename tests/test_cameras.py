@@ -56,3 +56,50 @@ def test_flip_label():
     mirror = torch.tensor([-1.0, 1.0, 1.0], dtype=torch.float64)
     idx = torch.arange(16).reshape(4, 4).flip(1).reshape(-1)
     torch.testing.assert_close(df, d[:, idx] * mirror, atol=1e-6, rtol=0)
+
+
+def _broken(change):
+    """Four good FFHQ-like labels; label 2 with one entry changed."""
+    c = sample_cameras(4, torch.Generator().manual_seed(1))
+    c[2, change[0]] = change[1]
+    return c
+
+
+@pytest.mark.parametrize("change,problem", [
+    ((16, 2985.0), "intrinsics look like pixels"), ((20, 2985.0), "intrinsics look like pixels"),
+    ((18, 1.3), "principal point outside [0, 1]"), ((21, 1.3), "principal point outside [0, 1]"),
+    ((18, -0.1), "principal point outside [0, 1]"), ((21, -0.1), "principal point outside [0, 1]"),
+    ((20, -4.0), "focal lengths must be positive"), ((24, 2.0), "intrinsics' last row is not 0 0 1"),
+    ((15, 2.0), "cam2world's bottom row is not 0 0 0 1"),
+])
+def test_camera_problems_name_each_kind_in_each_entry(change, problem):
+    """camera_problems finds a problem in any one entry of any one label (fx or fy in pixels, cx or cy outside
+    [0, 1], ...) and names the first label that has it; good labels have none."""
+    from op3d.data.cameras import camera_problems
+
+    assert camera_problems(sample_cameras(4, torch.Generator().manual_seed(1))) == []
+    found = camera_problems(_broken(change))
+    assert [i for i, _ in found] == [2] and problem in found[0][1], found
+
+
+def test_ray_range_problem_when_any_camera_is_outside_the_range():
+    """A fixed ray range must contain every camera's distance to the box centre (one camera nearer than
+    ray_start or farther than ray_end is enough to warn); 'auto' ranges never warn."""
+    from op3d.data.cameras import ray_range_problem
+
+    near, far = (sample_cameras(3, torch.Generator().manual_seed(0), radius=r) for r in (2.7, 3.5))
+    mixed = torch.cat([near, far[:1]])
+    assert ray_range_problem(near, 2.25, 3.3) is None and ray_range_problem(mixed, "auto", "auto") is None
+    assert "2.7-3.5 from the origin" in ray_range_problem(mixed, 2.25, 3.3)
+    assert ray_range_problem(near, 2.8, 3.3) is not None
+
+
+def test_sample_cameras_spread_yaw_and_pitch_by_their_own_deviations():
+    """Yaw and pitch (read back from the camera positions through LookAtPoseSampler's angles) spread with yaw_std
+    and pitch_std respectively."""
+    c = sample_cameras(4000, torch.Generator().manual_seed(0), yaw_std=0.3, pitch_std=0.05, radius=2.0)
+    x, y, z = c[:, 3].double(), c[:, 7].double(), c[:, 11].double()
+    pitch = math.pi / 2 * (1 - y / 2.0)  # EG3D's phi = arccos(1 - 2 pitch / pi), cos(phi) = y / r
+    yaw = math.pi - torch.atan2(z, x)
+    assert float((pitch - math.pi / 2).std()) == pytest.approx(0.05, rel=0.1)
+    assert float((yaw - math.pi / 2).std()) == pytest.approx(0.3, rel=0.1)
