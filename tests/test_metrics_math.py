@@ -366,3 +366,32 @@ def test_real_features_read_every_image_once_without_the_mirror(tmp_path):
     images = torch.cat(list(real_batches(ds, None, 0, batch=3)))
     want = torch.stack([torch.from_numpy(ds.load_image(i).transpose(2, 0, 1).copy()) for i in range(5)])
     assert torch.equal(images, want)
+
+
+def test_fakes_ray_jitter_follows_the_seed_and_leaves_the_global_rng_alone():
+    """fake_batches renders with ray jitter from --seed (the same seed, the same draws; another, others) inside a
+    forked RNG, so the caller's global RNG state is unchanged (a stand-in G draws from the global RNG)."""
+    from op3d.metrics.run import fake_batches
+
+    class Data:
+        path, poses = "stand-in", None
+
+        def __len__(self):
+            return 5
+
+        def get_label(self, i):
+            return np.zeros(25, dtype=np.float32)
+
+    class G:
+        z_dim, draws = 4, []
+
+        def __call__(self, z, c, **_):
+            self.draws.append(torch.rand(3))
+            return {"image": torch.zeros(len(z), 3, 4, 4)}
+
+    g = G()
+    before = torch.get_rng_state()
+    for seed in (1, 1, 2):
+        list(fake_batches(g, Data(), 2, seed=seed, device="cpu"))
+    assert torch.equal(torch.get_rng_state(), before)
+    assert torch.equal(g.draws[0], g.draws[1]) and not torch.equal(g.draws[0], g.draws[2])

@@ -320,6 +320,7 @@ def test_render_options_validation():
     with pytest.raises(ValueError, match=r"depth_resolution must be an integer in \[3, 4096\], got 2"):
         RenderOptions.from_kwargs(dict(depth_resolution=2, depth_resolution_importance=4))
     assert RenderOptions.from_kwargs(dict(depth_resolution=2, depth_resolution_importance=0)).depth_resolution == 2
+    assert RenderOptions.from_kwargs(dict(ray_start=0, ray_end=1.5)).ray_start == 0  # rays from the camera on
     with pytest.raises(ValueError, match=r"depth_resolution must be an integer in \[2, 4096\], got 1"):
         RenderOptions.from_kwargs(dict(depth_resolution=1, depth_resolution_importance=0))
 
@@ -418,3 +419,20 @@ def test_clamp_mode_none_renders_densities_as_softplus_mode_renders_their_preima
     for x, y in zip(a, b):
         torch.testing.assert_close(x, y, rtol=1e-9, atol=1e-9)
     assert float(a[2].min()) > 0.5 and float(a[0].std()) > 0.05
+
+
+def test_one_importance_sample_is_one_more_sample_per_ray():
+    """depth_resolution_importance 1: a fine pass of one sample per ray after the coarse ones (S + 1 in all)."""
+    c = frontal_label(focal=6.0)
+    origins, dirs = rays_from_cameras(c, 3)
+    seen = []
+
+    def field(points, _dirs):
+        seen.append(points.shape[1])
+        d = points.norm(dim=-1, keepdim=True)
+        return {"rgb": torch.zeros(*points.shape[:2], 3), "sigma": 10 * (0.5 - d)}
+    for n, want in ((1, [9 * 4, 9 * 1]), (0, [9 * 4])):
+        seen.clear()
+        render(field, origins, dirs, RenderOptions(depth_resolution=4, depth_resolution_importance=n, ray_start=2.0,
+                                                   ray_end=3.4), deterministic=True)
+        assert seen == want, n
