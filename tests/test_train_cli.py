@@ -159,6 +159,10 @@ def test_size_overrides_and_the_minibatch_group_reach_both_networks(tmp_path):
     # fp16 layers per network, each with EG3D's conv clamp 256 when it has any
     got = (G.init_kwargs["sr_num_fp16_res"], G.init_kwargs["num_fp16_res"], D.init_kwargs["num_fp16_res"])
     assert got == (2, 1, 3) and G.init_kwargs["conv_clamp"] == D.init_kwargs["conv_clamp"] == 256
+    # EG3D's defaults (sr 4, G 0, D 4): only the networks with fp16 layers clamp (the backbone does not)
+    G0, D0 = build_networks(TrainConfig(outdir=str(tmp_path), data="x", cfg="synthetic", size="tiny"), 32)
+    got = (G0.init_kwargs["sr_num_fp16_res"], G0.init_kwargs["num_fp16_res"], D0.init_kwargs["num_fp16_res"])
+    assert got == (4, 0, 4) and (G0.init_kwargs["conv_clamp"], D0.init_kwargs["conv_clamp"]) == (None, 256)
     # --plane_number / --fourier_L: K planes per axis, each plane head's style input w + 2L + 1 wide (OP3D)
     heads = [p for n, p in G.backbone.synthesis.named_parameters() if n.endswith("to_depth_feature.affine.weight")]
     assert G.K == 5 and G.L == 3 and heads and all(p.shape[1] == G.w_dim + 2 * 3 + 1 for p in heads)

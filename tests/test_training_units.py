@@ -394,3 +394,20 @@ def test_stats_lines_and_tensorboard_steps_count_images(tmp_path):
     assert scalars == [(("Loss/G/loss", 0.5), 12), (("Loss/G/loss", 0.25), 16)]
     lines = [json.loads(line) for line in (tmp_path / "stats.jsonl").read_text().splitlines()]
     assert [(r["kimg"], r["Loss/G/loss"]) for r in lines] == [(0.012, 0.5), (0.016, 0.25)]
+
+
+def test_a_phase_step_clamps_overflowed_gradients_keeping_their_sign():
+    """_step_phase (one process): NaN gradient entries become 0, +inf 1e5 and -inf -1e5 (StyleGAN2's guard,
+    nan_to_num(nan=0, posinf=1e5, neginf=-1e5)), then the optimizer steps with them (plain SGD, lr 1e-6)."""
+    from op3d.training.loop import _step_phase
+
+    layer = torch.nn.Linear(2, 1, bias=False)
+    with torch.no_grad():
+        layer.weight.zero_()
+    layer.weight.grad = torch.tensor([[float("nan"), float("-inf")]])
+    _step_phase(layer, torch.optim.SGD(layer.parameters(), lr=1e-6), world_size=1)
+    assert layer.weight.grad.tolist() == [[0.0, -1e5]]
+    torch.testing.assert_close(layer.weight.detach(), torch.tensor([[0.0, 0.1]]))
+    layer.weight.grad = torch.tensor([[float("inf"), 1.0]])
+    _step_phase(layer, torch.optim.SGD(layer.parameters(), lr=1e-6), world_size=1)
+    assert layer.weight.grad.tolist() == [[1e5, 1.0]]
