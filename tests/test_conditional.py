@@ -368,6 +368,23 @@ def test_two_conditional_training_steps_then_sampling_writes_images_and_mrc(tmp_
     # an unconditional request on a conditional network is refused with a one-line error
     code, _, err = run_cli(["sample", "--network", str(snap), "--seeds", "0", "--outdir", str(out)], capsys)
     assert code != 0 and "pose-conditional" in err and "Traceback" not in err
+    # meshes of a pose-conditional network: at its surface, -sdf = 0 (not the density level 10 of unconditional
+    # networks), unless --mesh-level says otherwise
+    import op3d.sampling.render as rendering
+
+    levels = []
+
+    def stop_at_the_grid(G, planes, res, level, **k):  # (two training steps leave no surface to mesh)
+        levels.append(level)
+        raise ValueError("stop")
+    with monkeypatch.context() as mp:
+        mp.setattr(rendering, "mesh_grid", stop_at_the_grid)
+        for extra in ([], ["--mesh-level", "0.05"]):
+            code, _, err = run_cli(["sample", "--network", str(snap), "--seeds", "0", "--outdir", str(tmp_path / "m"),
+                                    "--views", "0", "--pose-id", "3", "--data", str(data), "--shapes", "--shape-res",
+                                    "12", "--shape-format", "ply", *extra], capsys)
+            assert code == 1 and "stop" in err, err
+    assert levels == [0.0, 0.05]
     for pose_id, code_want in (("3", 0), ("4", 2)):  # the dataset's last image, then one past it
         code, _, err = run_cli(["sample", "--network", str(snap), "--seeds", "0", "--outdir", str(out), "--views",
                                 "0", "--pose-id", pose_id, "--data", str(data)], capsys)
