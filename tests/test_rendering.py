@@ -436,3 +436,21 @@ def test_one_importance_sample_is_one_more_sample_per_ray():
         render(field, origins, dirs, RenderOptions(depth_resolution=4, depth_resolution_importance=n, ray_start=2.0,
                                                    ray_end=3.4), deterministic=True)
         assert seen == want, n
+
+
+def test_render_in_boxes_keeps_depths_nearer_than_the_scene_range():
+    """A box (a posed body's) nearer to the camera than the options' ray_start: its hit rays' depths are clamped
+    to the scene range joined with their stretch through the box, so an opaque ball (radius 0.2) 1.2 from the
+    camera keeps a depth of about 1.0-1.3 (not 2.25)."""
+    origins, dirs = four_cameras()
+    opts = RenderOptions(depth_resolution=24, depth_resolution_importance=24, ray_start=2.25, ray_end=3.3)
+    centre = torch.tensor([0.0, 0.0, 1.5], dtype=torch.float64)
+
+    def field(points, _dirs):
+        d = (points - centre).norm(dim=-1, keepdim=True)
+        return {"sigma": 200 * (0.2 - d), "rgb": torch.zeros_like(points)}
+    lo, hi = ((centre + s * 0.3).expand(4, 3) for s in (-1, 1))
+    feats, depth, opacity = render_in_boxes(field, origins[:1], dirs[:1], opts, lo[:1], hi[:1], deterministic=True)
+    centre_ray = 3 * 6 + 3  # pixel (3, 3) of camera 0's 6 x 6 (at z = 2.7)
+    assert float(opacity[0, centre_ray]) > 0.99
+    assert 2.7 - 1.5 - 0.2 <= float(depth[0, centre_ray]) < 1.3  # the ball's near face (a pixel off the axis)
