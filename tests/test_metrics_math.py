@@ -267,37 +267,56 @@ def test_swd_accumulators_default_to_progans_settings_as_swd_does():
     assert a.distance(b, seed=4) == swd(real, fake, levels=3, seed=4)
 
 
+class StandInData:
+    """A dataset of n images whose image i has camera i and pose i (all entries), recording what was read."""
+    path, poses = "stand-in", True
+
+    def __init__(self, n: int = 50):
+        self.image_names, self.reads, self.labels = [f"{i}.png" for i in range(n)], [], []
+
+    def __len__(self):
+        return len(self.image_names)
+
+    def load_image(self, i):
+        self.reads.append(i)
+        return np.zeros((4, 4, 3), dtype=np.uint8)
+
+    def get_label(self, i):
+        self.labels.append(i)
+        return np.full(25, float(i), dtype=np.float32)
+
+    def get_pose(self, i):
+        return np.full(85, float(i), dtype=np.float32)
+
+
+class StandInG:
+    """Records each call's cameras and bodies and draws 3 numbers from the global RNG; black 4 x 4 images.
+    conditional: has a body_model (what makes fake_batches pose it)."""
+    z_dim = 4
+
+    def __init__(self, conditional: bool = False):
+        self.seen, self.draws = [], []
+        if conditional:
+            self.body_model = "procedural"
+
+    def pose_bodies(self, model, params):
+        return params
+
+    def __call__(self, z, c, body=None, **_):
+        self.seen.append((c, body))
+        self.draws.append(torch.rand(3))
+        return {"image": torch.zeros(len(z), 3, 4, 4)}
+
+
 def test_pose_conditional_fakes_take_camera_and_pose_of_the_same_dataset_image(monkeypatch):
     """fake_batches for a pose-conditional network: each fake is rendered with the camera and the pose of one and
     the same random dataset image (a stand-in dataset whose image i has camera i and pose i; G records them)."""
     import op3d.conditioning.posed as posed
     from op3d.metrics.run import fake_batches
 
-    class Data:
-        path, poses = "stand-in", True
-
-        def __len__(self):
-            return 50
-
-        def get_label(self, i):
-            return np.full(25, float(i), dtype=np.float32)
-
-        def get_pose(self, i):
-            return np.full(85, float(i), dtype=np.float32)
-
-    class G:
-        z_dim, body_model, seen = 4, "procedural", []
-
-        def pose_bodies(self, model, params):
-            return params
-
-        def __call__(self, z, c, body=None, **_):
-            self.seen.append((c, body))
-            return {"image": torch.zeros(len(z), 3, 4, 4)}
-
     monkeypatch.setattr(posed, "body_model_from_spec", lambda spec, device: spec)
-    g = G()
-    assert sum(len(b) for b in fake_batches(g, Data(), 11, seed=2, device="cpu", batch=4)) == 11
+    g = StandInG(conditional=True)
+    assert sum(len(b) for b in fake_batches(g, StandInData(), 11, seed=2, device="cpu", batch=4)) == 11
     cameras, poses = (torch.cat([s[k][:, 0] for s in g.seen]) for k in (0, 1))
     assert torch.equal(cameras, poses) and len(set(cameras.tolist())) > 5
 
@@ -307,30 +326,9 @@ def test_swd_reals_are_drawn_independently_of_the_fakes_cameras():
     independent draws from --seed, not the same images (a stand-in dataset records which images were read)."""
     from op3d.metrics.run import fake_batches, real_batches
 
-    class Data:
-        path, poses, image_names = "stand-in", None, [f"{i}.png" for i in range(50)]
-        reads, labels = [], []
-
-        def __len__(self):
-            return 50
-
-        def load_image(self, i):
-            self.reads.append(i)
-            return np.zeros((4, 4, 3), dtype=np.uint8)
-
-        def get_label(self, i):
-            self.labels.append(i)
-            return np.zeros(25, dtype=np.float32)
-
-    class G:
-        z_dim = 4
-
-        def __call__(self, z, c, **_):
-            return {"image": torch.zeros(len(z), 3, 4, 4)}
-
-    data = Data()
+    data = StandInData()
     list(real_batches(data, 20, seed=3, batch=8))
-    list(fake_batches(G(), data, 20, seed=3, device="cpu", batch=8))
+    list(fake_batches(StandInG(), data, 20, seed=3, device="cpu", batch=8))
     assert len(data.reads) == len(data.labels) == 20 and len(set(data.reads)) > 10
     assert data.reads != data.labels
 
@@ -373,25 +371,9 @@ def test_fakes_ray_jitter_follows_the_seed_and_leaves_the_global_rng_alone():
     forked RNG, so the caller's global RNG state is unchanged (a stand-in G draws from the global RNG)."""
     from op3d.metrics.run import fake_batches
 
-    class Data:
-        path, poses = "stand-in", None
-
-        def __len__(self):
-            return 5
-
-        def get_label(self, i):
-            return np.zeros(25, dtype=np.float32)
-
-    class G:
-        z_dim, draws = 4, []
-
-        def __call__(self, z, c, **_):
-            self.draws.append(torch.rand(3))
-            return {"image": torch.zeros(len(z), 3, 4, 4)}
-
-    g = G()
+    g = StandInG()
     before = torch.get_rng_state()
     for seed in (1, 1, 2):
-        list(fake_batches(g, Data(), 2, seed=seed, device="cpu"))
+        list(fake_batches(g, StandInData(5), 2, seed=seed, device="cpu"))
     assert torch.equal(torch.get_rng_state(), before)
     assert torch.equal(g.draws[0], g.draws[1]) and not torch.equal(g.draws[0], g.draws[2])
