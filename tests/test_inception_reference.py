@@ -126,6 +126,11 @@ def test_feature_stats_are_mean_and_unbiased_covariance():
     ref_mu, ref_cov = _mean_cov(x)
     np.testing.assert_allclose(mu, ref_mu, rtol=1e-13, atol=1e-13)
     np.testing.assert_allclose(cov, ref_cov, rtol=1e-12, atol=1e-13)
+    # two vectors are the fewest with a covariance (N - 1 > 0); one, or a flat array, is refused rather than NaN
+    np.testing.assert_allclose(feature_stats(x[:2])[1], _mean_cov(x[:2])[1], rtol=1e-12, atol=1e-13)
+    for bad in (x[:1], x[0]):
+        with pytest.raises(ValueError, match="at least two feature vectors"):
+            feature_stats(bad)
 
 
 @pytest.mark.parametrize("n1, n2, d", [(60, 45, 12), (30, 25, 8)])

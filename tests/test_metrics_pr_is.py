@@ -283,14 +283,36 @@ def test_metrics_cli_options_reach_compute_metric(data, tmp_path, capsys, monkey
     monkeypatch.setattr(metric_run, "check_metric_names", lambda *a, **k: None)  # the detector files are stand-ins
     code, _, err = run_cli(["metrics", "--network", str(network), "--metrics", "kid50k_full, swd", "--data",
                             str(data.path), "--num", "7", "--seed", "4", "--detector", "inc.pth", "--vgg", "vgg.pt",
-                            "--cache-dir", str(tmp_path / "cache"), "--outdir", str(tmp_path / "out")], capsys)
+                            "--cache-dir", str(tmp_path / "cache"), "--outdir", str(tmp_path / "out" / "new")],
+                           capsys)  # a new directory inside a new one
     assert code == 0, err
     want = lambda name: (name, data.path, 7, 4, "inc.pth", str(tmp_path / "cache"), "vgg.pt")
     assert seen == [want("kid50k_full"), want("swd")]
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["metric-kid50k_full.jsonl", "metric-swd.jsonl"]
+    assert sorted(p.name for p in (tmp_path / "out" / "new").iterdir()) == ["metric-kid50k_full.jsonl",
+                                                                           "metric-swd.jsonl"]
     # without --metrics: the two weight-free metrics (no detector file needed), at their default counts and seed 0
     seen.clear()
     code, _, err = run_cli(["metrics", "--network", str(network), "--data", str(data.path), "--outdir",
                             str(tmp_path / "defaults")], capsys)
     assert code == 0, err
     assert [(name, num, seed) for name, _, num, seed, *_ in seen] == [("swd", 1000, 0), ("reproj", 1000, 0)]
+
+
+@pytest.mark.parametrize("load", ["inception", "vgg"])
+def test_detector_files_given_as_a_string_or_a_path_load_the_same_network(tmp_path, load):
+    """compute_metric's detector / vgg may be a path as str or pathlib.Path (or a loaded network): both load the
+    file's network under the same cache key."""
+    from inception_reference import random_weights
+
+    from op3d.metrics.inception import load_detector
+    from op3d.metrics.vgg import load_vgg16
+
+    if load == "inception":
+        path, loader = tmp_path / "pt_inception-2015-12-05-6726825d.pth", load_detector
+        torch.save(random_weights(seed=0), path)
+    else:
+        path, loader = tmp_path / "vgg16.pt", load_vgg16
+        torch.jit.save(torch.jit.script(Detector()), path)
+    (a, key_a), (b, key_b) = (metric_run._detector(given, loader, "cpu") for given in (str(path), path))
+    assert key_a == key_b and str(path.resolve()) in key_a
+    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))

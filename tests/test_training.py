@@ -6,8 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 from train_config import tiny_train_config
 
 import op3d
@@ -30,8 +32,8 @@ def read_stats(run_dir):
 def test_steps_run_and_write_outputs(data, tmp_path, monkeypatch):
     from op3d.training import loop
 
-    evaluated = []  # (metric, network) per snapshot: the metrics are G_ema's (a stand-in metric, for time)
-    monkeypatch.setattr(loop, "compute_metric", lambda metric, G, *a, **k: evaluated.append((metric, G)) or
+    evaluated = []  # (metric, network, arguments) per snapshot: G_ema's metrics (a stand-in metric, for time)
+    monkeypatch.setattr(loop, "compute_metric", lambda metric, G, *a, **k: evaluated.append((metric, G, a)) or
                         {"metric": metric, "results": {"value": float(len(evaluated))}})
     drawn, save_fakes = [], loop.save_fakes  # the networks the fakes grids show
     monkeypatch.setattr(loop, "save_fakes", lambda G, *a, **k: drawn.append(G) or save_fakes(G, *a, **k))
@@ -63,7 +65,19 @@ def test_steps_run_and_write_outputs(data, tmp_path, monkeypatch):
         assert (run / name).is_file(), name
     G_ema = op3d.load(run / "network-snapshot-000000012img")
     assert G_ema.img_resolution == 32
-    assert [(m, G is result["G_ema"]) for m, G in evaluated] == [("reproj", True)] * 2
+    assert [(m, G is result["G_ema"]) for m, G, _ in evaluated] == [("reproj", True)] * 2
+    # --metrics_num fakes, the run's seed, no detector files, and one real-feature cache for every run in --outdir
+    assert [a[1:] for _, _, a in evaluated] == [(2, 5, torch.device("cpu"), None, tmp_path / "metric-cache", None)] * 2
+    # the pointer a resume follows names the last snapshot
+    assert (run / "latest-snapshot.txt").read_text().strip() == "network-snapshot-000000012img"
+    # reals.png shows the first dataset images as they are, 8 per row
+    from op3d.data.dataset import ImageDataset
+
+    reals, dataset = np.asarray(Image.open(run / "reals.png")), ImageDataset(data)
+    assert reals.shape == (2 * 32, 8 * 32, 3)
+    for i in (0, 9):
+        tile = reals[32 * (i // 8):32 * (i // 8 + 1), 32 * (i % 8):32 * (i % 8 + 1)]
+        assert np.array_equal(tile, dataset.load_image(i)), i
     records = [json.loads(line) for line in (run / "metric-reproj.jsonl").read_text().splitlines()]
     assert [(r["snapshot"], r["results"]["value"]) for r in records] == [("network-snapshot-000000008img", 1.0),
                                                                          ("network-snapshot-000000012img", 2.0)]
@@ -127,6 +141,9 @@ def test_resume_continues_as_if_never_stopped(data, tmp_path):
     full = training_loop(config("a"), max_steps=4)
     half = training_loop(config("b"), max_steps=2)
     rest = training_loop(config("c", resume=str(half["run_dir"])), max_steps=2)
+    # a snapshot directory itself resumes as its run directory does
+    snap = training_loop(config("d", resume=str(half["run_dir"] / "network-snapshot-000000008img")), max_steps=1)
+    assert snap["cur_nimg"] == 12
     a, c = read_stats(full["run_dir"]), read_stats(rest["run_dir"])
     assert [s["Progress/kimg"] for s in a] == [0.008, 0.016] and [s["Progress/kimg"] for s in c] == [0.016]
     for key in ("Loss/G/loss", "Loss/D/loss_real", "Loss/D/loss_fake", "Loss/r1_penalty"):

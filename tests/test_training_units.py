@@ -156,15 +156,18 @@ def test_a_fresh_run_starts_from_the_networks_of_its_seed(tmp_path, monkeypatch)
 
     built, build = [], loop.build_networks
     monkeypatch.setattr(loop, "build_networks", lambda *a, **k: built.append(build(*a, **k)) or built[-1])
-    monkeypatch.setattr(loop, "GANLoss", stop)  # the networks exist by then: stop before any training
     orders, sampler = [], loop.InfiniteSampler
     monkeypatch.setattr(loop, "InfiniteSampler", lambda *a, **k: orders.append(
         [i for i, _ in zip(iter(sampler(*a, **k)), range(12))]) or sampler(*a, **k))
     data = make_synthetic_dataset(tmp_path / "d.zip", 4, 32, seed=0, progress=False)
+    streams = []  # the global RNG when training starts drawing: seed + 1, never the draws that built the weights
+    monkeypatch.setattr(loop, "GANLoss", lambda *a, **k: streams.append(torch.randn(8)) or stop())
     for seed in (5, 5, 6):
         torch.manual_seed(100 + len(built))
         with pytest.raises(Stop):
             loop.training_loop(tiny_train_config(data, tmp_path / "runs", seed=seed), log=False)
+    for seed, drawn in zip((5, 5, 6), streams):
+        assert torch.equal(drawn, torch.randn(8, generator=torch.Generator().manual_seed(seed + 1)))
     same = [[torch.equal(a, b) for a, b in zip(built[0][k].state_dict().values(), built[1][k].state_dict().values())]
             for k in (0, 1)]
     other = [[torch.equal(a, b) for a, b in zip(built[0][k].state_dict().values(), built[2][k].state_dict().values())]
@@ -172,6 +175,19 @@ def test_a_fresh_run_starts_from_the_networks_of_its_seed(tmp_path, monkeypatch)
     assert all(same[0]) and all(same[1])
     assert not all(other[0]) and not all(other[1])
     assert orders[0] == orders[1] and orders[0] != orders[2]
+
+
+@pytest.mark.parametrize("metric, files", [("fid50k_full", {"detector": "inception.pth"}),
+                                            ("pr50k3_full", {"vgg": "vgg16.pt"})])
+def test_training_metrics_take_their_own_detector_file(tmp_path, monkeypatch, metric, files):
+    """--metrics fid50k_full needs --detector (not --vgg), pr50k3_full needs --vgg (not --detector): each is
+    accepted with its own file and refused with only the other one."""
+    monkeypatch.delenv("OP3D_INCEPTION", raising=False)
+    monkeypatch.delenv("OP3D_VGG16", raising=False)
+    TrainConfig(outdir=str(tmp_path), data="x", metrics=[metric], **files).validate(1)
+    other = {"vgg" if "detector" in files else "detector": "file"}
+    with pytest.raises(ValueError, match="needs the"):
+        TrainConfig(outdir=str(tmp_path), data="x", metrics=[metric], **other).validate(1)
 
 
 def test_sampler_resume_and_rank_slices():
