@@ -103,3 +103,15 @@ def test_sample_cameras_spread_yaw_and_pitch_by_their_own_deviations():
     yaw = math.pi - torch.atan2(z, x)
     assert float((pitch - math.pi / 2).std()) == pytest.approx(0.05, rel=0.1)
     assert float((yaw - math.pi / 2).std()) == pytest.approx(0.3, rel=0.1)
+
+
+def test_an_off_centre_principal_point_is_the_pixel_on_the_optical_axis():
+    """intrinsics(focal, cx, cy) = [[f, 0, cx], [0, f, cy], [0, 0, 1]] (normalized image coordinates): with cx 0.25
+    and cy 0.65 on a 10 x 10 image, the ray of the pixel in column 2, row 6 (centre (0.25, 0.65)) runs along the
+    camera's forward axis."""
+    K = intrinsics(2.0, 0.25, 0.65)
+    torch.testing.assert_close(K, torch.tensor([[2.0, 0.0, 0.25], [0.0, 2.0, 0.65], [0.0, 0.0, 1.0]]), rtol=0, atol=0)
+    pose = lookat_pose(torch.tensor([1.3]), torch.tensor([1.7]), 2.7)
+    _, dirs = rays_from_cameras(make_label(pose, K), 10)
+    along = dirs[0] @ pose[0, :3, 2]
+    assert int(along.argmax()) == 6 * 10 + 2 and float(along.max()) == pytest.approx(1.0, abs=1e-6)

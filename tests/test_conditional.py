@@ -5,7 +5,7 @@ import math
 import pytest
 import numpy as np
 import torch
-from helpers import DEVICES
+from helpers import DEVICES, record_calls
 
 from op3d.conditioning.body_model import lbs, procedural_body
 from op3d.conditioning.inverse_lbs import inverse_lbs, normalize_canonical
@@ -322,6 +322,14 @@ def test_body_box_margin_is_validated(margin):
                                            "body_box_margin": margin})
 
 
+@pytest.mark.parametrize("margin", [None, 0, 0.0, 0.25])
+def test_body_box_margin_accepts_none_zero_and_positive_metres(margin):
+    """0 is the bare body box (--body-margin 0), a valid choice, as are None (the whole box) and any margin > 0."""
+    G = tiny_conditional(rendering_kwargs={**generator_kwargs("body", 32, "tiny")["rendering_kwargs"],
+                                           "body_box_margin": margin})
+    assert G.rendering_kwargs["body_box_margin"] == margin
+
+
 def test_unconditional_generator_rejects_a_body():
     from helpers import tiny_generator
 
@@ -385,6 +393,20 @@ def test_two_conditional_training_steps_then_sampling_writes_images_and_mrc(tmp_
                                     "12", "--shape-format", "ply", *extra], capsys)
             assert code == 1 and "stop" in err, err
     assert levels == [0.0, 0.05]
+    # the mesh's vertex colours come from the field of the posed body (a sphere's -sdf stands in for the grid)
+    from op3d.shapes.grid import evaluate_grid
+
+    sphere = lambda p: 0.5 - p.norm(dim=-1, keepdim=True)
+    with monkeypatch.context() as mp:
+        mp.setattr(rendering, "mesh_grid", lambda G, planes, res, level, **k: evaluate_grid(sphere, res, 2.4))
+        calls = record_calls(mp, rendering, "vertex_colors")
+        code, _, err = run_cli(["sample", "--network", str(snap), "--seeds", "0", "--outdir", str(tmp_path / "c"),
+                                "--views", "0", "--pose-id", "3", "--data", str(data), "--shapes", "--shape-res",
+                                "12", "--shape-format", "ply"], capsys)
+    assert code == 0, err
+    (args, _), = calls["vertex_colors"]
+    assert args[4] is not None and args[4].vertices.shape[0] == 1  # the posed body of --pose-id 3
+    assert (tmp_path / "c" / "seed0000.ply").is_file()
     for pose_id, code_want in (("3", 0), ("4", 2)):  # the dataset's last image, then one past it
         code, _, err = run_cli(["sample", "--network", str(snap), "--seeds", "0", "--outdir", str(out), "--views",
                                 "0", "--pose-id", pose_id, "--data", str(data)], capsys)

@@ -69,3 +69,21 @@ def test_every_weight_is_trained(discriminator):
     assert buffers and all(n.endswith("resample_filter") for n in buffers), buffers
     params = dict(discriminator.named_parameters())
     assert "b64.fromrgb.weight" in params and "b64.conv0.weight" in params and "b4.out.weight" in params
+
+
+def test_minibatch_std_group_comes_from_the_epilogue_options():
+    """--mbstd-group 2 (epilogue_kwargs mbstd_group_size) with a batch of 4: StyleGAN2 groups images i and i + 2,
+    so changing image 1 moves the logit of image 3 only; the default group 4 would move all four."""
+    from op3d.networks.discriminator import DualDiscriminator
+    from op3d.presets import discriminator_kwargs
+
+    torch.manual_seed(0)
+    D = DualDiscriminator(**discriminator_kwargs(32, "tiny", mbstd_group=2)).double()
+    img = {"image": torch.randn(4, 3, 32, 32, dtype=torch.float64),
+           "image_raw": torch.randn(4, 3, 16, 16, dtype=torch.float64)}
+    c = torch.randn(4, 25, dtype=torch.float64)
+    changed = {k: v.clone() for k, v in img.items()}
+    changed["image"][1] += 1
+    with torch.no_grad():
+        moved = (D(changed, c) - D(img, c)).abs().flatten()
+    assert moved[1] > 1e-6 and moved[3] > 1e-6 and moved[0] == 0 and moved[2] == 0

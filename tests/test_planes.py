@@ -23,6 +23,27 @@ def test_fourier_encoding_formula():
     assert fourier_encode(p, 0).squeeze(-1).tolist() == pytest.approx(p.tolist())
 
 
+def test_the_smallest_plane_settings_build_and_encode_as_defined():
+    """One plane per axis (K = 1: p = linspace(-1, 1, 1) = [-1]) and no frequencies (L = 0: gamma(p) = [p]) are the
+    lower bounds of OrthoPlanes' settings, as are an unconditional mapping (c_dim 0) and 4x4 planes: each builds,
+    and a K = 1, L = 0 generator's plane head sees [w ; -1]."""
+    from helpers import tiny_generator
+
+    assert plane_positions(1).tolist() == [-1.0]
+    w = torch.randn(2, 6, dtype=torch.float64)
+    torch.testing.assert_close(plane_head_inputs(w, 1, 0), torch.cat([w, -torch.ones(2, 1, dtype=w.dtype)], 1)[:, None])
+    G = tiny_generator(K=1, L=0, c_dim=0, plane_resolution=4)
+    from helpers import lookat_labels
+
+    c = lookat_labels([0.0, 0.4])
+    z = torch.randn(1, G.z_dim).expand(2, -1)
+    with torch.no_grad():
+        out = G(z, c, return_planes=True, noise_mode="const")
+    assert out["planes"].shape[:3] == (2, 1, 3) and out["planes"].shape[-2:] == (4, 4)
+    torch.testing.assert_close(out["planes"][0], out["planes"][1])  # c_dim 0: the camera does not reach the planes
+    assert torch.isfinite(out["image"]).all() and not torch.equal(out["image"][0], out["image"][1])
+
+
 def test_plane_head_inputs_concatenate_w_and_code():
     w = torch.randn(2, 6, dtype=torch.float64)
     x = plane_head_inputs(w, 4, 2)

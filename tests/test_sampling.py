@@ -383,6 +383,17 @@ def test_fov_deg_reaches_the_sample_and_video_cameras(checkpoint, tmp_path, caps
     G = tiny_generator()
     assert orbit_label(G, 0.3, fov_deg=30)[0, [16, 20]].tolist() == pytest.approx([focal, focal], rel=1e-6)
     assert orbit_label(G, 0.3)[0, 16] != pytest.approx(focal, rel=1e-3)  # the preset's own differs
+    assert not list(tmp_path.glob("*.mrc"))  # shapes only with --shapes
+    # without --fov-deg: the network's own focal (a preset's avg_camera_focal, as the body preset has), not 18.837 deg
+    kw = tiny_generator_kwargs()
+    kw["rendering_kwargs"]["avg_camera_focal"] = 2.0
+    torch.manual_seed(0)
+    own = save_pretrained(Generator(**kw), tmp_path / "own", kw)
+    calls["render_views"].clear()
+    code, _, err = run_cli(["sample", "--network", str(own), "--seeds", "1", "--outdir", str(tmp_path / "o")], capsys)
+    assert code == 0, err
+    (args, _), = calls["render_views"]
+    assert torch.allclose(args[2][:, [16, 20]], torch.full((len(args[2]), 2), 2.0))
 
 
 def test_unconditional_meshes_default_to_level_10(checkpoint, tmp_path, capsys):
@@ -521,3 +532,22 @@ def test_sample_shapes_default_to_256_cubed(checkpoint, tmp_path, capsys, monkey
     code, _, err = run_cli(["sample", "--network", str(checkpoint), "--seeds", "0", "--outdir", str(tmp_path),
                             "--views", "0", "--shapes", "--shape-format", "ply"], capsys)
     assert code == 1 and seen == [256, 10.0]
+
+
+def test_density_grid_defaults_to_256_cubed(monkeypatch):
+    """density_grid(G, planes) without a resolution evaluates a 256^3 grid over the preset's box (as the CLI's
+    --shape-res default); stand-ins for the grid evaluators record what they are asked and stop."""
+    import op3d.sampling.render as rendering
+
+    asked = []
+
+    def stop(field, resolution, cube, **kwargs):
+        asked.append((resolution, cube))
+        raise StopIteration
+
+    monkeypatch.setattr(rendering, "evaluate_grid_slabs", stop)
+    monkeypatch.setattr(rendering, "evaluate_grid", stop)
+    G = tiny_generator()
+    with pytest.raises(StopIteration):
+        rendering.density_grid(G, torch.zeros(1, 4, 3, 32, 16, 16))
+    assert asked == [(256, float(G.render_options.box_warp))]

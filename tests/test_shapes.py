@@ -17,6 +17,8 @@ def test_grid_points_layout():
     assert voxel == 1.0 and origin.tolist() == [-1, -1, -1]
     assert pts[1].tolist() == [-1, -1, 0] and pts[3].tolist() == [-1, 0, -1] and pts[9].tolist() == [0, -1, -1]
     assert pts.shape == (27, 3) and pts[-1].tolist() == [1, 1, 1]  # every lattice point, the last corner too
+    pts, origin, voxel = grid_points(3, 2.0, center=(1.0, 2.0, -3.0))  # an off-centre cube moves every point
+    assert origin.tolist() == [0, 1, -4] and pts[0].tolist() == [0, 1, -4] and pts[-1].tolist() == [2, 3, -2]
 
 
 def test_chunking_does_not_change_values():
@@ -199,6 +201,22 @@ def test_coarse_to_fine_grid_gives_the_dense_mesh(resolution, factor, center):
     np.testing.assert_allclose(fine.values[near], dense.values[near], rtol=0, atol=1e-5)
     far = ~(np.abs(dense.values) < 100 * 4 * 1.0 / resolution * factor)
     assert np.array_equal(np.sign(fine.values[far]), np.sign(dense.values[far]))  # interpolated, same side
+
+
+def test_coarse_to_fine_grid_follows_an_off_centre_box():
+    """surface_grid(center=...) covers the cube around that centre, as the dense grid does: same origin, the
+    same mesh of a sphere that lies outside the centred cube."""
+    from op3d.shapes.grid import surface_grid
+
+    center = (0.9, -0.7, 0.8)
+    slab, points = _sphere_fields(center=center)
+    dense = evaluate_grid(points, 33, 1.0, center=center)
+    fine, _ = surface_grid(slab, points, 33, 1.0, level=0.0, factor=4, center=center)
+    np.testing.assert_allclose(fine.origin, dense.origin, rtol=0, atol=1e-12)
+    v_dense, f_dense = extract_mesh(dense, level=0.0)
+    v_fine, f_fine = extract_mesh(fine, level=0.0)
+    assert len(f_dense) > 100 and np.array_equal(f_fine, f_dense)
+    np.testing.assert_allclose(v_fine, v_dense, rtol=0, atol=1e-6)
 
 
 def test_coarse_to_fine_finds_a_surface_only_some_cell_corners_straddle():
