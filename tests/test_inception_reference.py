@@ -180,6 +180,10 @@ def test_kid_subsets_have_max_subset_size_elements():
         assert got == kernel_inception_distance(real, fake, num_subsets=1, max_subset_size=2, seed=seed)
         drawn.append(got)
     assert len(set(drawn)) > 1  # the subsets follow the seed
+    # StyleGAN's 100 subsets by default
+    default = kernel_inception_distance(real, fake, max_subset_size=2, seed=1)
+    assert default == kernel_inception_distance(real, fake, num_subsets=100, max_subset_size=2, seed=1)
+    assert default != kernel_inception_distance(real, fake, num_subsets=50, max_subset_size=2, seed=1)
     assert np.abs(candidates - _kid_definition(fake, real)).min() > 1e-6  # the whole sets' value is not one
 
 

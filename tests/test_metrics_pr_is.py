@@ -22,6 +22,10 @@ def reference_is(p, splits):
 
 def test_inception_score_closed_forms_and_reference():
     C = 7
+    few = np.eye(C)[np.arange(10) % C] * 0.9 + 0.1 / C  # exactly `splits` vectors: one per split, accepted
+    assert inception_score(few) == pytest.approx(reference_is(few, 10), rel=1e-12)
+    with pytest.raises(ValueError, match="at least 10"):
+        inception_score(few[:9])
     assert inception_score(np.full((70, C), 1 / C))[0] == pytest.approx(1.0)  # no information: 1
     one_hot = np.eye(C)[np.arange(70) % C]  # confident and evenly spread over C classes: C
     assert inception_score(one_hot) == pytest.approx((C, 0.0))
@@ -316,3 +320,16 @@ def test_detector_files_given_as_a_string_or_a_path_load_the_same_network(tmp_pa
     (a, key_a), (b, key_b) = (metric_run._detector(given, loader, "cpu") for given in (str(path), path))
     assert key_a == key_b and str(path.resolve()) in key_a
     assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+
+
+def test_fakes_draw_the_cameras_of_every_dataset_image(data, monkeypatch):
+    """Each fake takes the camera of a uniformly drawn dataset image, the last one included (a stand-in renderer
+    records the cameras; 240 draws over 12 images miss one with probability ~1e-8)."""
+    seen = []
+    monkeypatch.setattr(metric_run, "_render_fakes", lambda G, ds, idx, c, *a: seen.append(c) or
+                        torch.zeros(len(idx), 3, 8, 8))
+    list(metric_run.fake_batches(tiny_generator(), data, 240, 0, "cpu", batch=40))
+    labels = torch.from_numpy(np.stack([data.get_label(i) for i in range(len(data))]))
+    used = torch.cat(seen)
+    hits = [(used == label).all(1).sum().item() for label in labels]
+    assert len(used) == 240 and min(hits) > 0 and sum(hits) >= 240

@@ -323,6 +323,9 @@ def test_render_options_validation():
     assert RenderOptions.from_kwargs(dict(ray_start=0, ray_end=1.5)).ray_start == 0  # rays from the camera on
     with pytest.raises(ValueError, match=r"depth_resolution must be an integer in \[2, 4096\], got 1"):
         RenderOptions.from_kwargs(dict(depth_resolution=1, depth_resolution_importance=0))
+    for box_warp in (0, -1.0):  # a mirrored or empty box
+        with pytest.raises(ValueError, match="box_warp"):
+            RenderOptions.from_kwargs(dict(box_warp=box_warp))
 
 
 def four_cameras(res=6):

@@ -208,6 +208,10 @@ def test_training_defaults_are_eg3ds(tmp_path, capsys):
         if flag in keys and flag != "--gpc_reg_prob":
             assert lookup(resolved, keys[flag]) == pytest.approx(want), flag
     assert resolved["loss"]["gpc_reg_prob"] is None
+    # what EG3D's train.py fixes without a flag (R1 every 16 minibatches, 1000 density-regularizer points per sample)
+    # and op3d's documented K = 8 planes per axis with L = 10 frequencies (README's usage line)
+    assert (resolved["D_reg_interval"], resolved["loss"]["density_reg_points"]) == (16, 1000)
+    assert (resolved["plane_number"], resolved["fourier_L"]) == (8, 10)
 
 
 @pytest.mark.parametrize("extra,module,maker", [([], "op3d.data.synthetic", "make_synthetic_dataset"),

@@ -99,6 +99,7 @@ def test_adam_lazy_regularization_rescaling():
     group = opt.param_groups[0]
     assert group["lr"] == pytest.approx(0.0025 * 0.8)
     assert group["betas"] == pytest.approx((0.0, 0.99 ** 0.8))
+    assert group["eps"] == 1e-8  # EG3D's train.py: Adam(betas=[0, 0.99], eps=1e-8)
 
 
 def test_resume_sets_this_runs_learning_rates_and_keeps_adam_moments():
