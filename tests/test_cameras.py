@@ -71,6 +71,7 @@ def _broken(change):
     ((18, -0.1), "principal point outside [0, 1]"), ((21, -0.1), "principal point outside [0, 1]"),
     ((20, -4.0), "focal lengths must be positive"), ((24, 2.0), "intrinsics' last row is not 0 0 1"),
     ((15, 2.0), "cam2world's bottom row is not 0 0 0 1"),
+    ((0, 0.98), "rotation is not orthonormal"),  # one axis scaled by 2%: a few percent is far beyond rounding
 ])
 def test_camera_problems_name_each_kind_in_each_entry(change, problem):
     """camera_problems finds a problem in any one entry of any one label (fx or fy in pixels, cx or cy outside

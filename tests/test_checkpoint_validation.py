@@ -63,6 +63,12 @@ def test_bad_weights_are_refused(checkpoint):
         save_file(dict(weights, **{key: bad}), str(checkpoint / "model.safetensors"))
         with pytest.raises(CheckpointError, match=f"{key} {message}"):
             load_pretrained(checkpoint)
+    # a tensor the network does not have, and one it misses, each listed in its place
+    for edited, message in ((dict(weights, stray=weights[key].clone()), r"missing \[\], unexpected \['stray'\]"),
+                            ({k: v for k, v in weights.items() if k != key}, rf"missing \['{key}'\], unexpected \[\]")):
+        save_file(edited, str(checkpoint / "model.safetensors"))
+        with pytest.raises(CheckpointError, match=message):
+            load_pretrained(checkpoint)
 
 
 def test_bad_training_states_are_refused(tmp_path):

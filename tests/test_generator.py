@@ -406,6 +406,14 @@ def test_super_resolution_layouts_are_eg3ds():
             "SuperresolutionHybrid8X": (512, 128, [(None, 128, 256, 2), (128, 64, 512, 2)], False),
             "SuperresolutionHybrid8XDC": (512, 128, [(None, 256, 256, 2), (256, 128, 512, 2)], False)}
     assert {name: layout[:4] for name, layout in SR_LAYOUTS.items()} == eg3d
+    # op3d's own Superresolution2X is Hybrid2X's layout at any size: at 128 px with Hybrid2X's channels, the same
+    # tensors (names and shapes), the module-level resample_filter buffer included
+    from op3d.networks.superresolution import GENERIC_2X, SuperResolution
+
+    generic, hybrid = (SuperResolution(name, 32, 128, w_dim=16).state_dict() for name in
+                       (GENERIC_2X, "SuperresolutionHybrid2X"))
+    assert "resample_filter" in hybrid
+    assert {k: tuple(v.shape) for k, v in generic.items()} == {k: tuple(v.shape) for k, v in hybrid.items()}
 
 
 def test_super_resolution_settings_reach_the_module():
@@ -445,6 +453,12 @@ def test_rendering_presets_match_the_original_table_and_the_built_in_datasets():
         assert (p["ray_start"], p["ray_end"], p["box_warp"]) == (number(start), number(end), float(box)), cfg
         assert p.get("white_back", False) == (white == "yes") and p["avg_camera_radius"] == float(radius), cfg
         assert p["avg_camera_pivot"] == [float(v) for v in pivot.split(",")], cfg
+    # what EG3D's train.py sets for every --cfg: stratified samples linear in depth, softplus densities
+    from op3d.presets import rendering_kwargs
+
+    for cfg in RENDERING_PRESETS:
+        rk = rendering_kwargs(cfg)
+        assert (rk["disparity_space_sampling"], rk["clamp_mode"]) == (False, "softplus"), cfg
     heads, bodies = RENDERING_PRESETS["synthetic"], RENDERING_PRESETS["body"]
     assert heads["avg_camera_radius"] == synthetic.RADIUS and tuple(heads["avg_camera_pivot"]) == synthetic.LOOKAT
     assert bodies["avg_camera_radius"] == synthetic_body.BODY_CAMERA_RADIUS

@@ -376,6 +376,26 @@ def test_render_in_boxes_equals_each_hit_ray_rendered_alone(white_back):
     assert g_box.abs() > 1e-3
 
 
+@pytest.mark.parametrize("shape", [(2, 16), (2, 24), (25,), (1, 5, 5)])
+def test_camera_labels_short_of_25_values_are_refused_by_name(shape):
+    """A label without its intrinsics (the 16 cam2world values only) or of another rank is one clear error."""
+    with pytest.raises(ValueError, match=r"camera labels must be \[B, 25\]"):
+        rays_from_cameras(torch.zeros(shape), 4)
+
+
+def test_render_in_boxes_with_no_ray_in_any_box_is_all_background():
+    """Bodies out of frame: no ray of the batch enters its box, so every ray is background (features -1 without
+    white_back), opacity 0, depth ray_end, and the field is only asked for the padding ray's samples."""
+    origins, dirs = four_cameras()
+    opts = RenderOptions(depth_resolution=6, depth_resolution_importance=4, ray_start=2.0, ray_end=3.4,
+                         box_warp=1.6, clamp_mode="none")
+    field = lambda p, _d: {"sigma": torch.full_like(p[..., :1], 50.0), "rgb": torch.full_like(p, 0.3)}
+    lo = torch.tensor([[5.0, 5.0, 5.0]], dtype=torch.float64).expand(4, 3)
+    feats, depth, opacity = render_in_boxes(field, origins, dirs, opts, lo, lo + 1, deterministic=True)
+    assert feats.shape == (4, origins.shape[1], 3) and (feats == -1).all()
+    assert (opacity == 0).all() and torch.allclose(depth, torch.full_like(depth, 3.4))
+
+
 @pytest.mark.parametrize("ray_range", [(2.0, 3.4), ("auto", "auto")])
 def test_render_in_boxes_depth_of_empty_rays(ray_range):
     """An empty field: rays through the box and rays that miss it alike are background with depth = the end

@@ -485,6 +485,7 @@ def test_sample_and_video_options_reach_the_renderers(checkpoint, tmp_path, caps
     assert recorded["samples"] == (options.depth_resolution, options.depth_resolution_importance)
     # 60 frames per keyframe at 30 fps: 2 s per keyframe as EG3D's 120 at 60 fps, with half the renders
     assert (recorded["frames_per_key"], recorded["fps"]) == (60, 30)
+    assert recorded["mode"] == "image"  # the final super-resolved images, as gen_videos' --image_mode default
 
 
 def test_the_conditioning_camera_follows_the_field_of_view():

@@ -212,6 +212,7 @@ def test_training_defaults_are_eg3ds(tmp_path, capsys):
     # and op3d's documented K = 8 planes per axis with L = 10 frequencies (README's usage line)
     assert (resolved["D_reg_interval"], resolved["loss"]["density_reg_points"]) == (16, 1000)
     assert (resolved["plane_number"], resolved["fourier_L"]) == (8, 10)
+    assert resolved["metrics_num"] == 500  # snapshot metrics for tracking (README); op3d metrics uses 50,000
 
 
 @pytest.mark.parametrize("extra,module,maker", [([], "op3d.data.synthetic", "make_synthetic_dataset"),
