@@ -453,12 +453,13 @@ def test_rendering_presets_match_the_original_table_and_the_built_in_datasets():
         assert (p["ray_start"], p["ray_end"], p["box_warp"]) == (number(start), number(end), float(box)), cfg
         assert p.get("white_back", False) == (white == "yes") and p["avg_camera_radius"] == float(radius), cfg
         assert p["avg_camera_pivot"] == [float(v) for v in pivot.split(",")], cfg
-    # what EG3D's train.py sets for every --cfg: stratified samples linear in depth, softplus densities
+    # what EG3D's train.py sets for every --cfg: stratified samples linear in depth, softplus densities; and its
+    # super-resolution modules' antialiased resize of the raw image (F.interpolate(..., antialias=True))
     from op3d.presets import rendering_kwargs
 
     for cfg in RENDERING_PRESETS:
         rk = rendering_kwargs(cfg)
-        assert (rk["disparity_space_sampling"], rk["clamp_mode"]) == (False, "softplus"), cfg
+        assert (rk["disparity_space_sampling"], rk["clamp_mode"], rk["sr_antialias"]) == (False, "softplus", True), cfg
     heads, bodies = RENDERING_PRESETS["synthetic"], RENDERING_PRESETS["body"]
     assert heads["avg_camera_radius"] == synthetic.RADIUS and tuple(heads["avg_camera_pivot"]) == synthetic.LOOKAT
     assert bodies["avg_camera_radius"] == synthetic_body.BODY_CAMERA_RADIUS

@@ -17,6 +17,9 @@ def test_grid_points_layout():
     assert voxel == 1.0 and origin.tolist() == [-1, -1, -1]
     assert pts[1].tolist() == [-1, -1, 0] and pts[3].tolist() == [-1, 0, -1] and pts[9].tolist() == [0, -1, -1]
     assert pts.shape == (27, 3) and pts[-1].tolist() == [1, 1, 1]  # every lattice point, the last corner too
+    pts, _, voxel = grid_points(2, 2.0)  # the smallest grid: the cube's 8 corners
+    assert voxel == 2.0 and sorted(map(tuple, pts.tolist())) == [(x, y, z) for x in (-1, 1) for y in (-1, 1)
+                                                                  for z in (-1, 1)]
     pts, origin, voxel = grid_points(3, 2.0, center=(1.0, 2.0, -3.0))  # an off-centre cube moves every point
     assert origin.tolist() == [0, 1, -4] and pts[0].tolist() == [0, 1, -4] and pts[-1].tolist() == [2, 3, -2]
 

@@ -381,18 +381,22 @@ def test_fakes_grids_render_each_camera_with_its_own_pose_in_rows_of_8(tmp_path)
         def __call__(self, z, c, body=None, **_):
             self.calls.append((z, c, body))
             n = len(z)
-            return {"image": torch.zeros(n, 3, 8, 8), "image_raw": torch.zeros(n, 3, 4, 4),
-                    "image_depth": torch.ones(n, 1, 4, 4)}
+            return {"image": torch.zeros(n, 3, 8, 8), "image_raw": RAW[:n], "image_depth": torch.ones(n, 1, 4, 4)}
 
     g = torch.Generator().manual_seed(0)
     z, c, poses = torch.randn(16, 4, generator=g), torch.randn(16, 25, generator=g), torch.randn(16, 85, generator=g)
+    RAW = torch.rand(8, 3, 4, 4, generator=g) * 2 - 1  # a raw rendering with a different value in every texel
     G = Recorder()
     cfg = TrainConfig(outdir=str(tmp_path), data="x", loss=LossConfig(neural_rendering_resolution_initial=4))
     save_fakes(G, z, c, tmp_path / "fakes.png", cfg, 0, poses)
     assert [len(call[0]) for call in G.calls] == [8, 8]
     for name, i in (("z", 0), ("c", 1), ("poses", 2)):
         assert torch.equal(torch.cat([call[i] for call in G.calls]), {"z": z, "c": c, "poses": poses}[name]), name
-    assert Image.open(tmp_path / "fakes.png").size == (8 * 8, 2 * 3 * 8)
+    grid = np.asarray(Image.open(tmp_path / "fakes.png"))
+    assert grid.shape == (2 * 3 * 8, 8 * 8, 3)
+    # the second row shows each raw rendering enlarged to the image size by repeating its texels (nearest)
+    raw = np.round((RAW[1].permute(1, 2, 0).numpy() + 1) * 127.5).astype(np.uint8)
+    assert np.array_equal(grid[8:16, 8:16], raw.repeat(2, 0).repeat(2, 1))
 
 
 def test_stats_lines_and_tensorboard_steps_count_images(tmp_path):
