@@ -406,6 +406,10 @@ def test_super_resolution_layouts_are_eg3ds():
             "SuperresolutionHybrid8X": (512, 128, [(None, 128, 256, 2), (128, 64, 512, 2)], False),
             "SuperresolutionHybrid8XDC": (512, 128, [(None, 256, 256, 2), (256, 128, 512, 2)], False)}
     assert {name: layout[:4] for name, layout in SR_LAYOUTS.items()} == eg3d
+    # Hybrid2X / 4X / 8X register a module-level resample_filter buffer in EG3D, 8XDC does not (its state dict has none)
+    assert {name: layout[4] for name, layout in SR_LAYOUTS.items()} == {
+        "SuperresolutionHybrid2X": True, "SuperresolutionHybrid4X": True, "SuperresolutionHybrid8X": True,
+        "SuperresolutionHybrid8XDC": False}
     # op3d's own Superresolution2X is Hybrid2X's layout at any size: at 128 px with Hybrid2X's channels, the same
     # tensors (names and shapes), the module-level resample_filter buffer included
     from op3d.networks.superresolution import GENERIC_2X, SuperResolution
@@ -563,3 +567,17 @@ def test_network_sizes_follow_eg3d_op3d_and_the_small_demos():
 
     D = DualDiscriminator(**dict(discriminator_kwargs(32, "tiny"), mapping_kwargs={}))
     assert D.mapping.num_layers == 8  # StyleGAN2's MappingNetwork default for D's label embedding
+
+
+def test_mapping_hidden_layers_take_layer_features_and_the_last_gives_w_dim():
+    """StyleGAN2's MappingNetwork: num_layers FC layers, z (+ embedded c) -> layer_features -> ... -> w_dim; the
+    defaults of generator_kwargs are op3d's K = 8 planes with L = 10 frequencies."""
+    from op3d.networks.layers import MappingNetwork
+    from op3d.presets import generator_kwargs
+
+    m = MappingNetwork(z_dim=8, c_dim=0, w_dim=6, num_ws=2, num_layers=3, layer_features=10)
+    shapes = [tuple(getattr(m, f"fc{i}").weight.shape) for i in range(3)]
+    assert shapes == [(10, 8), (10, 10), (6, 10)] and not hasattr(m, "fc3")
+    assert m(torch.randn(4, 8), None).shape == (4, 2, 6)
+    kw = generator_kwargs()
+    assert (kw["per_dir_plane_number"], kw["fourier_L"]) == (8, 10)

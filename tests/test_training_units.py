@@ -83,6 +83,19 @@ def test_r1_and_real_loss_against_closed_form(gamma):
         torch.testing.assert_close(D.a.grad, gain * gamma * D.a.detach())
 
 
+def test_d_sees_unblurred_images_once_the_blur_has_faded():
+    """Past --blur_fade_kimg the blur sigma is 0 and D gets the images untouched (a blur of width 0 would divide
+    by zero); during the fade it gets them blurred."""
+    seen = []
+    D = lambda img, c: seen.append(img["image"]) or torch.zeros(len(c), 1)
+    loss = GANLoss(None, D, LossConfig(blur_init_sigma=10, blur_fade_kimg=1, neural_rendering_resolution_initial=4))
+    img = {"image": torch.randn(2, 3, 8, 8, dtype=torch.float64), "image_raw": torch.zeros(2, 3, 4, 4)}
+    for cur_nimg in (1000, 5000, 500):
+        loss.run_D(img, torch.zeros(2, 25), cur_nimg)
+    assert seen[0] is img["image"] and seen[1] is img["image"]
+    assert torch.isfinite(seen[2]).all() and not torch.allclose(seen[2], img["image"])
+
+
 def test_ema_update_formula():
     G = torch.nn.Linear(2, 2)
     E = torch.nn.Linear(2, 2)
