@@ -109,3 +109,15 @@ def test_an_original_snapshot_with_d_none_gives_its_g_ema(tmp_path):
     assert all(torch.equal(H.state_dict()[k], v) for k, v in G.state_dict().items())
     with pytest.raises(Exception, match="has no 'D'"):
         op3d.load(path, which="D")
+
+
+def test_load_which_network_of_a_snapshot_directory(checkpoint, tmp_path):
+    """op3d.load(dir, which): G_ema is the directory, G and D its subdirectories; a missing one is an error, or
+    None with missing_ok, and a present one loads either way."""
+    with pytest.raises(CheckpointError):
+        op3d.load(checkpoint, "D")
+    assert op3d.load(checkpoint, "D", missing_ok=True) is None
+    save_pretrained(tiny_generator(seed=1), checkpoint / "G", tiny_generator_kwargs())
+    G = op3d.load(checkpoint, "G", missing_ok=True)
+    want = tiny_generator(seed=1).state_dict()
+    assert G is not None and all(torch.equal(G.state_dict()[k], v) for k, v in want.items())

@@ -416,6 +416,11 @@ def test_super_resolution_layouts_are_eg3ds():
 
     generic, hybrid = (SuperResolution(name, 32, 128, w_dim=16).state_dict() for name in
                        (GENERIC_2X, "SuperresolutionHybrid2X"))
+    # --sr_num_fp16_res: 0 keeps both blocks in float32 without conv clamping, > 0 runs them in fp16 clamped at 256
+    # (EG3D: use_fp16 = sr_num_fp16_res > 0, conv_clamp 256 if use_fp16 else None)
+    for n, want in ((0, (False, None)), (4, (True, 256))):
+        sr = SuperResolution(GENERIC_2X, 32, 64, sr_num_fp16_res=n, w_dim=16)
+        assert {(b.use_fp16, b.conv1.conv_clamp) for b in (sr.block0, sr.block1)} == {want}, n
     assert "resample_filter" in hybrid
     assert {k: tuple(v.shape) for k, v in generic.items()} == {k: tuple(v.shape) for k, v in hybrid.items()}
 
