@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # every list in tools/: the tool's own and each independently written set (mutants_set2.py, mutants_set3.py, ...)
 NAMES = ["mutation_check.py"] + sorted((p.name for p in (ROOT / "tools").glob("mutants_set*.py")),
                                        key=lambda name: int(name[len("mutants_set"):-len(".py")]))
+SWEEPS = sorted(p.name for p in (ROOT / "tools").glob("mutants_sweep*.py"))  # tools/mutation_sweep.py's draws
 
 
 @functools.cache
@@ -18,14 +19,14 @@ def mutant_lists():
     namespace = {"__name__": "mutation_lists", "__file__": str(ROOT / "tools" / "mutation_check.py")}
     exec((ROOT / "tools" / "mutation_check.py").read_text(), namespace)
     lists = {"mutation_check.py": namespace["MUTANTS"]}
-    for name in NAMES[1:]:
+    for name in NAMES[1:] + SWEEPS:
         scope = dict(namespace)  # set 2 uses mutation_check's test-group names
         exec((ROOT / "tools" / name).read_text(), scope)
         lists[name] = scope["MUTANTS"]
     return lists
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", NAMES + SWEEPS)
 def test_every_mutant_fragment_occurs_once(name):
     mutants = mutant_lists()[name]
     assert len(mutants) >= 19

@@ -69,7 +69,7 @@ def line_mutations(line: str) -> list[str]:
                 value = ast.literal_eval(old)
             except ValueError:
                 continue
-            new = repr(value + 1) if isinstance(value, int) else repr(value * 2)
+            new = repr(value * 2) if isinstance(value, float) and value else repr(value + 1)
         else:
             new = None
         if new is None:
@@ -78,7 +78,8 @@ def line_mutations(line: str) -> list[str]:
         mutated = text[:a] + new + text[b:]
         if old == "not":
             mutated = text[:a] + text[b:].lstrip()
-        out.append(mutated)
+        if mutated != text:
+            out.append(mutated)
     return out
 
 
@@ -121,7 +122,7 @@ def main() -> None:
     lines = {area: sorted({(c[0], c[1]) for c in pool}) for area, pool in pools.items()}
     total = sum(len(v) for v in lines.values())
     print(f'"""Mechanical mutants from tools/mutation_sweep.py --count {args.count} --seed {args.seed}."""')
-    print("# ruff: noqa: F821\nMUTANTS = [")
+    print("# ruff: noqa: F821, E501\nMUTANTS = [")
     for area, (_, group) in AREAS.items():
         n = round(args.count * len(lines[area]) / total)
         for rel, text in rng.sample(lines[area], min(n, len(lines[area]))):
