@@ -529,6 +529,21 @@ def test_a_fresh_generator_starts_as_stylegan2s():
     assert abs(float(applied.std()) - 1) < 0.05
 
 
+def test_fresh_networks_carry_stylegan2s_resampling_filter():
+    """Every resample_filter buffer of a freshly built G and D (the parity fixtures overwrite them on load, so only
+    a fresh network shows its default) is StyleGAN2's [1, 3, 3, 1] outer product over its sum 64, by hand."""
+    from op3d.networks.discriminator import DualDiscriminator
+    from op3d.presets import discriminator_kwargs
+
+    taps = torch.tensor([1.0, 3.0, 3.0, 1.0], dtype=torch.float64)
+    expected = torch.outer(taps, taps) / 64
+    for net in (tiny_generator(), DualDiscriminator(**discriminator_kwargs(32, "tiny"))):
+        filters = {n: b for n, b in net.named_buffers() if n.endswith("resample_filter")}
+        assert len(filters) >= 3
+        for name, f in filters.items():
+            assert torch.equal(f.double(), expected), name
+
+
 def test_conditioning_switches_of_the_mapping_and_update_emas_through_forward():
     """c_gen_conditioning_zero (EG3D without --gen_pose_cond) maps every camera like the zero camera; forward with
     update_emas=True moves w_avg to lerp(batch mean of w, w_avg, w_avg_beta) (StyleGAN2), without it w_avg stays."""

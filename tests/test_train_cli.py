@@ -163,6 +163,9 @@ def test_size_overrides_and_the_minibatch_group_reach_both_networks(tmp_path):
     G0, D0 = build_networks(TrainConfig(outdir=str(tmp_path), data="x", cfg="synthetic", size="tiny"), 32)
     got = (G0.init_kwargs["sr_num_fp16_res"], G0.init_kwargs["num_fp16_res"], D0.init_kwargs["num_fp16_res"])
     assert got == (4, 0, 4) and (G0.init_kwargs["conv_clamp"], D0.init_kwargs["conv_clamp"]) == (None, 256)
+    _, D1 = build_networks(TrainConfig(outdir=str(tmp_path), data="x", cfg="synthetic", size="tiny",
+                                       d_num_fp16_res=0), 32)  # --d_num_fp16_res 0: D in float32, unclamped
+    assert (D1.init_kwargs["num_fp16_res"], D1.init_kwargs["conv_clamp"]) == (0, None)
     # --plane_number / --fourier_L: K planes per axis, each plane head's style input w + 2L + 1 wide (OP3D)
     heads = [p for n, p in G.backbone.synthesis.named_parameters() if n.endswith("to_depth_feature.affine.weight")]
     assert G.K == 5 and G.L == 3 and heads and all(p.shape[1] == G.w_dim + 2 * 3 + 1 for p in heads)
@@ -213,6 +216,28 @@ def test_training_defaults_are_eg3ds(tmp_path, capsys):
     assert (resolved["D_reg_interval"], resolved["loss"]["density_reg_points"]) == (16, 1000)
     assert (resolved["plane_number"], resolved["fourier_L"]) == (8, 10)
     assert resolved["metrics_num"] == 500  # snapshot metrics for tracking (README); op3d metrics uses 50,000
+
+
+def test_the_python_apis_training_defaults_are_eg3ds():
+    """TrainConfig / LossConfig (training_loop called from Python, without the CLI's CPU-demo defaults) default to
+    EG3D's train.py: each flag of EG3D_DEFAULTS that lands in the configuration, its --kimg 25000, --tick 4, --snap
+    50, the density regularizer every 4 minibatches on 1000 points, R1 every 16, the blur fade's 200 kimg (EG3D's
+    value for its batch of 32; the CLI scales it by batch / 32) and the initial neural rendering resolution 64."""
+    import dataclasses
+
+    from op3d.training.loop import TrainConfig
+
+    config = dataclasses.asdict(TrainConfig(outdir="runs", data="data.zip"))
+    keys = {option: key for option, _, key, _ in FORWARDED}
+    lookup = lambda tree, key: functools.reduce(lambda node, part: node[part], key.split("."), tree)
+    checked = [flag for flag in EG3D_DEFAULTS if flag in keys]
+    assert len(checked) >= 15
+    for flag in checked:
+        assert lookup(config, keys[flag]) == pytest.approx(EG3D_DEFAULTS[flag]), flag
+    assert (config["kimg"], config["tick"], config["snap"]) == (25000, 4, 50)
+    assert (config["G_reg_interval"], config["D_reg_interval"], config["loss"]["density_reg_points"]) == (4, 16, 1000)
+    assert config["loss"]["blur_fade_kimg"] == 200
+    assert config["loss"]["neural_rendering_resolution_initial"] == 64
 
 
 @pytest.mark.parametrize("extra,module,maker", [([], "op3d.data.synthetic", "make_synthetic_dataset"),
