@@ -601,3 +601,19 @@ def test_mapping_hidden_layers_take_layer_features_and_the_last_gives_w_dim():
     assert m(torch.randn(4, 8), None).shape == (4, 2, 6)
     kw = generator_kwargs()
     assert (kw["per_dir_plane_number"], kw["fourier_L"]) == (8, 10)
+
+
+@pytest.mark.parametrize("name", ["plane_channels", "z_dim", "w_dim", "neural_rendering_resolution"])
+def test_each_size_builds_at_its_lower_bound_and_is_refused_below(name):
+    """The smallest value of each size builds and renders (1 feature channel per plane, a 1-D latent, a 1-D w, a
+    1x1 neural rendering); one less is refused with a message naming the setting."""
+    G = tiny_generator(**{name: 1})
+    with torch.no_grad():
+        ws = G.mapping(torch.randn(2, G.z_dim), lookat_labels([0.0, 0.5]))
+        out = G.synthesis(ws, lookat_labels([0.0, 0.5]), noise_mode="const", return_planes=True)
+    sizes = {"plane_channels": out["planes"].shape[3], "z_dim": G.z_dim, "w_dim": ws.shape[-1],
+             "neural_rendering_resolution": out["image_raw"].shape[-1]}
+    assert sizes[name] == 1 and torch.isfinite(out["image"]).all()
+    assert not torch.equal(out["image"][0], out["image"][1])
+    with pytest.raises(ValueError, match=name):
+        tiny_generator(**{name: 0})

@@ -38,8 +38,8 @@ class SynthesisLayer(nn.Module):
             self.noise_strength = nn.Parameter(torch.zeros([]))
         self.bias = nn.Parameter(torch.zeros([out_channels]))
 
-    def forward(self, x: torch.Tensor, w: torch.Tensor, noise_mode: str = "random", fused_modconv: bool = True,
-                gain: float = 1) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, w: torch.Tensor, noise_mode: str = "random",
+                fused_modconv: bool = True) -> torch.Tensor:
         """x: [B, I, r, r] (r = resolution / up), w: [B, w_dim] -> [B, O, resolution, resolution]."""
         if noise_mode not in ("random", "const", "none"):
             raise ValueError(f"noise_mode must be 'random', 'const' or 'none', got {noise_mode!r}")
@@ -53,8 +53,7 @@ class SynthesisLayer(nn.Module):
         x = modulated_conv2d(x, self.weight, styles, noise=noise, up=self.up, padding=self.padding,
                              resample_filter=self.resample_filter, flip_weight=(self.up == 1),
                              fused_modconv=fused_modconv)
-        clamp = self.conv_clamp * gain if self.conv_clamp is not None else None
-        return bias_act(x, self.bias.to(x.dtype), act=self.activation, gain=self.act_gain * gain, clamp=clamp)
+        return bias_act(x, self.bias.to(x.dtype), act=self.activation, gain=self.act_gain, clamp=self.conv_clamp)
 
 
 class ToRGBLayer(nn.Module):
