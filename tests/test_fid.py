@@ -22,6 +22,8 @@ def test_detector_file_round_trip(tmp_path):
     with torch.no_grad():
         a, b = net(images), loaded(images)
     assert a.shape == (2, 2048) and torch.equal(a, b)
+    # frozen for inference: no parameter records gradients (features outside no_grad keep no graph)
+    assert not loaded.training and not any(p.requires_grad for p in loaded.parameters())
     # 21.8M parameters: torchvision's Inception-v3 without the auxiliary head and classifier
     assert sum(p.numel() for p in loaded.parameters()) == 21_785_568
 
@@ -52,6 +54,7 @@ def test_torchscript_and_state_dict_detectors_give_identical_features(tmp_path):
     other = torch.randint(0, 256, (3, 3, 64, 64), dtype=torch.uint8)  # not the tracing input
     with torch.no_grad():
         torch.testing.assert_close(from_pt(other), from_pth(other), rtol=0, atol=1e-5)
+    assert not any(p.requires_grad for p in from_pt.parameters())
     (tmp_path / "broken.pt").write_bytes(b"not a zip")
     with pytest.raises(ValueError, match="not a readable TorchScript"):
         load_detector(tmp_path / "broken.pt")

@@ -208,18 +208,24 @@ def test_torchscript_detectors_follow_nvidias_calling_convention(tmp_path):
     from op3d.metrics.vgg import load_vgg16
 
     class Scripted(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.scale = torch.nn.Parameter(torch.tensor(2.0))
+
         def forward(self, img: torch.Tensor, return_features: bool = False, use_fp16: bool = False,
                     no_output_bias: bool = False) -> torch.Tensor:
             x = img.float().mean((2, 3))
             if return_features:
-                return x * 2
+                return x * self.scale
             logits = x if no_output_bias else x + 1
             return torch.softmax(logits, dim=1)
 
     path = tmp_path / "vgg16.pt"
     torch.jit.save(torch.jit.script(Scripted()), str(path))
     images = torch.randint(0, 255, (2, 3, 8, 8), dtype=torch.uint8)
-    torch.testing.assert_close(load_vgg16(path)(images), images.float().mean((2, 3)) * 2)
+    vgg = load_vgg16(path)
+    torch.testing.assert_close(vgg(images), images.float().mean((2, 3)) * 2)
+    assert not any(p.requires_grad for p in vgg.parameters())  # frozen for inference, as the Inception detector
     ts = TorchScriptDetector(torch.jit.load(str(path)))
     torch.testing.assert_close(ts.probabilities(images), torch.softmax(images.float().mean((2, 3)), 1))
     with pytest.raises(FileNotFoundError, match="vgg16.pt, the TorchScript VGG16"):
