@@ -583,6 +583,12 @@ def test_network_sizes_follow_eg3d_op3d_and_the_small_demos():
             assert g["mapping_kwargs"]["num_layers"] == g_map and d["mapping_kwargs"].get("num_layers") == d_map
             sr = g["rendering_kwargs"]["superresolution_module"]
             assert sr == (SR_FOR_RESOLUTION[resolution] if size in ("full", "op3d") else GENERIC_2X), (size, resolution)
+    # the rest of docs/training.md's --size table: plane resolution, z_dim = w_dim, the generic SR's two widths
+    rest = {"full": (256, 512, None), "op3d": (256, 512, None), "small": (64, 128, (64, 32)), "tiny": (16, 32, (16, 8))}
+    for size, (planes, dim, sr_channels) in rest.items():
+        g = generator_kwargs("ffhq", 64, size)
+        assert (g["plane_resolution"], g["z_dim"], g["w_dim"]) == (planes, dim, dim), size
+        assert g.get("sr_kwargs", {}).get("sr_channels") == sr_channels, size
     from op3d.networks.discriminator import DualDiscriminator
 
     D = DualDiscriminator(**dict(discriminator_kwargs(32, "tiny"), mapping_kwargs={}))

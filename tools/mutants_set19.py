@@ -42,8 +42,8 @@ MUTANTS = [
      'if not self.rendering_kwargs.get("c_gen_conditioning_zero", False):', NET + SAMP,
      "the mapping network is conditioned on the camera exactly when the generator was told not to be (and on "
      "zeros when it should see the camera), so images of loaded and trained models change"),
-    ("networks/synthesis.py", "act=self.activation, gain=self.act_gain * gain, clamp=clamp)",
-     "act=self.activation, gain=gain, clamp=clamp)", NET,
+    ("networks/synthesis.py", "act=self.activation, gain=self.act_gain, clamp=self.conv_clamp)",
+     "act=self.activation, gain=1, clamp=self.conv_clamp)", NET,
      "the synthesis layers drop the lrelu's sqrt(2) gain, so every backbone and super-resolution layer's output "
      "shrinks and the images differ from the original's"),
     ("networks/discriminator.py", "x = self.conv0(x)", "x = x", NET + TRAIN,

@@ -1,4 +1,7 @@
-"""Mechanical mutants from tools/mutation_sweep.py --count 60 --seed 7."""
+"""Mechanical mutants from tools/mutation_sweep.py --count 60 --seed 7.
+
+The draw's 11th mutant (SynthesisLayer's clamp scaled by its gain) was removed after the run, with the unused gain
+argument it mutated."""
 # ruff: noqa: F821, E501
 MUTANTS = [
     ('networks/discriminator.py', 'self.register_buffer("resample_filter", setup_filter([1, 3, 3, 1]))', 'self.register_buffer("resample_filter", setup_filter([2, 3, 3, 1]))', NET, 'networks: self.register_buffer("resample_filter", setup_filter([1, 3, 3, 1])) -> self.register_buffer("resample_filter", setup_filter([2, 3, 3, 1]))'),
@@ -11,7 +14,6 @@ MUTANTS = [
     ('networks/superresolution.py', 'if i == 0 and not resized and block.up == 1:', 'if i != 0 and not resized and block.up == 1:', NET, 'networks: if i == 0 and not resized and block.up == 1: -> if i != 0 and not resized and block.up == 1:'),
     ('networks/conditional_legacy.py', 'd = mesh_sdf(x, body.vertices.to(x.dtype), body.faces, index=body.mesh_index()).unsqueeze(-1)', 'd = mesh_sdf(x, body.vertices.to(x.dtype), body.faces, index=body.mesh_index()).unsqueeze(-2)', COND + NET, 'networks: d = mesh_sdf(x, body.vertices.to(x.dtype), body.faces, index=body.mesh_index()).unsqueeze(-1) -> d = mesh_sdf(x, body.vertices.to(x.dtype), body.faces, index=body.mesh_index()).unsqueeze(-2)'),
     ('networks/generator.py', 'if body is not None:', 'if body is None:', NET, 'networks: if body is not None: -> if body is None:'),
-    ('networks/synthesis.py', 'clamp = self.conv_clamp * gain if self.conv_clamp is not None else None', 'clamp = self.conv_clamp / gain if self.conv_clamp is not None else None', NET, 'networks: clamp = self.conv_clamp * gain if self.conv_clamp is not None else None -> clamp = self.conv_clamp / gain if self.conv_clamp is not None else None'),
     ('networks/conditional.py', 'single_backward_render = False  # a second evaluation of the coarse samples would repeat their mesh queries', 'single_backward_render = True  # a second evaluation of the coarse samples would repeat their mesh queries', COND + NET, 'networks: single_backward_render = False  # a second evaluation of the coarse samples would repeat their mesh queries -> single_backward_render = True  # a second evaluation of the coarse samples would repeat their mesh queries'),
     ('networks/layers.py', 'setattr(self, f"fc{idx}", FullyConnectedLayer(features[idx], features[idx + 1], activation=activation,', 'setattr(self, f"fc{idx}", FullyConnectedLayer(features[idx], features[idx - 1], activation=activation,', NET, 'networks: setattr(self, f"fc{idx}", FullyConnectedLayer(features[idx], features[idx + 1], activation=activation, -> setattr(self, f"fc{idx}", FullyConnectedLayer(features[idx], features[idx - 1], activation=activation,'),
     ('networks/decoder.py', 'torch.ops.aten.softplus.out(h, 1, 20, out=h)  # nn.Softplus() defaults: beta 1, threshold 20', 'torch.ops.aten.softplus.out(h, 1, 21, out=h)  # nn.Softplus() defaults: beta 1, threshold 20', NET, 'networks: torch.ops.aten.softplus.out(h, 1, 20, out=h)  # nn.Softplus() defaults: beta 1, threshold 20 -> torch.ops.aten.softplus.out(h, 1, 21, out=h)  # nn.Softplus() defaults: beta 1, threshold 20'),
