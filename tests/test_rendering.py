@@ -287,13 +287,14 @@ def test_render_chunked_equals_whole():
         torch.testing.assert_close(a, b)
 
 
-@pytest.mark.parametrize("density_noise", [0.0, 0.4])
-def test_single_backward_render_gives_the_same_values_and_gradients(density_noise):
+@pytest.mark.parametrize("density_noise,importance", [(0.0, 6), (0.4, 6), (0.0, 0)])
+def test_single_backward_render_gives_the_same_values_and_gradients(density_noise, importance):
     """Coarse samples re-evaluated with the fine ones in one differentiable pass == two passes (float64), in random
-    mode from the same seed; with density noise (each evaluation draws its own) the two passes run either way."""
+    mode from the same seed; with density noise (each evaluation draws its own) the two passes run either way, and
+    without importance samples the only pass is the differentiable one."""
     c = frontal_label(focal=6.0).double()
     origins, dirs = rays_from_cameras(c, 5)
-    opts = RenderOptions(depth_resolution=7, depth_resolution_importance=6, ray_start=2.0, ray_end=3.4,
+    opts = RenderOptions(depth_resolution=7, depth_resolution_importance=importance, ray_start=2.0, ray_end=3.4,
                          density_noise=density_noise)
     scale = torch.tensor(1.3, dtype=torch.float64, requires_grad=True)
     radius = torch.tensor(0.45, dtype=torch.float64, requires_grad=True)
