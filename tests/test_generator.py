@@ -418,7 +418,7 @@ def test_super_resolution_layouts_are_eg3ds():
                        (GENERIC_2X, "SuperresolutionHybrid2X"))
     # --sr_num_fp16_res: 0 keeps both blocks in float32 without conv clamping, > 0 runs them in fp16 clamped at 256
     # (EG3D: use_fp16 = sr_num_fp16_res > 0, conv_clamp 256 if use_fp16 else None)
-    for n, want in ((0, (False, None)), (4, (True, 256))):
+    for n, want in ((0, (False, None)), (1, (True, 256)), (4, (True, 256))):
         sr = SuperResolution(GENERIC_2X, 32, 64, sr_num_fp16_res=n, w_dim=16)
         assert {(b.use_fp16, b.conv1.conv_clamp) for b in (sr.block0, sr.block1)} == {want}, n
     assert "resample_filter" in hybrid
@@ -486,12 +486,13 @@ def test_loaded_checkpoints_are_frozen_for_inference(tmp_path):
 
 def test_density_only_decoder_equals_forward_and_is_used_for_one_hidden_layer(monkeypatch):
     """OSGDecoder.sigma: forward's raw density; EG3D's one-hidden-layer decoder takes the density-only path (no
-    forward call; chunks of 7 rows through the reused buffer), the released conditional 3-layer one falls back."""
+    forward call; chunks of 7 rows through the reused buffer), with --decoder_lr_mul's gains too, the released
+    conditional 3-layer one falls back."""
     from op3d.networks.decoder import OSGDecoder
 
-    for hidden_layers, density_only in ((1, True), (3, False)):
+    for hidden_layers, lr_mul, density_only in ((1, 1.0, True), (1, 2.5, True), (3, 1.0, False)):
         torch.manual_seed(hidden_layers)
-        dec = OSGDecoder(8, hidden_dim=16, out_dim=4, hidden_layers=hidden_layers).double()
+        dec = OSGDecoder(8, hidden_dim=16, out_dim=4, lr_multiplier=lr_mul, hidden_layers=hidden_layers).double()
         with torch.no_grad():
             for p in dec.parameters():
                 p.add_(0.3 * torch.randn_like(p))
@@ -561,6 +562,7 @@ def test_conditioning_switches_of_the_mapping_and_update_emas_through_forward():
         G.rendering_kwargs["c_gen_conditioning_zero"] = False
         before = mapping.w_avg.clone()
         G(z, c, neural_rendering_resolution=8, noise_mode="const")
+        mapping(z, c)  # the mapping network on its own: StyleGAN2's default update_emas=False as well
         assert torch.equal(mapping.w_avg, before)
         G(z, c, neural_rendering_resolution=8, noise_mode="const", update_emas=True)
         torch.testing.assert_close(mapping.w_avg, seen[:, 0].mean(0).lerp(before, mapping.w_avg_beta))
@@ -623,3 +625,21 @@ def test_each_size_builds_at_its_lower_bound_and_is_refused_below(name):
     assert not torch.equal(out["image"][0], out["image"][1])
     with pytest.raises(ValueError, match=name):
         tiny_generator(**{name: 0})
+
+
+def test_backbone_defaults_are_stylegan2s_and_op3ds():
+    """What a Generator built without synthesis sizes gets: StyleGAN2's SynthesisNetwork defaults (channel_base
+    32768, channel_max 512, num_fp16_res 4) and OP3D's L = 10 frequencies; the mapping network's defaults are
+    StyleGAN2's (8 layers, w_avg_beta 0.998, lr multiplier 0.01, no EMA update unless asked)."""
+    import inspect
+
+    from op3d.networks.layers import MappingNetwork
+    from op3d.networks.synthesis import PlaneSynthesisNetwork
+
+    defaults = lambda cls: {k: p.default for k, p in inspect.signature(cls).parameters.items()}
+    synthesis = defaults(PlaneSynthesisNetwork)
+    assert (synthesis["channel_base"], synthesis["channel_max"], synthesis["num_fp16_res"]) == (32768, 512, 4)
+    assert synthesis["fourier_L"] == defaults(Generator)["fourier_L"] == 10
+    mapping = defaults(MappingNetwork)
+    assert (mapping["num_layers"], mapping["w_avg_beta"], mapping["lr_multiplier"]) == (8, 0.998, 0.01)
+    assert defaults(MappingNetwork.forward)["update_emas"] is False
