@@ -96,6 +96,8 @@ def test_orthoplanes_match_naive_trilinear(K, H, W, legacy, impl, storage):
                 c = (s if (axis == 0 or not legacy) else x)[order]
                 want = naive_sample(planes[b, :, axis].permute(1, 0, 2, 3), c)
                 torch.testing.assert_close(got[b, axis, p], want, rtol=0, atol=1e-12)
+    if not legacy:  # new models scale every axis unless asked otherwise
+        torch.testing.assert_close(sample_orthoplanes(planes, pts, box_warp, impl=impl), got, rtol=0, atol=0)
 
 
 @pytest.mark.parametrize("legacy", [False, True])

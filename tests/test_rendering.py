@@ -375,6 +375,11 @@ def test_render_in_boxes_equals_each_hit_ray_rendered_alone(white_back):
     assert 0 < hits[0] < 30 and hits[1] == hits[3] == 0 and hits[2] == 36
     torch.testing.assert_close(g_box, g_alone, rtol=1e-10, atol=1e-12)  # padding adds no gradient
     assert g_box.abs() > 1e-3
+    # like `render`, stochastic unless asked: the default draws its jitter from the generator
+    with torch.no_grad():
+        seeded = [render_in_boxes(field, origins, dirs, opts, lo, hi, generator=torch.Generator().manual_seed(s))[0]
+                  for s in (1, 2)]
+    assert not torch.equal(seeded[0], seeded[1]) and not torch.equal(seeded[0], feats.detach())
 
 
 @pytest.mark.parametrize("shape", [(2, 16), (2, 24), (25,), (1, 5, 5)])
