@@ -104,6 +104,13 @@ def test_sample_cameras_spread_yaw_and_pitch_by_their_own_deviations():
     yaw = math.pi - torch.atan2(z, x)
     assert float((pitch - math.pi / 2).std()) == pytest.approx(0.05, rel=0.1)
     assert float((yaw - math.pi / 2).std()) == pytest.approx(0.3, rel=0.1)
+    # the clips: yaw within +-0.8 rad of frontal, pitch within +-0.5 (wide spreads pile up at the bounds)
+    c = sample_cameras(400, torch.Generator().manual_seed(0), yaw_std=2.0, pitch_std=2.0, radius=2.0)
+    x, y, z = c[:, 3].double(), c[:, 7].double(), c[:, 11].double()
+    yaw, pitch = math.pi - torch.atan2(z, x) - math.pi / 2, math.pi / 2 * (1 - y / 2.0) - math.pi / 2
+    for angle, bound in ((yaw, 0.8), (pitch, 0.5)):
+        assert float(angle.abs().max()) == pytest.approx(bound, abs=1e-5)
+        assert int((angle.abs() > bound - 1e-5).sum()) > 100
 
 
 def test_an_off_centre_principal_point_is_the_pixel_on_the_optical_axis():
