@@ -301,6 +301,21 @@ def test_style_mixing_prob_one_mixes_at_the_drawn_cutoff(G_tiny):
     assert cutoffs == {1, 2, 3, 4}  # every cutoff in [1, num_ws) was exercised
 
 
+def test_style_mixing_updates_w_avg_from_the_main_latents_only():
+    """EG3D's D-phase mapping (update_emas=True) with mixing: w_avg = lerp(batch mean of the main latents' w,
+    w_avg, w_avg_beta), one update; the mixing latents are mapped with update_emas=False and never reach it."""
+    G = tiny_generator(0)
+    mapping = G.backbone.mapping
+    z = torch.randn(3, G.z_dim, generator=seeded(3))
+    c = torch.randn(3, 25, generator=seeded(4))
+    with torch.no_grad():
+        mapping.w_avg.normal_(generator=seeded(5))
+        before = mapping.w_avg.clone()
+        w_main = G.mapping(z, c)[:, 0]
+        GANLoss(G, None, LossConfig(style_mixing_prob=1.0), generator=seeded(0)).mapping(z, c, update_emas=True)
+    assert_near(mapping.w_avg, w_main.mean(0).lerp(before, mapping.w_avg_beta), rtol=1e-6, atol=1e-6)
+
+
 def test_style_mixing_probability_draw_and_prob_zero(G_tiny):
     G, B = G_tiny, 2
     z = torch.randn(B, G.z_dim, generator=seeded(8))

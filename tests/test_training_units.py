@@ -445,3 +445,32 @@ def test_a_phase_step_clamps_overflowed_gradients_keeping_their_sign():
     layer.weight.grad = torch.tensor([[float("inf"), 1.0]])
     _step_phase(layer, torch.optim.SGD(layer.parameters(), lr=1e-6), world_size=1)
     assert layer.weight.grad.tolist() == [[1e5, 1.0]]
+
+
+def _collectives_worker(rank: int, init_file: str, out_dir: str) -> None:
+    import torch.distributed as dist
+
+    from op3d.training.distributed import all_reduce_mean_, broadcast_module_
+
+    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=2)
+    module = torch.nn.BatchNorm1d(3)  # parameters and buffers (running_mean)
+    with torch.no_grad():
+        for t in list(module.parameters()) + list(module.buffers()):
+            t.fill_(10 * (rank + 1)) if t.is_floating_point() else t.fill_(rank + 1)
+    values = [torch.full((2,), float(rank + 1)), torch.full((1, 3), 3.0 * rank)]
+    all_reduce_mean_(values, 2)
+    broadcast_module_(module, 2)
+    torch.save({"module": module.state_dict(), "values": values}, Path(out_dir) / f"rank{rank}.pt")
+    dist.destroy_process_group()
+
+
+@pytest.mark.skipif(not torch.distributed.is_available(), reason="torch.distributed unavailable")
+def test_collectives_average_and_copy_rank_zeros_module(tmp_path):
+    """Two gloo processes: all_reduce_mean_ leaves every rank the mean of the ranks' tensors (1, 2 -> 1.5; 0, 3 ->
+    1.5); broadcast_module_ gives every rank rank 0's parameters and buffers (10, and its count 1)."""
+    torch.multiprocessing.spawn(_collectives_worker, args=(str(tmp_path / "init"), str(tmp_path)), nprocs=2)
+    for rank in range(2):
+        got = torch.load(tmp_path / f"rank{rank}.pt")
+        assert [v.tolist() for v in got["values"]] == [[1.5, 1.5], [[1.5, 1.5, 1.5]]]
+        for name, t in got["module"].items():
+            assert bool((t == (1 if name == "num_batches_tracked" else 10)).all()), (rank, name)
