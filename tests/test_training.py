@@ -374,3 +374,15 @@ def test_a_diverged_run_stops_at_the_tick_and_keeps_its_good_snapshots(data, tmp
     assert "\n" not in str(e.value)
     run = next(tmp_path.glob("0*"))
     assert sorted(p.name for p in run.glob("network-snapshot-*")) == ["network-snapshot-000000004img"]
+
+
+def test_the_image_grids_show_sixteen_images_of_a_larger_dataset(tmp_path, monkeypatch):
+    """reals.png and the fakes grids hold 16 images (2 rows of 8) whatever the dataset's size beyond that."""
+    import op3d.training.loop as loop
+
+    data = make_synthetic_dataset(tmp_path / "syn20.zip", 20, 32, seed=1, progress=False)
+    grids = []
+    monkeypatch.setattr(loop, "save_fakes", lambda G, grid_z, grid_c, *a, **k: grids.append(len(grid_z)))
+    result = training_loop(tiny_train_config(data, tmp_path / "runs", snap=100), max_steps=1)
+    assert grids and set(grids) == {16}
+    assert np.asarray(Image.open(Path(result["run_dir"]) / "reals.png")).shape == (2 * 32, 8 * 32, 3)
