@@ -132,6 +132,13 @@ FORWARDED = [
     ("--fourier_L", "3", "fourier_L", 3), ("--batch", "8", "batch", 8), ("--batch-gpu", "2", "batch_gpu", 2),
 ]
 
+CONFIG_KEYS = {option: key for option, _, key, _ in FORWARDED}  # option -> where it lands ("loss.r1_gamma")
+
+
+def config_value(tree: dict, key: str):
+    """The value at a dotted key of a resolved configuration: config_value(cfg, "loss.r1_gamma")."""
+    return functools.reduce(lambda node, part: node[part], key.split("."), tree)
+
 
 def test_every_training_option_reaches_the_configuration(tmp_path, capsys):
     """All options given at once, each with a non-default value: the resolved configuration holds each one."""
@@ -140,11 +147,11 @@ def test_every_training_option_reaches_the_configuration(tmp_path, capsys):
     assert code == 0, err
     cfg = json.loads(out)
     defaults = json.loads(run_cli(["train", "--outdir", str(tmp_path), "--dry-run"], capsys)[1])
-    lookup = lambda tree, key: functools.reduce(lambda node, part: node[part], key.split("."), tree)
     for option, _, key, want in FORWARDED:
-        got = lookup(cfg, key)
+        got = config_value(cfg, key)
         assert got == pytest.approx(want) if isinstance(want, float) else got == want, option
-        assert lookup(defaults, key) != want, f"{option}: its test value is the default, so this check proves nothing"
+        assert config_value(defaults, key) != want, \
+            f"{option}: its test value is the default, so this check proves nothing"
 
 
 def test_size_overrides_and_the_minibatch_group_reach_both_networks(tmp_path):
@@ -204,12 +211,10 @@ def test_training_defaults_are_eg3ds(tmp_path, capsys):
     command = cli.get_command(click.Context(cli), "train")
     by_flag = {flag: p for p in command.params for flag in p.opts}
     resolved = json.loads(run_cli(["train", "--outdir", str(tmp_path), "--dry-run"], capsys)[1])
-    keys = {option: key for option, _, key, _ in FORWARDED}
-    lookup = lambda tree, key: functools.reduce(lambda node, part: node[part], key.split("."), tree)
     for flag, want in EG3D_DEFAULTS.items():
         assert by_flag[flag].default == pytest.approx(want), flag
-        if flag in keys and flag != "--gpc_reg_prob":
-            assert lookup(resolved, keys[flag]) == pytest.approx(want), flag
+        if flag in CONFIG_KEYS and flag != "--gpc_reg_prob":
+            assert config_value(resolved, CONFIG_KEYS[flag]) == pytest.approx(want), flag
     assert resolved["loss"]["gpc_reg_prob"] is None
     # what EG3D's train.py fixes without a flag (R1 every 16 minibatches, 1000 density-regularizer points per sample)
     # and op3d's documented K = 8 planes per axis with L = 10 frequencies (README's usage line)
@@ -228,12 +233,10 @@ def test_the_python_apis_training_defaults_are_eg3ds():
     from op3d.training.loop import TrainConfig
 
     config = dataclasses.asdict(TrainConfig(outdir="runs", data="data.zip"))
-    keys = {option: key for option, _, key, _ in FORWARDED}
-    lookup = lambda tree, key: functools.reduce(lambda node, part: node[part], key.split("."), tree)
-    checked = [flag for flag in EG3D_DEFAULTS if flag in keys]
+    checked = [flag for flag in EG3D_DEFAULTS if flag in CONFIG_KEYS]
     assert len(checked) >= 15
     for flag in checked:
-        assert lookup(config, keys[flag]) == pytest.approx(EG3D_DEFAULTS[flag]), flag
+        assert config_value(config, CONFIG_KEYS[flag]) == pytest.approx(EG3D_DEFAULTS[flag]), flag
     assert (config["kimg"], config["tick"], config["snap"]) == (25000, 4, 50)
     assert (config["G_reg_interval"], config["D_reg_interval"], config["loss"]["density_reg_points"]) == (4, 16, 1000)
     assert config["loss"]["blur_fade_kimg"] == 200

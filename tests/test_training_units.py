@@ -456,7 +456,7 @@ def _collectives_worker(rank: int, init_file: str, out_dir: str) -> None:
     module = torch.nn.BatchNorm1d(3)  # parameters and buffers (running_mean)
     with torch.no_grad():
         for t in list(module.parameters()) + list(module.buffers()):
-            t.fill_(10 * (rank + 1)) if t.is_floating_point() else t.fill_(rank + 1)
+            t.fill_(10 * (rank + 1) if t.is_floating_point() else rank + 1)
     values = [torch.full((2,), float(rank + 1)), torch.full((1, 3), 3.0 * rank)]
     all_reduce_mean_(values, 2)
     broadcast_module_(module, 2)
