@@ -285,10 +285,10 @@ def test_eikonal_gradients_match_finite_differences(device):
         eps = 1e-6
         with torch.no_grad():
             param[index] += eps
-        up = float(eikonal())
+        up = float(eikonal().detach())
         with torch.no_grad():
             param[index] -= 2 * eps
-        down = float(eikonal())
+        down = float(eikonal().detach())
         with torch.no_grad():
             param[index] += eps
         numeric = (up - down) / (2 * eps)
@@ -336,6 +336,18 @@ def test_unconditional_generator_rejects_a_body():
     G = tiny_generator()
     with pytest.raises(ValueError, match="not pose-conditional"):
         G.field(torch.zeros(1), body=object())
+
+
+@pytest.mark.parametrize("missing", ["ws", "body", "both"])
+def test_conditional_field_needs_both_ws_and_a_body(missing):
+    """The pose-conditional field is defined only for a posed body and its ws: either one missing is a ValueError
+    naming both (not an AttributeError deep inside inverse LBS)."""
+    G = tiny_conditional()
+    ws = G.mapping(torch.randn(1, G.z_dim), torch.zeros(1, 25))
+    body = pose_bodies(procedural_body(num_betas=10), params_for(1))
+    given = {"ws": None if missing in ("ws", "both") else ws, "body": None if missing in ("body", "both") else body}
+    with pytest.raises(ValueError, match="needs ws and a posed body"):
+        G.field(G.planes(ws), **given)
 
 
 def test_two_conditional_training_steps_then_sampling_writes_images_and_mrc(tmp_path, capsys, monkeypatch):

@@ -329,6 +329,39 @@ def test_missing_rendering_settings_take_the_eg3d_defaults():
         assert not torch.allclose(image(), image())
 
 
+@pytest.mark.parametrize("n", [0, 1, 2, 4, 6])
+def test_fp16_blocks_are_the_num_fp16_res_highest_resolutions(n):
+    """StyleGAN2 (G's synthesis and D): the num_fp16_res highest-resolution blocks run in fp16, never below 8 x 8
+    (fp16_resolution = max(2 ** (log2(resolution) + 1 - num_fp16_res), 8)). Counted by hand for 64 px planes
+    (blocks 4..64) and a 64 px D (blocks 64..8); 6 asks for more blocks than lie at 8 x 8 and above."""
+    from op3d.networks.discriminator import DualDiscriminator
+    from op3d.networks.synthesis import PlaneSynthesisNetwork
+
+    want = {res for res in (64, 32, 16, 8)[:n]}
+    S = PlaneSynthesisNetwork(w_dim=8, img_resolution=64, img_channels=6, channel_base=128, channel_max=8,
+                              num_fp16_res=n)
+    assert {res for res in S.block_resolutions if getattr(S, f"b{res}").use_fp16} == want
+    D = DualDiscriminator(c_dim=0, img_resolution=64, img_channels=3, channel_base=128, channel_max=8,
+                          num_fp16_res=n)
+    assert {res for res in D.block_resolutions if getattr(D, f"b{res}").use_fp16} == want
+
+
+def test_generator_without_decoder_lr_mul_or_sr_fp16_takes_eg3ds_defaults():
+    """EG3D's TriPlaneGenerator: decoder_lr_mul = rendering_kwargs.get('decoder_lr_mul', 1) (decoder FC gains
+    1 / sqrt(fan_in)) and sr_num_fp16_res = 0 (both super-resolution blocks in float32, no conv clamp).
+    Control: decoder_lr_mul 2 doubles every decoder gain."""
+    kw = tiny_generator_kwargs()
+    del kw["rendering_kwargs"]["decoder_lr_mul"], kw["sr_num_fp16_res"]
+    G = Generator(**kw)
+    fcs = [m for m in G.decoder.net if hasattr(m, "weight_gain")]
+    assert [fc.weight_gain for fc in fcs] == pytest.approx([1 / math.sqrt(fc.weight.shape[1]) for fc in fcs])
+    assert {(b.use_fp16, b.conv1.conv_clamp) for b in (G.superresolution.block0, G.superresolution.block1)} == {
+        (False, None)}
+    kw["rendering_kwargs"]["decoder_lr_mul"] = 2.0
+    doubled = [m.weight_gain for m in Generator(**kw).decoder.net if hasattr(m, "weight_gain")]
+    assert doubled == pytest.approx([2 * fc.weight_gain for fc in fcs])
+
+
 @pytest.mark.parametrize("resolution,module", [(128, "SuperresolutionHybrid2X"), (256, "SuperresolutionHybrid4X"),
                                                (512, "SuperresolutionHybrid8XDC")])
 def test_a_generator_without_a_super_resolution_module_takes_eg3ds_for_its_resolution(monkeypatch, resolution,

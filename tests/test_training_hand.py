@@ -704,3 +704,37 @@ def test_training_loop_runs_each_phase_with_its_interval_as_gain(tmp_path, monke
     assert float(levels.min()) > -1e-3
     assert float(torch.cat(reals).min()) < -0.5
 
+
+
+def test_each_phase_steps_only_the_parameters_it_gave_gradients(tmp_path, monkeypatch):
+    """EG3D's loop: gradients are set to None before each phase and Adam steps only the parameters that got one.
+    The density regularizer (Greg) reaches the planes and the decoder, never the super-resolution: after Gmain
+    has given the super-resolution Adam moments, Greg must leave it where it is (zeroed gradients instead of None
+    would let Adam's momentum move it). Every phase moves a subset of the parameters it gave gradients."""
+    from train_config import tiny_train_config
+
+    import op3d.training.loop as loop
+    from op3d.data.synthetic import make_synthetic_dataset
+    from op3d.training.loop import training_loop
+
+    records, step = [], loop._step_phase
+
+    def spy(module, opt, world_size):
+        before = {n: p.detach().clone() for n, p in module.named_parameters()}
+        with_grad = {n for n, p in module.named_parameters() if p.grad is not None}
+        step(module, opt, world_size)
+        records.append((with_grad, {n for n, p in module.named_parameters() if not torch.equal(p, before[n])}))
+
+    monkeypatch.setattr(loop, "_step_phase", spy)
+    data = make_synthetic_dataset(tmp_path / "d.zip", 8, 32, seed=0, progress=False)
+    loss = LossConfig(r1_gamma=1.0, blur_fade_kimg=0.1, gpc_reg_prob=None, neural_rendering_resolution_initial=16,
+                      density_reg=0.25, density_reg_points=50)
+    training_loop(tiny_train_config(data, tmp_path / "runs", G_reg_interval=4, D_reg_interval=16, batch=2,
+                                    mbstd_group=2, loss=loss), max_steps=1, log=False)
+    assert len(records) == 4  # Gmain, Greg, Dmain, Dreg
+    (gmain_grad, gmain_moved), (greg_grad, greg_moved) = records[:2]
+    sr = lambda names: {n for n in names if n.startswith("superresolution.")}
+    assert sr(gmain_moved) and not sr(greg_grad) and not sr(greg_moved)
+    assert any(n.startswith("decoder.") for n in greg_moved)
+    for with_grad, moved in records:
+        assert moved and moved <= with_grad
