@@ -30,6 +30,18 @@ def test_frechet_distance_gaussians_closed_form():
     assert d == pytest.approx(D + D * (2 - 3) ** 2)
 
 
+@pytest.mark.parametrize("which", ["mean", "covariance", "both", "non-square"])
+def test_frechet_distance_refuses_statistics_of_different_sizes(which):
+    """Statistics of two feature sizes (e.g. a cache from another detector) are an error, not a broadcast: each
+    mismatch alone (mean [4] vs [5]; covariance [4, 4] vs [5, 5]; both; a covariance that is not [D, D])."""
+    m, s = np.zeros(4), np.eye(4)
+    m2 = {"mean": np.zeros(5), "both": np.zeros(5)}.get(which, m)
+    s2 = {"covariance": np.eye(5), "both": np.eye(5), "non-square": np.eye(4)[:, :3]}.get(which, s)
+    s1 = s2 if which == "non-square" else s
+    with pytest.raises(ValueError, match="mismatched statistics"):
+        frechet_distance(m, s1, m2, s2)
+
+
 def test_kid_is_near_zero_for_same_distribution_and_positive_otherwise():
     rng = np.random.default_rng(1)
     x, y = rng.normal(size=(600, 32)), rng.normal(size=(600, 32))

@@ -552,3 +552,16 @@ def test_density_grid_defaults_to_256_cubed(monkeypatch):
     with pytest.raises(StopIteration):
         rendering.density_grid(G, torch.zeros(1, 4, 3, 32, 16, 16))
     assert asked == [(256, float(G.render_options.box_warp))]
+
+
+@pytest.mark.parametrize("command", ["sample", "video"])
+def test_a_missing_pose_file_is_refused_before_the_network_loads(tmp_path, capsys, command):
+    """--pose FILE must exist: a usage error (exit 2) naming the file, given before the (here unreadable) network
+    would be opened."""
+    network = tmp_path / "net.safetensors"
+    network.write_bytes(b"not a checkpoint")
+    output = ["--outdir", str(tmp_path / "out")] if command == "sample" else ["--output", str(tmp_path / "v.mp4")]
+    code, _, err = run_cli([command, "--network", str(network), "--pose", str(tmp_path / "pose.json"), *output],
+                           capsys)
+    assert code == 2 and "pose.json" in err and "does not exist" in err
+    assert len(err.strip().splitlines()) == 1

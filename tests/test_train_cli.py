@@ -216,9 +216,11 @@ def test_training_defaults_are_eg3ds(tmp_path, capsys):
         if flag in CONFIG_KEYS and flag != "--gpc_reg_prob":
             assert config_value(resolved, CONFIG_KEYS[flag]) == pytest.approx(want), flag
     assert resolved["loss"]["gpc_reg_prob"] is None
-    # what EG3D's train.py fixes without a flag (R1 every 16 minibatches, 1000 density-regularizer points per sample)
-    # and op3d's documented K = 8 planes per axis with L = 10 frequencies (README's usage line)
+    # what EG3D's train.py fixes without a flag (R1 every 16 minibatches, 1000 density-regularizer points per sample,
+    # the blur's initial sigma 10 pixels) and op3d's documented K = 8 planes per axis with L = 10 frequencies
+    # (README's usage line)
     assert (resolved["D_reg_interval"], resolved["loss"]["density_reg_points"]) == (16, 1000)
+    assert resolved["loss"]["blur_init_sigma"] == 10
     assert (resolved["plane_number"], resolved["fourier_L"]) == (8, 10)
     assert resolved["metrics_num"] == 500  # snapshot metrics for tracking (README); op3d metrics uses 50,000
 
@@ -226,8 +228,9 @@ def test_training_defaults_are_eg3ds(tmp_path, capsys):
 def test_the_python_apis_training_defaults_are_eg3ds():
     """TrainConfig / LossConfig (training_loop called from Python, without the CLI's CPU-demo defaults) default to
     EG3D's train.py: each flag of EG3D_DEFAULTS that lands in the configuration, its --kimg 25000, --tick 4, --snap
-    50, the density regularizer every 4 minibatches on 1000 points, R1 every 16, the blur fade's 200 kimg (EG3D's
-    value for its batch of 32; the CLI scales it by batch / 32) and the initial neural rendering resolution 64."""
+    50, the density regularizer every 4 minibatches on 1000 points, R1 every 16, the blur from sigma 10 over 200
+    kimg (EG3D's value for its batch of 32; the CLI scales it by batch / 32) and the initial neural rendering
+    resolution 64."""
     import dataclasses
 
     from op3d.training.loop import TrainConfig
@@ -239,7 +242,7 @@ def test_the_python_apis_training_defaults_are_eg3ds():
         assert config_value(config, CONFIG_KEYS[flag]) == pytest.approx(EG3D_DEFAULTS[flag]), flag
     assert (config["kimg"], config["tick"], config["snap"]) == (25000, 4, 50)
     assert (config["G_reg_interval"], config["D_reg_interval"], config["loss"]["density_reg_points"]) == (4, 16, 1000)
-    assert config["loss"]["blur_fade_kimg"] == 200
+    assert (config["loss"]["blur_fade_kimg"], config["loss"]["blur_init_sigma"]) == (200, 10)
     assert config["loss"]["neural_rendering_resolution_initial"] == 64
 
 

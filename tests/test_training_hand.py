@@ -316,8 +316,18 @@ def test_style_mixing_updates_w_avg_from_the_main_latents_only():
     assert_near(mapping.w_avg, w_main.mean(0).lerp(before, mapping.w_avg_beta), rtol=1e-6, atol=1e-6)
 
 
-def test_style_mixing_probability_draw_and_prob_zero(G_tiny):
-    G, B = G_tiny, 2
+class NarrowMapping:
+    """A mapping with fewer w channels than ws (10 ws of 4 channels, each layer's w distinct), as style mixing
+    sees a generator: the cutoff counts ws (dim 1), never channels."""
+    z_dim, num_ws = 6, 10
+
+    def mapping(self, z, c, update_emas=False):
+        return z[:, None, :4] + torch.arange(10.0)[None, :, None] + c[:, :1, None]
+
+
+@pytest.mark.parametrize("narrow", [False, True])
+def test_style_mixing_probability_draw_and_prob_zero(G_tiny, narrow):
+    G, B = NarrowMapping() if narrow else G_tiny, 2
     z = torch.randn(B, G.z_dim, generator=seeded(8))
     c = torch.randn(B, 25, generator=seeded(9))
     w1 = G.mapping(z, c)
