@@ -514,6 +514,16 @@ def test_canonical_points_read_the_planes_at_their_own_coordinates():
     assert float(canonical.abs().amax()) > 0.7  # some points sit where a doubled coordinate leaves the planes
     want = aggregate_mean(sample_orthoplanes(planes, canonical, 2.0))
     torch.testing.assert_close(seen[0], want, rtol=1e-5, atol=1e-6)
+    # canonical point = normalized inverse-LBS point + the deformation MLP's offset there (added, not subtracted)
+    from op3d.conditioning.inverse_lbs import inverse_lbs, normalize_canonical
+
+    with torch.no_grad():
+        rest, _ = inverse_lbs(pts, body.vertices, None, None, G.lbs_threshold, index=body.mesh_index(),
+                              table=body.inverse_transform_table())
+        x = normalize_canonical(rest, G.canonical_scale, G.canonical_offset)
+        offset = G.deformation(x, G.deformation_condition(ws, body))
+    assert float(offset.abs().amax()) > 1e-3
+    torch.testing.assert_close(canonical, x + offset, rtol=0, atol=1e-6)
 
 
 def test_training_poses_real_images_with_their_own_poses(tmp_path, monkeypatch):

@@ -206,3 +206,20 @@ def test_random_importance_samples_come_from_the_generators_uniforms(fixture, mo
     draws = torch.Generator().manual_seed(7)
     torch.rand((B, R, S, 1), generator=draws)
     assert N > 0 and len(seen) == 1 and torch.equal(seen[0], torch.rand((B * R, N), generator=draws))
+
+
+def test_the_released_conditional_generator_returns_the_originals_aliased_raw_image(fixture):
+    """Like the unconditional imports, the released conditional generator keeps the original's image_raw quirk:
+    at a neural rendering resolution equal to Hybrid2X's input (64; its first block does not upsample) image_raw
+    is the raw image after the block's in-place skip addition. Switching the quirk off changes image_raw only."""
+    G, out = fixture_generator(fixture), fixture[2]
+    assert G.legacy_raw_alias
+    body = legacy_body(procedural_body(), torch.from_numpy(out["pose_params"][:1]))
+    ws, c = torch.from_numpy(out["ws"][:1]), torch.from_numpy(out["c"][:1])
+    render = lambda: G.synthesis(ws, c, body=body, deterministic=True, noise_mode="const",
+                                 neural_rendering_resolution=64)
+    aliased = render()
+    G.legacy_raw_alias = False
+    clean = render()
+    assert torch.equal(aliased["image"], clean["image"])
+    assert rel_l2(aliased["image_raw"], clean["image_raw"]) > 1e-3

@@ -139,6 +139,13 @@ def test_sampler_input_errors():
         sample_orthoplanes(torch.zeros(1, 2, 4, 3, 3), torch.zeros(1, 5, 3))
     with pytest.raises(ValueError, match="points must be"):
         sample_triplane(torch.zeros(1, 3, 2, 4, 4), torch.zeros(2, 5, 3))
+    # each half of a planes check alone: the right rank with the wrong plane count, a wrong rank
+    for bad in (torch.zeros(1, 4, 2, 4, 4), torch.zeros(1, 3, 2, 4)):
+        with pytest.raises(ValueError, match=r"planes must be \[B, 3, C, H, W\]"):
+            sample_triplane(bad, torch.zeros(1, 5, 3))
+    for bad in (torch.zeros(1, 2, 4, 2, 4, 4), torch.zeros(2, 3, 2, 4, 4)):
+        with pytest.raises(ValueError, match=r"planes must be \[B, K, 3, C, H, W\]"):
+            sample_orthoplanes(bad, torch.zeros(1, 5, 3))
 
 
 @pytest.mark.parametrize("K", [1, 4, 12])
