@@ -676,3 +676,21 @@ def test_backbone_defaults_are_stylegan2s_and_op3ds():
     mapping = defaults(MappingNetwork)
     assert (mapping["num_layers"], mapping["w_avg_beta"], mapping["lr_multiplier"]) == (8, 0.998, 0.01)
     assert defaults(MappingNetwork.forward)["update_emas"] is False
+
+
+def test_layer_options_reach_every_synthesis_convolution():
+    """StyleGAN2's layer_kwargs pass through the synthesis network and each block to both convolutions of every
+    block (use_noise=False: no noise buffers or strengths; kernel_size 1: 1 x 1 weights); without them, the
+    defaults (noise on, 3 x 3)."""
+    from op3d.networks.synthesis import PlaneSynthesisNetwork, SynthesisLayer
+
+    def layers(**kw):
+        S = PlaneSynthesisNetwork(w_dim=8, img_resolution=16, img_channels=6, channel_base=64, channel_max=8,
+                                  num_fp16_res=0, **kw)
+        found = [m for m in S.modules() if isinstance(m, SynthesisLayer)]
+        assert len(found) == 2 * 3 - 1  # blocks 4, 8 and 16: conv1 each, conv0 from 8 px on
+        return found
+
+    assert {(m.use_noise, hasattr(m, "noise_const"), m.weight.shape[-1]) for m in layers()} == {(True, True, 3)}
+    assert {(m.use_noise, hasattr(m, "noise_const"), m.weight.shape[-1])
+            for m in layers(use_noise=False, kernel_size=1)} == {(False, False, 1)}
