@@ -87,3 +87,23 @@ def test_minibatch_std_group_comes_from_the_epilogue_options():
     with torch.no_grad():
         moved = (D(changed, c) - D(img, c)).abs().flatten()
     assert moved[1] > 1e-6 and moved[3] > 1e-6 and moved[0] == 0 and moved[2] == 0
+
+
+@pytest.mark.parametrize("c_dim", [0, 1, 3])
+def test_labels_condition_d_through_the_projection_exactly_when_c_dim_is_positive(c_dim):
+    """StyleGAN2's conditional D: with c_dim > 0 (one label value is enough) a mapping network embeds c and the
+    epilogue projects onto it (logit = <out, cmap> / sqrt(cmap_dim)), so changing c changes the logit; with
+    c_dim 0 there is no mapping, the epilogue outputs the logit itself and c is not read."""
+    from op3d.networks.discriminator import DualDiscriminator
+
+    torch.manual_seed(0)
+    D = DualDiscriminator(c_dim=c_dim, img_resolution=16, img_channels=3, channel_base=64, channel_max=8,
+                          num_fp16_res=0, conv_clamp=None).double()
+    assert hasattr(D, "mapping") == (c_dim > 0)
+    assert D.b4.out.weight.shape[0] == (D.b4.cmap_dim if c_dim else 1)
+    img = {"image": torch.randn(2, 3, 16, 16, dtype=torch.float64),
+           "image_raw": torch.randn(2, 3, 8, 8, dtype=torch.float64)}
+    c = torch.randn(2, max(c_dim, 1), dtype=torch.float64)
+    with torch.no_grad():
+        moved = (D(img, c + 1) - D(img, c)).abs().max()
+    assert (moved > 1e-6) == (c_dim > 0)
