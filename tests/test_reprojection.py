@@ -15,8 +15,13 @@ def cams(yaws):
                       intrinsics(3.0)).double()
 
 
-def test_project_inverts_backproject():
+@pytest.mark.parametrize("skewed", [False, True])
+def test_project_inverts_backproject(skewed):
+    """Every pixel centre lifted with its depth projects back onto itself, also through a camera with skew
+    (K[0, 1] = 0.3), fx != fy and an off-centre principal point (EG3D's ray sampler reads the skew too)."""
     c = cams([1.3, 1.9])
+    if skewed:
+        c[:, 16:25] = torch.tensor([3.0, 0.3, 0.46, 0.0, 2.6, 0.55, 0.0, 0.0, 1.0], dtype=torch.float64)
     depth = 2.0 + torch.rand(2, 1, 8, 8, dtype=torch.float64)
     uv, z = project(backproject(depth, c), c)
     ticks = (torch.arange(8, dtype=torch.float64) + 0.5) / 8
