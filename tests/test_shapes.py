@@ -299,3 +299,18 @@ def test_lattice_slabs_cover_every_x_whatever_the_chunk(chunk):
     x, y, z = np.meshgrid(np.arange(5), np.arange(3), np.arange(4), indexing="ij")
     np.testing.assert_array_equal(got, x + 10 * y + 100 * z)
     assert sum(calls) == 5 and max(calls) == min(5, max(1, chunk // 12))
+
+
+def test_grid_functions_are_silent_unless_asked_for_progress(capsys):
+    """Library calls print nothing by default (the CLIs ask for bars with progress=True): the dense point grid,
+    the slab lattice and the coarse-to-fine grid; with progress=True each one shows a bar on stderr."""
+    from op3d.shapes.grid import evaluate_grid_slabs, surface_grid
+
+    slab, points = _sphere_fields()
+    calls = (lambda **kw: evaluate_grid(points, 8, 1.0, **kw), lambda **kw: evaluate_grid_slabs(slab, 8, 1.0, **kw),
+             lambda **kw: surface_grid(slab, points, 9, 1.0, level=0.0, factor=4, **kw))
+    for call in calls:
+        call()
+        assert capsys.readouterr() == ("", "")
+        call(progress=True)
+        assert capsys.readouterr().err

@@ -221,6 +221,10 @@ def test_training_defaults_are_eg3ds(tmp_path, capsys):
     # (README's usage line)
     assert (resolved["D_reg_interval"], resolved["loss"]["density_reg_points"]) == (16, 1000)
     assert resolved["loss"]["blur_init_sigma"] == 10
+    # EG3D benchmarks cuDNN's convolution algorithms unless --nobench
+    assert resolved["cudnn_benchmark"] is True
+    nobench = json.loads(run_cli(["train", "--outdir", str(tmp_path), "--dry-run", "--nobench", "true"], capsys)[1])
+    assert nobench["cudnn_benchmark"] is False
     assert (resolved["plane_number"], resolved["fourier_L"]) == (8, 10)
     assert resolved["metrics_num"] == 500  # snapshot metrics for tracking (README); op3d metrics uses 50,000
 
@@ -243,6 +247,7 @@ def test_the_python_apis_training_defaults_are_eg3ds():
     assert (config["kimg"], config["tick"], config["snap"]) == (25000, 4, 50)
     assert (config["G_reg_interval"], config["D_reg_interval"], config["loss"]["density_reg_points"]) == (4, 16, 1000)
     assert (config["loss"]["blur_fade_kimg"], config["loss"]["blur_init_sigma"]) == (200, 10)
+    assert (config["plane_number"], config["fourier_L"], config["cudnn_benchmark"]) == (8, 10, True)
     assert config["loss"]["neural_rendering_resolution_initial"] == 64
 
 
