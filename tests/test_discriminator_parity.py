@@ -107,3 +107,18 @@ def test_labels_condition_d_through_the_projection_exactly_when_c_dim_is_positiv
     with torch.no_grad():
         moved = (D(img, c + 1) - D(img, c)).abs().max()
     assert (moved > 1e-6) == (c_dim > 0)
+
+
+def test_conv_layer_clamp_scales_with_the_layer_gain():
+    """StyleGAN2's Conv2dLayer: out = clamp(act(conv(x) + b) * act_gain * gain, +-conv_clamp * gain) (D's resnet
+    blocks call conv1 with gain sqrt(0.5)). A 1 x 1 linear layer of weight 1 on the values 0.5, 1, 2, 3: with
+    conv_clamp 1 and gain 0.5 they come out as 0.25, 0.5, 0.5, 0.5; without a clamp as 0.25, 0.5, 1, 1.5."""
+    from op3d.networks.layers import Conv2dLayer
+
+    x = torch.tensor([0.5, 1.0, 2.0, 3.0], dtype=torch.float64).reshape(1, 1, 2, 2)
+    for clamp, want in ((1.0, [0.25, 0.5, 0.5, 0.5]), (None, [0.25, 0.5, 1.0, 1.5])):
+        layer = Conv2dLayer(1, 1, 1, conv_clamp=clamp).double()
+        with torch.no_grad():
+            layer.weight.fill_(1.0)  # weight_gain 1 / sqrt(1 * 1) = 1
+            got = layer(x, gain=0.5).flatten().tolist()
+        assert got == pytest.approx(want)

@@ -660,6 +660,24 @@ def test_each_size_builds_at_its_lower_bound_and_is_refused_below(name):
         tiny_generator(**{name: 0})
 
 
+# the largest value of each size a Generator accepts (a config.json asking for more is refused before any
+# allocation; issue 15's z_dim 1e12)
+SIZE_LIMITS = {"z_dim": 8192, "c_dim": 4096, "w_dim": 8192, "img_resolution": 4096, "plane_resolution": 4096,
+               "per_dir_plane_number": 256, "fourier_L": 64, "plane_channels": 1024, "img_channels": 16,
+               "neural_rendering_resolution": 4096}
+
+
+@pytest.mark.parametrize("name", sorted(SIZE_LIMITS))
+def test_each_size_is_refused_above_its_limit(name):
+    """One more than the limit is a ValueError naming the setting; K = 256 planes and L = 64 frequencies, the
+    limits themselves (cheap at the tiny sizes), still build."""
+    with pytest.raises(ValueError, match=name):
+        Generator(**tiny_generator_kwargs(**{name: SIZE_LIMITS[name] + 1}))
+    if name in ("per_dir_plane_number", "fourier_L"):
+        G = tiny_generator(**{name: SIZE_LIMITS[name]})
+        assert (G.K, G.L)[name == "fourier_L"] == SIZE_LIMITS[name]
+
+
 def test_backbone_defaults_are_stylegan2s_and_op3ds():
     """What a Generator built without synthesis sizes gets: StyleGAN2's SynthesisNetwork defaults (channel_base
     32768, channel_max 512, num_fp16_res 4) and OP3D's L = 10 frequencies; the mapping network's defaults are

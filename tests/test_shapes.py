@@ -44,6 +44,12 @@ def test_mrc_round_trip_keeps_voxel_size_and_origin(tmp_path):
     np.testing.assert_allclose(g.origin, [-0.3, -0.8, -0.5], rtol=1e-6)
     np.testing.assert_allclose(back.origin, g.origin, rtol=1e-6)
     assert not list(tmp_path.glob(".*"))  # no temporary files left
+    # a file whose header is not an MRC2014 map (bytes 208-211 are not "MAP ") is refused, not read with a warning
+    data = bytearray(path.read_bytes())
+    data[208:212] = b"XXXX"
+    (tmp_path / "bad.mrc").write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="Map ID"):
+        read_mrc(tmp_path / "bad.mrc")
 
 
 def test_sphere_mesh_has_the_right_radius(tmp_path):
