@@ -170,9 +170,10 @@ def test_size_overrides_and_the_minibatch_group_reach_both_networks(tmp_path):
     G0, D0 = build_networks(TrainConfig(outdir=str(tmp_path), data="x", cfg="synthetic", size="tiny"), 32)
     got = (G0.init_kwargs["sr_num_fp16_res"], G0.init_kwargs["num_fp16_res"], D0.init_kwargs["num_fp16_res"])
     assert got == (4, 0, 4) and (G0.init_kwargs["conv_clamp"], D0.init_kwargs["conv_clamp"]) == (None, 256)
-    _, D1 = build_networks(TrainConfig(outdir=str(tmp_path), data="x", cfg="synthetic", size="tiny",
-                                       d_num_fp16_res=0), 32)  # --d_num_fp16_res 0: D in float32, unclamped
-    assert (D1.init_kwargs["num_fp16_res"], D1.init_kwargs["conv_clamp"]) == (0, None)
+    for n, clamp in ((0, None), (1, 256)):  # --d_num_fp16_res 0: D in float32, unclamped; 1: one fp16 block
+        _, D1 = build_networks(TrainConfig(outdir=str(tmp_path), data="x", cfg="synthetic", size="tiny",
+                                           d_num_fp16_res=n), 32)
+        assert (D1.init_kwargs["num_fp16_res"], D1.init_kwargs["conv_clamp"]) == (n, clamp)
     # --plane_number / --fourier_L: K planes per axis, each plane head's style input w + 2L + 1 wide (OP3D)
     heads = [p for n, p in G.backbone.synthesis.named_parameters() if n.endswith("to_depth_feature.affine.weight")]
     assert G.K == 5 and G.L == 3 and heads and all(p.shape[1] == G.w_dim + 2 * 3 + 1 for p in heads)
