@@ -235,3 +235,21 @@ def test_the_released_conditional_renderer_gives_the_same_images_in_ray_chunks(f
     whole, chunked = render(), render(chunk=37)
     for key in ("image_raw", "image_depth", "sdf"):
         torch.testing.assert_close(chunked[key], whole[key], rtol=1e-5, atol=1e-6, msg=key)
+
+
+def test_the_released_conditional_field_scales_points_by_two_over_box_warp(fixture):
+    """The released field reads world points scaled by 2 / box_warp (the fixture has box_warp 1): with box_warp 2
+    it gives at p exactly what box_warp 1 gives at p / 2."""
+    import dataclasses
+
+    G, out = fixture_generator(fixture), fixture[2]
+    body = legacy_body(procedural_body(), torch.from_numpy(out["pose_params"]))
+    ws = torch.from_numpy(out["ws"])
+    planes = G.planes(ws, noise_mode="const")
+    p = torch.from_numpy(out["points"]).float()
+    want = G.field(planes, ws=ws, body=body)(p / 2, None)
+    G.render_options = dataclasses.replace(G.render_options, box_warp=2.0)
+    got = G.field(planes, ws=ws, body=body)(p, None)
+    assert float(want["mesh_sdf"].abs().max()) > 0.1
+    for key in ("rgb", "sigma", "sdf", "mesh_sdf"):
+        torch.testing.assert_close(got[key], want[key], rtol=0, atol=1e-6, msg=key)
