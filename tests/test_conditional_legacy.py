@@ -38,9 +38,14 @@ def fixture_generator(fixture) -> LegacyConditionalGenerator:
     return G.eval().requires_grad_(False)
 
 
+def fixture_inputs(out, n: int | None = None):
+    """The fixture's posed bodies (the procedural body in its recorded poses), ws and cameras: the first n."""
+    body = legacy_body(procedural_body(), torch.from_numpy(out["pose_params"][:n]))
+    return body, torch.from_numpy(out["ws"][:n]), torch.from_numpy(out["c"][:n])
+
+
 def check_matches_original(G, out) -> None:
-    body = legacy_body(procedural_body(), torch.from_numpy(out["pose_params"]))
-    ws, c = torch.from_numpy(out["ws"]), torch.from_numpy(out["c"])
+    body, ws, c = fixture_inputs(out)
     assert torch.equal(G.mapping(torch.from_numpy(out["z"]), c), ws)
     got = G.synthesis(ws, c, body=body, deterministic=True, noise_mode="const")
     for key in ("image", "image_raw", "image_depth", "sdf"):
@@ -174,8 +179,7 @@ def test_stochastic_renders_draw_only_from_the_given_generator(fixture):
     """deterministic=False: stratified jitter and importance samples come from `generator` alone, so the same
     generator seed renders the same image whatever the global RNG did, and another seed renders another."""
     G, out = fixture_generator(fixture), fixture[2]
-    body = legacy_body(procedural_body(), torch.from_numpy(out["pose_params"]))
-    ws, c = torch.from_numpy(out["ws"]), torch.from_numpy(out["c"])
+    body, ws, c = fixture_inputs(out)
     render = lambda seed: G.synthesis(ws, c, body=body, deterministic=False, noise_mode="const",
                                       generator=torch.Generator().manual_seed(seed))["image_raw"]
     torch.manual_seed(1)
@@ -214,8 +218,7 @@ def test_the_released_conditional_generator_returns_the_originals_aliased_raw_im
     is the raw image after the block's in-place skip addition. Switching the quirk off changes image_raw only."""
     G, out = fixture_generator(fixture), fixture[2]
     assert G.legacy_raw_alias
-    body = legacy_body(procedural_body(), torch.from_numpy(out["pose_params"][:1]))
-    ws, c = torch.from_numpy(out["ws"][:1]), torch.from_numpy(out["c"][:1])
+    body, ws, c = fixture_inputs(out, 1)
     render = lambda: G.synthesis(ws, c, body=body, deterministic=True, noise_mode="const",
                                  neural_rendering_resolution=64)
     aliased = render()
@@ -229,8 +232,7 @@ def test_the_released_conditional_renderer_gives_the_same_images_in_ray_chunks(f
     """Rendering the 16 x 16 rays in chunks of 37 (the last one shorter) gives the same image, depth and
     composited sdf as all at once (deterministic mode: the same samples per ray)."""
     G, out = fixture_generator(fixture), fixture[2]
-    body = legacy_body(procedural_body(), torch.from_numpy(out["pose_params"]))
-    ws, c = torch.from_numpy(out["ws"]), torch.from_numpy(out["c"])
+    body, ws, c = fixture_inputs(out)
     render = lambda **kw: G.synthesis(ws, c, body=body, deterministic=True, noise_mode="const", **kw)
     whole, chunked = render(), render(chunk=37)
     for key in ("image_raw", "image_depth", "sdf"):
@@ -243,8 +245,7 @@ def test_the_released_conditional_field_scales_points_by_two_over_box_warp(fixtu
     import dataclasses
 
     G, out = fixture_generator(fixture), fixture[2]
-    body = legacy_body(procedural_body(), torch.from_numpy(out["pose_params"]))
-    ws = torch.from_numpy(out["ws"])
+    body, ws, _ = fixture_inputs(out)
     planes = G.planes(ws, noise_mode="const")
     p = torch.from_numpy(out["points"]).float()
     want = G.field(planes, ws=ws, body=body)(p / 2, None)
