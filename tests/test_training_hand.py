@@ -715,7 +715,6 @@ def test_training_loop_runs_each_phase_with_its_interval_as_gain(tmp_path, monke
     assert float(torch.cat(reals).min()) < -0.5
 
 
-
 def test_each_phase_steps_only_the_parameters_it_gave_gradients(tmp_path, monkeypatch):
     """EG3D's loop: gradients are set to None before each phase and Adam steps only the parameters that got one.
     The density regularizer (Greg) reaches the planes and the decoder, never the super-resolution: after Gmain
