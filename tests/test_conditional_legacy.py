@@ -254,3 +254,27 @@ def test_the_released_conditional_field_scales_points_by_two_over_box_warp(fixtu
     assert float(want["mesh_sdf"].abs().max()) > 0.1
     for key in ("rgb", "sigma", "sdf", "mesh_sdf"):
         torch.testing.assert_close(got[key], want[key], rtol=0, atol=1e-6, msg=key)
+
+
+def test_the_released_renderer_without_importance_samples_evaluates_the_coarse_samples_once(fixture):
+    """depth_resolution_importance 0: one field evaluation at the S coarse samples of every ray, and the composited
+    sdf is the field's residual + body term there, once (the released double body term comes with fine samples
+    only)."""
+    import dataclasses
+
+    G, out = fixture_generator(fixture), fixture[2]
+    body, ws, c = fixture_inputs(out)
+    G.render_options = dataclasses.replace(G.render_options, depth_resolution_importance=0)
+    seen, field = [], G.field
+
+    def recording_field(*args, **kwargs):
+        evaluate = field(*args, **kwargs)
+        return lambda points, dirs: seen.append(evaluate(points, dirs)) or seen[-1]
+
+    G.field = recording_field
+    got = G.synthesis(ws, c, body=body, deterministic=True, noise_mode="const")
+    S, R = G.render_options.depth_resolution, 16 * 16
+    assert [f["residual"].shape[1] for f in seen] == [R * S]
+    want = (seen[0]["residual"] + seen[0]["mesh_sdf"]).reshape(got["sdf"].shape)
+    assert float(seen[0]["mesh_sdf"].abs().max()) > 0.1
+    torch.testing.assert_close(got["sdf"], want, rtol=0, atol=0)
