@@ -320,6 +320,16 @@ class StandInG:
         return {"image": torch.zeros(len(z), 3, 4, 4)}
 
 
+def test_fake_batches_are_silent_unless_asked_for_progress(capsys):
+    """A library call draws no progress bar by default (`op3d metrics` asks for one); progress=True shows it."""
+    from op3d.metrics.run import fake_batches
+
+    list(fake_batches(StandInG(), StandInData(), 6, seed=0, device="cpu", batch=4))
+    assert capsys.readouterr() == ("", "")
+    list(fake_batches(StandInG(), StandInData(), 6, seed=0, device="cpu", batch=4, progress=True))
+    assert capsys.readouterr().err
+
+
 def test_pose_conditional_fakes_take_camera_and_pose_of_the_same_dataset_image(monkeypatch):
     """fake_batches for a pose-conditional network: each fake is rendered with the camera and the pose of one and
     the same random dataset image (a stand-in dataset whose image i has camera i and pose i; G records them)."""

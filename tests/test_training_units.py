@@ -474,3 +474,21 @@ def test_collectives_average_and_copy_rank_zeros_module(tmp_path):
         assert [v.tolist() for v in got["values"]] == [[1.5, 1.5], [[1.5, 1.5, 1.5]]]
         for name, t in got["module"].items():
             assert bool((t == (1 if name == "num_batches_tracked" else 10)).all()), (rank, name)
+
+
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+def test_resume_restores_the_cuda_generator_only_on_cuda(monkeypatch, device):
+    """A training state from a GPU run holds the CUDA generator's state beside the CPU one: resumed on the CPU only
+    the CPU generator is restored (CUDA is never touched), on a GPU both. torch.cuda.set_rng_state is recorded,
+    so no GPU is needed."""
+    from op3d.training import loop
+
+    calls = []
+    monkeypatch.setattr(torch.cuda, "set_rng_state", lambda state, dev: calls.append((state, dev)))
+    torch.manual_seed(7)
+    state = {"torch": torch.get_rng_state(), "cuda": torch.arange(16, dtype=torch.uint8)}
+    want = torch.rand(3)
+    torch.manual_seed(0)
+    loop._set_rng_state(state, torch.device(device))
+    assert torch.equal(torch.rand(3), want)
+    assert [(s.tolist(), str(d)) for s, d in calls] == ([] if device == "cpu" else [(list(range(16)), "cuda")])
