@@ -320,3 +320,14 @@ def test_grid_functions_are_silent_unless_asked_for_progress(capsys):
         assert capsys.readouterr() == ("", "")
         call(progress=True)
         assert capsys.readouterr().err
+
+
+def test_lattice_points_of_an_uneven_lattice_in_x_major_order():
+    """lattice_points over ticks of 2, 3 and 4 values: point i of the x-major order is meshgrid's (indexing 'ij')
+    i-th, for the whole lattice and for a range starting mid-row."""
+    from op3d.shapes.grid import lattice_points
+
+    ticks = (torch.tensor([0.0, 1.0]), torch.tensor([10.0, 20.0, 30.0]), torch.tensor([100.0, 200.0, 300.0, 400.0]))
+    want = torch.stack(torch.meshgrid(*ticks, indexing="ij"), dim=-1).reshape(-1, 3)
+    assert torch.equal(lattice_points(ticks, 0, 24), want)
+    assert torch.equal(lattice_points(ticks, 5, 19), want[5:19])

@@ -249,6 +249,9 @@ def test_the_python_apis_training_defaults_are_eg3ds():
     assert (config["G_reg_interval"], config["D_reg_interval"], config["loss"]["density_reg_points"]) == (4, 16, 1000)
     assert (config["loss"]["blur_fade_kimg"], config["loss"]["blur_init_sigma"]) == (200, 10)
     assert (config["plane_number"], config["fourier_L"], config["cudnn_benchmark"]) == (8, 10, True)
+    # random rendering jitter and layer noise (deterministic only when asked), the CLI's 500 snapshot-metric
+    # images, and the SDF regularizer's 1000 points per body (half uniform, half near the surface)
+    assert (config["deterministic"], config["metrics_num"], config["loss"]["sdf_reg_points"]) == (False, 500, 1000)
     assert config["loss"]["neural_rendering_resolution_initial"] == 64
 
 
