@@ -86,13 +86,17 @@ def test_camera_problems_name_each_kind_in_each_entry(change, problem):
 def test_ray_range_problem_when_any_camera_is_outside_the_range():
     """A fixed ray range must contain every camera's distance to the box centre (one camera nearer than
     ray_start or farther than ray_end is enough to warn); 'auto' ranges never warn."""
-    from op3d.data.cameras import ray_range_problem
+    from op3d.data.cameras import camera_distances, ray_range_problem
 
     near, far = (sample_cameras(3, torch.Generator().manual_seed(0), radius=r) for r in (2.7, 3.5))
     mixed = torch.cat([near, far[:1]])
     assert ray_range_problem(near, 2.25, 3.3) is None and ray_range_problem(mixed, "auto", "auto") is None
     assert "2.7-3.5 from the origin" in ray_range_problem(mixed, 2.25, 3.3)
     assert ray_range_problem(near, 2.8, 3.3) is not None
+    # the ends themselves count as outside: a centre on the last (or first) sample leaves half the object out
+    r = camera_distances(near)
+    assert ray_range_problem(near, 2.0, float(r.max())) is not None
+    assert ray_range_problem(near, float(r.min()), 3.3) is not None
 
 
 def test_sample_cameras_spread_yaw_and_pitch_by_their_own_deviations():
