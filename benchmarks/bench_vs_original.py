@@ -87,7 +87,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--out", default="benchmarks/results/vs_original_cpu.json")
     ap.add_argument("--op3d-paths", action="append", default=[], metavar="NAME:OP=PATH,...",
                     help="also time op3d with these op paths (op3d.ops.dispatch.op_paths), as the side op3d:NAME; "
-                    "e.g. gpu:plane_sampling=reference,upsample2x=reference (repeatable)")
+                    "e.g. gpu:plane_sampling=reference,upsample2x=reference (repeatable); the item compile runs that "
+                    "side's G.synthesis through torch.compile, e.g. compiled:compile,upsample2x=reference")
     ap.add_argument("--profile", metavar="DIR", help="also write each side's operator profile of two steps "
                     "(torch.profiler, top 30 by self device time) to DIR/profile_<representation>_<side>_<case>.txt")
     # Internal: a child process measuring one (side, case), or preparing the shared weights and inputs.
@@ -108,7 +109,8 @@ def config_flags(args: argparse.Namespace) -> list[str]:
 
 
 def variants(args: argparse.Namespace) -> dict[str, dict[str, str]]:
-    """{side: op paths} for op3d's sides: "op3d" with the defaults, one "op3d:NAME" per --op3d-paths."""
+    """{side: op paths} for op3d's sides: "op3d" with the defaults, one "op3d:NAME" per --op3d-paths (the word
+    "compile" among a spec's items is not an op path: see `compiled_sides`)."""
     from op3d.ops.dispatch import parse_op_paths
     out = {"op3d": {}}
     for spec in args.op3d_paths:
@@ -116,10 +118,17 @@ def variants(args: argparse.Namespace) -> dict[str, dict[str, str]]:
         if not sep or not name:
             sys.exit(f"--op3d-paths: expected NAME:OP=PATH,..., got {spec!r}")
         try:
-            out[f"op3d:{name}"] = parse_op_paths(paths)
+            out[f"op3d:{name}"] = parse_op_paths(",".join(p for p in paths.split(",") if p.strip() != "compile"))
         except ValueError as err:
             sys.exit(f"--op3d-paths {spec!r}: {err}")
     return out
+
+
+def compiled_sides(args: argparse.Namespace) -> set[str]:
+    """op3d sides whose --op3d-paths spec holds the word "compile": their G.synthesis runs through
+    torch.compile (default mode; the warm-up step compiles, its time is reported as compile_s)."""
+    return {f"op3d:{spec.partition(':')[0]}" for spec in args.op3d_paths
+            if "compile" in (p.strip() for p in spec.partition(":")[2].split(","))}
 
 
 def sides(args: argparse.Namespace) -> list[str]:
@@ -332,10 +341,15 @@ def run_worker(side: str, case: str, args: argparse.Namespace) -> None:
     payload = torch.load(Path(args.scratch) / "payload.pt", weights_only=True)
     G, step = workload(side, case, args, payload)
     del payload
+    if side in compiled_sides(args):
+        G.synthesis = torch.compile(G.synthesis)
     cuda = torch.device(args.device).type == "cuda"
-    step()  # warm-up: allocator, thread pool, lazily built filters (and the original's CUDA plugins)
+    t0 = time.perf_counter()
+    step()  # warm-up: allocator, thread pool, lazily built filters (the original's CUDA plugins, torch.compile)
     if cuda:
         torch.cuda.synchronize()
+    warmup_s = time.perf_counter() - t0
+    if cuda:
         torch.cuda.reset_peak_memory_stats()
     times = []
     for _ in range(args.repeats):
@@ -349,7 +363,7 @@ def run_worker(side: str, case: str, args: argparse.Namespace) -> None:
         write_profile(step, cuda, Path(args.profile) / f"profile_{args.representation}_{side}_{case}.txt")
     rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     report = {"side": side, "case": case, "times_s": times, "min_s": min(times),
-              "median_s": statistics.median(times), "peak_rss_kib": rss_kib}
+              "median_s": statistics.median(times), "peak_rss_kib": rss_kib, "warmup_s": warmup_s}
     if cuda:
         report["peak_gpu_gib"] = torch.cuda.max_memory_allocated() / 2 ** 30
         if side == "original":
@@ -450,6 +464,7 @@ def summarize(case: str, runs: dict[str, list[dict]], correctness: dict, side: s
         row[f"{column}_median_s"] = statistics.median(t for r in runs[name] for t in r["times_s"])
         row[f"{column}_min_s"] = min(r["min_s"] for r in runs[name])
         row[f"{column}_peak_rss_gib"] = max(r["peak_rss_kib"] for r in runs[name]) / 2 ** 20
+        row[f"{column}_warmup_s"] = max(r["warmup_s"] for r in runs[name])  # torch.compile's time for compiled sides
         if "peak_gpu_gib" in runs[name][0]:
             row[f"{column}_peak_gpu_gib"] = max(r["peak_gpu_gib"] for r in runs[name])
     if "original_cuda_plugins" in runs["original"][0]:

@@ -122,3 +122,35 @@ def test_conv_layer_clamp_scales_with_the_layer_gain():
             layer.weight.fill_(1.0)  # weight_gain 1 / sqrt(1 * 1) = 1
             got = layer(x, gain=0.5).flatten().tolist()
         assert got == pytest.approx(want)
+
+
+def test_skip_architecture_adds_every_resolutions_image_features():
+    """architecture='skip' (StyleGAN2's D option): each block adds fromrgb of the image downsampled to its
+    resolution to the features before its convolutions, and the epilogue adds its own fromrgb at 4x4; composed
+    here by hand from the layers."""
+    import numpy as np
+    from op3d.networks.discriminator import DualDiscriminator, resize_raw
+    from op3d.ops.upfirdn2d import downsample2d
+    from op3d.presets import discriminator_kwargs
+
+    torch.manual_seed(1)
+    D = DualDiscriminator(**dict(discriminator_kwargs(16, "tiny", mbstd_group=2), architecture="skip")).double()
+    for p in D.parameters():  # biases away from zero, so every term shows
+        p.data += 0.1 * torch.randn_like(p)
+    img = {"image": torch.randn(2, 3, 16, 16, dtype=torch.float64),
+           "image_raw": torch.randn(2, 3, 8, 8, dtype=torch.float64)}
+    c = torch.randn(2, 25, dtype=torch.float64)
+    with torch.no_grad():
+        x_img = torch.cat([img["image"], resize_raw(img["image_raw"], 16)], 1)
+        x = None
+        for res in D.block_resolutions:
+            block = getattr(D, f"b{res}")
+            y = block.fromrgb(x_img)
+            x = y if x is None else x + y
+            x_img = downsample2d(x_img, block.resample_filter)
+            x = block.conv1(block.conv0(x))
+        e = D.b4
+        x = e.mbstd(x + e.fromrgb(x_img))
+        x = e.out(e.fc(e.conv(x).flatten(1)))
+        want = (x * D.mapping(None, c)).sum(1, keepdim=True) / np.sqrt(e.cmap_dim)
+        torch.testing.assert_close(D(img, c), want, rtol=1e-12, atol=1e-12)
