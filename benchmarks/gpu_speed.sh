@@ -49,5 +49,10 @@ timeout 100 python3 benchmarks/bench_vs_original.py $common --original "$EG3D" -
 timeout 90 python3 benchmarks/bench_vs_original.py $common --original "$ORIGINAL" --representation orthoplanes \
   --K 8 --L 10 --cases g_fwd --op3d-paths "gs_up:$gs,$up" --op3d-paths "reference:$all" \
   --out "$OUT/vs_original_cuda_K8_fwd.json" 2>&1 | grep -v Warn | tail -5; date +%T
+# (b) eager vs torch.compile: op3d's G.synthesis compiled (default mode) on the GPU defaults; last, since the
+# compile itself may take minutes (its time is in the JSON as op3d_warmup_s). NO_COMPILE=1 skips it.
+[ "${NO_COMPILE:-0}" = 1 ] || timeout 240 python3 benchmarks/bench_vs_original.py $common --original "$ORIGINAL" \
+  --representation orthoplanes --K 8 --L 10 --cases g_fwd_bwd --op3d-paths "compiled:compile" \
+  --out "$OUT/vs_original_cuda_K8_compiled.json" 2>&1 | grep -v Warn | tail -5; date +%T
 [ -d /tmp/prof ] && tar czf "$OUT/profiles.tgz" -C /tmp/prof .
 } 2>&1 | tee -a "$OUT/log.txt"

@@ -71,6 +71,19 @@ def test_every_weight_is_trained(discriminator):
     assert "b64.fromrgb.weight" in params and "b64.conv0.weight" in params and "b4.out.weight" in params
 
 
+def test_freeze_layers_counts_layers_across_blocks():
+    """StyleGAN2's freeze_layers = n (block_kwargs): the first n layers of D, counted from the top block on
+    (fromrgb, conv0, conv1, skip per block), keep their weights as buffers; here n = 5: the 32 px block's four
+    and the 16 px block's conv0."""
+    from op3d.networks.discriminator import DualDiscriminator
+    from op3d.presets import discriminator_kwargs
+
+    D = DualDiscriminator(**dict(discriminator_kwargs(32, "tiny"), block_kwargs={"freeze_layers": 5}))
+    frozen = {n.rsplit(".", 1)[0] for n, _ in D.named_buffers() if not n.endswith("resample_filter")}
+    assert frozen == {"b32.fromrgb", "b32.conv0", "b32.conv1", "b32.skip", "b16.conv0"}
+    assert "b16.conv1.weight" in dict(D.named_parameters())
+
+
 def test_minibatch_std_group_comes_from_the_epilogue_options():
     """--mbstd-group 2 (epilogue_kwargs mbstd_group_size) with a batch of 4: StyleGAN2 groups images i and i + 2,
     so changing image 1 moves the logit of image 3 only; the default group 4 would move all four."""
