@@ -6,6 +6,7 @@ reproduced by re-seeding an identical torch.Generator and drawing in the documen
 import json
 import copy
 import math
+import time
 
 import numpy as np
 import pytest
@@ -694,8 +695,10 @@ def test_training_loop_runs_each_phase_with_its_interval_as_gain(tmp_path, monke
         return logged[-1]
 
     monkeypatch.setattr(GANLoss, "accumulate_gradients", spy)
+    started = time.time()
     result = training_loop(tiny_train_config(data, tmp_path / "runs", G_reg_interval=4, D_reg_interval=16, batch=2,
                                              mbstd_group=2, tick=0.004), max_steps=2, log=False)
+    wall = time.time() - started
     # each phase sees the images shown so far (the blur, swap and resolution schedules run on it)
     assert calls == [("Gmain", 1, 0), ("Greg", 4, 0), ("Dmain", 1, 0), ("Dreg", 16, 0), ("Gmain", 1, 2),
                      ("Dmain", 1, 2)]
@@ -708,6 +711,9 @@ def test_training_loop_runs_each_phase_with_its_interval_as_gain(tmp_path, monke
         values = [s[key] for s in logged if key in s]
         assert len(values) == 2 and values[0] != values[1]
         assert record[key] == pytest.approx(sum(values) / 2, rel=1e-6)
+    # the tick's timing: seconds since the start (within this call), per 1000 images shown (4 images in the tick)
+    assert record["Progress/kimg"] == 0.004 and 0 < record["Timing/total_sec"] <= wall
+    assert 0 < record["Timing/sec_per_kimg"] * 0.004 <= wall
     # real images reach D as uint8 / 127.5 - 1, the range of G's images: white background 1, black -1
     levels = torch.cat(reals).mul(127.5).add(127.5)
     assert float((levels - levels.round()).abs().max()) < 1e-3 and float(levels.max()) == 255
