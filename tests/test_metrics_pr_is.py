@@ -130,6 +130,21 @@ def test_fakes_take_dataset_cameras_or_the_generators_own(data, monkeypatch):
     assert not any((labels == row).all(1).any() for row in torch.cat(seen))
 
 
+def test_fakes_are_clamped_to_the_image_range(data):
+    """A generator's images can overshoot [-1, 1] (the super-resolution output is not bounded); the detectors see
+    them clamped, as quantizing to uint8 would (StyleGAN's metrics: (img * 127.5 + 128).clamp(0, 255))."""
+    G = tiny_generator()
+    with torch.no_grad():
+        for p in G.superresolution.parameters():
+            p.mul_(40)  # images far outside [-1, 1]
+    c = torch.from_numpy(np.stack([data.get_label(i) for i in range(2)]))
+    raw = G(torch.cat([metric_run.seed_latent(7 + j, G.z_dim) for j in range(2)]), c, noise_mode="const")["image"]
+    assert float(raw.max()) > 1.5 and float(raw.min()) < -1.5
+    fakes = metric_run._render_fakes(G, data, torch.arange(2), c, 7, "cpu")  # (its own ray jitter)
+    assert float(fakes.max()) == 1 and float(fakes.min()) == -1
+    assert 0.2 < float((fakes.abs() == 1).float().mean()) < 1  # clamped where over, the rest as rendered
+
+
 def test_pr50k3_reports_precision_and_recall_in_their_places(data, monkeypatch):
     """Fakes = 4 copies of real images + 5 noise images: precision (fakes inside the real manifold) is 4/9, recall
     (reals inside the fake manifold, whose noise points have wide k-NN balls) differs from it."""

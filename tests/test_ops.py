@@ -34,10 +34,48 @@ def test_bias_act_matches_scalar_formula(act):
         assert out[idx].item() == pytest.approx(min(max(v, -1.5), 1.5), abs=1e-12)
 
 
-def test_bias_act_second_order():
-    x = torch.randn(2, 3, 5, dtype=torch.float64, requires_grad=True)
-    b = torch.randn(3, dtype=torch.float64, requires_grad=True)
-    assert torch.autograd.gradgradcheck(lambda x, b: bias_act(x, b, act="lrelu"), (x, b))
+@pytest.mark.parametrize("reference", [False, True])
+@pytest.mark.parametrize("act, clamp", [("lrelu", None), ("lrelu", 1.5), ("relu", 1.5), ("linear", 1.5)])
+def test_bias_act_second_order(reference, act, clamp):
+    """Numerical first and second derivatives (R1 differentiates D's layers twice) of both paths, values
+    clamped included (float64; no value within gradcheck's step of a kink)."""
+    g = torch.Generator().manual_seed(3)
+    x = (torch.randn(2, 3, 5, dtype=torch.float64, generator=g) * 2).requires_grad_(True)
+    b = torch.randn(3, dtype=torch.float64, generator=g).requires_grad_(True)
+    with reference_ops(reference):
+        f = lambda x, b: bias_act(x, b, act=act, clamp=clamp)
+        if clamp is not None:
+            assert bool((f(x, b).abs() == clamp).any())  # some elements clamped
+        assert torch.autograd.gradcheck(f, (x, b)) and torch.autograd.gradgradcheck(f, (x, b))
+
+
+@pytest.mark.parametrize("act", ["lrelu", "relu", "linear"])
+@pytest.mark.parametrize("dim, bias, clamp", [(1, True, 256.0), (1, True, 0.5), (-1, True, None), (1, False, 0.5)])
+def test_bias_act_fast_path_equals_its_reference_twin(act, dim, bias, clamp):
+    """The in-place path that keeps only the output: the same values, gradients and R1-style second derivatives
+    (of |dL/dx|^2 in the weights downstream) as the torch composition, on a channels-last batch (as fp16 blocks
+    store it); the input is left as it was."""
+    g = torch.Generator().manual_seed(4)
+    x0 = torch.randn(2, 6, 5, 4, generator=g).contiguous(memory_format=torch.channels_last)
+    b0 = torch.randn(x0.shape[dim], generator=g) if bias else None
+    w0 = torch.randn(x0.shape, generator=g)
+    results = []
+    for reference in (False, True):
+        x = x0.clone().requires_grad_(True)
+        b = None if b0 is None else b0.clone().requires_grad_(True)
+        w = w0.clone().requires_grad_(True)
+        with reference_ops(reference):
+            y = bias_act(x, b, dim=dim, act=act, gain=1.3, clamp=clamp)
+            grads = torch.autograd.grad((y * w).square().sum(), [x] + ([b] if bias else []), create_graph=True)
+            second = torch.autograd.grad(grads[0].square().sum(), [w])
+        assert torch.equal(x, x0)
+        results.append((y.detach(), [t.detach() for t in grads + second]))
+    (y_fast, g_fast), (y_ref, g_ref) = results
+    assert torch.equal(y_fast, y_ref)
+    if clamp is not None and clamp < 1:
+        assert bool((y_ref.abs() == clamp).any())
+    for a, r in zip(g_fast, g_ref):
+        torch.testing.assert_close(a, r, rtol=1e-5, atol=1e-5)
 
 
 def naive_upfirdn2d(x, f, up, down, pad, gain, flip_filter=False):

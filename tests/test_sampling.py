@@ -196,6 +196,10 @@ def test_metrics_cli(checkpoint, tmp_path, capsys):
     assert record["network"] == str(checkpoint) and record["metric"] == "swd", record
     code, _, err = run_cli(["metrics", "--network", str(checkpoint), "--metrics", "fid50k_full"], capsys)
     assert code == 1 and "Inception detector" in err
+    # --body-model is for pose-conditional networks: a usage error here, before any work
+    code, _, err = run_cli(["metrics", "--network", str(checkpoint), "--metrics", "swd", "--data", str(data),
+                            "--num", "4", "--body-model", "procedural"], capsys)
+    assert code == 2 and "pose-conditional networks only" in err, err
     # without --outdir, results go beside the network: into a checkpoint directory, not its parent; and the
     # dataset is the run's (training_options.json of the snapshot's run directory), as calc_metrics.py finds it
     snap = Path(shutil.copytree(checkpoint, tmp_path / "run" / "network-snapshot-000000004img"))

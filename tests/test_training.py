@@ -79,8 +79,8 @@ def test_steps_run_and_write_outputs(data, tmp_path, monkeypatch):
         tile = reals[32 * (i // 8):32 * (i // 8 + 1), 32 * (i % 8):32 * (i % 8 + 1)]
         assert np.array_equal(tile, dataset.load_image(i)), i
     records = [json.loads(line) for line in (run / "metric-reproj.jsonl").read_text().splitlines()]
-    assert [(r["snapshot"], r["results"]["value"]) for r in records] == [("network-snapshot-000000008img", 1.0),
-                                                                         ("network-snapshot-000000012img", 2.0)]
+    assert [(r["snapshot"], r["kimg"], r["results"]["value"]) for r in records] == [
+        ("network-snapshot-000000008img", 0.008, 1.0), ("network-snapshot-000000012img", 0.012, 2.0)]
     torch.testing.assert_close(G_ema.state_dict()["decoder.net.0.weight"],
                                result["G_ema"].state_dict()["decoder.net.0.weight"])
 

@@ -22,7 +22,9 @@ _state = threading.local()
 #   planes_head      OrthoPlanes' K-plane 1x1 head: one batched matmul vs K grouped convolutions (OP3D's way)
 #   skip_sum         a synthesis block's skip image: upsampling + head in one channels-last matmul-add
 #   single_backward  the importance renderer's coarse pass without autograd, one backward through the field
-OPS = ("plane_sampling", "upsample2x", "planes_head", "skip_sum", "single_backward")
+#   bias_act         bias + piecewise-linear activation + gain + clamp in one buffer, only the output saved for
+#                    backward vs the composition of torch ops
+OPS = ("plane_sampling", "upsample2x", "planes_head", "skip_sum", "single_backward", "bias_act")
 PATHS = ("fast", "reference")
 # Default path per device type where it is not "fast". Measured on an NVIDIA H200, the generator's training step
 # (G forward + backward, full size, 512 px, 64^2 neural rendering, batch 4, fp16 as EG3D trains; K=8 OrthoPlanes /
