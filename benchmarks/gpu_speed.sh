@@ -36,12 +36,13 @@ fi
 wait; date +%T
 # op3d's default paths (the "op3d" side) and variants with some ops on their reference twins (op3d.ops.dispatch)
 gs=plane_sampling=reference sb=single_backward=reference up=upsample2x=reference
-all=$gs,$sb,$up,planes_head=reference,skip_sum=reference
+all=$gs,$sb,$up,planes_head=reference,skip_sum=reference,bias_act=reference
 common=${COMMON:-"--device cuda --resolution 512 --nrr 64 --samples 48 --cbase 32768 --cmax 512 --mapping-layers 2 \
   --batch 4 --fp16-res 4 --rounds 1 --repeats 5 --threads 8"}" --profile /tmp/prof"  # COMMON: a dry run's sizes
-timeout 150 python3 benchmarks/bench_vs_original.py $common --original "$ORIGINAL" --representation orthoplanes \
+timeout 180 python3 benchmarks/bench_vs_original.py $common --original "$ORIGINAL" --representation orthoplanes \
   --K 8 --L 10 --cases g_fwd_bwd --op3d-paths "gs:$gs" --op3d-paths "gs_sb:$gs,$sb" \
-  --op3d-paths "gs_sb_up:$gs,$sb,$up" --op3d-paths "reference:$all" --out "$OUT/vs_original_cuda_K8.json" \
+  --op3d-paths "gs_sb_up:$gs,$sb,$up" --op3d-paths "reference:$all" --op3d-paths "bias_act_reference:bias_act=reference" \
+  --out "$OUT/vs_original_cuda_K8.json" \
   2>&1 | grep -v Warn | tail -8; date +%T
 timeout 100 python3 benchmarks/bench_vs_original.py $common --original "$EG3D" --representation triplane \
   --cases g_fwd_bwd --op3d-paths "gs_sb:$gs,$sb" --op3d-paths "gs_sb_up:$gs,$sb,$up" \
