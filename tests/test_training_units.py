@@ -295,6 +295,15 @@ def test_snapshots_read_back_g_d_and_g_ema_in_their_places(tmp_path):
     assert left.name.startswith(".network-snapshot-000002.") and left.is_dir()
     write_snapshot(tmp_path, "network-snapshot-000003", G, D, G_ema, state)
     assert not left.exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    # writing the same snapshot again replaces it whole (the new weights, nothing of the old one left behind)
+    with torch.no_grad():
+        for p in G_ema.parameters():
+            p.add_(1.0)
+    write_snapshot(tmp_path, "network-snapshot-000003", G, D, G_ema, dict(state, cur_nimg=12))
+    _, _, G_ema3, state3 = read_snapshot(tmp_path / "network-snapshot-000003")
+    assert state3["cur_nimg"] == 12 and all(torch.equal(G_ema3.state_dict()[k], v)
+                                            for k, v in G_ema.state_dict().items())
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
 def test_latest_snapshot_falls_back_to_the_most_trained_complete_one(tmp_path):
