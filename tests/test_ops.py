@@ -78,6 +78,19 @@ def test_bias_act_fast_path_equals_its_reference_twin(act, dim, bias, clamp):
         torch.testing.assert_close(a, r, rtol=1e-5, atol=1e-5)
 
 
+def test_bias_act_fast_path_keeps_only_its_output_for_backward():
+    """What autograd keeps of a clamped lrelu layer: the output alone on the fast path (StyleGAN2's plugin keeps
+    the same), the activation's and the clamp's inputs on the reference path; the bias adds nothing."""
+    x = torch.randn(2, 4, 3, 3, requires_grad=True)
+    b = torch.randn(4, requires_grad=True)
+    for reference, kept in ((False, 1), (True, 2)):
+        sizes = []
+        with torch.autograd.graph.saved_tensors_hooks(lambda t: sizes.append(t.shape) or t, lambda t: t):
+            with reference_ops(reference):
+                bias_act(x, b, act="lrelu", clamp=0.5)
+        assert sizes == [x.shape] * kept, (reference, sizes)
+
+
 def naive_upfirdn2d(x, f, up, down, pad, gain, flip_filter=False):
     """Definition: zero-insert, pad/crop, correlate with the flipped filter, keep every down-th pixel."""
     x, f = x.numpy(), f.numpy() * gain
