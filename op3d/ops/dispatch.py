@@ -32,7 +32,9 @@ PATHS = ("fast", "reference")
 # sampler materializes 2^n corner rows per (point, axis), gigabytes at that size, where grid_sample interpolates in
 # registers; the coarse pass without autograd costs a third more field evaluations, which the CPU repays with one
 # backward and a GPU does not; torch's bilinear-interpolation kernels lose to the FIR reference there.
-# benchmarks/results/vs_original_cuda_*.json, docs/training.md ("Against the original").
+# benchmarks/results/vs_original_cuda_*.json, docs/training.md ("Against the original"). bias_act's fast path
+# came later and takes the fast path on CUDA too, untimed there yet: it makes the same number of passes over memory
+# as its twin and keeps half as much for backward in clamped layers (gpu_speed.sh times both).
 DEVICE_PATHS: dict[str, dict[str, str]] = {
     "cuda": {"plane_sampling": "reference", "single_backward": "reference", "upsample2x": "reference"}}
 
