@@ -346,6 +346,28 @@ def test_fp16_blocks_are_the_num_fp16_res_highest_resolutions(n):
     assert {res for res in D.block_resolutions if getattr(D, f"b{res}").use_fp16} == want
 
 
+def test_fp16_blocks_ask_for_fp16_unless_forced_to_fp32(monkeypatch):
+    """On CUDA fp16 blocks compute in fp16 unless force_fp32 (StyleGAN2's default False) is passed; a D block is
+    fp32 unless built with use_fp16 (default False). The CPU always computes in float32, so the dtype each block
+    asks `block_dtype` for is recorded instead."""
+    import op3d.networks.discriminator as discriminator
+    import op3d.networks.synthesis as synthesis
+
+    asked = []
+    for module in (synthesis, discriminator):
+        real = module.block_dtype
+        monkeypatch.setattr(module, "block_dtype", lambda fp16, fp32, ref, real=real: asked.append((fp16, fp32))
+                            or real(fp16, fp32, ref))
+    S = synthesis.PlaneSynthesisNetwork(w_dim=8, img_resolution=16, img_channels=6, channel_base=64, channel_max=8,
+                                        num_fp16_res=1)
+    S(torch.randn(1, S.num_ws, 8))
+    assert asked == [(False, False)] * 2 + [(True, False)]  # blocks 4, 8, then 16 in fp16
+    asked.clear()
+    block = discriminator.DiscriminatorBlock(0, 4, 8, resolution=8, img_channels=3)
+    block(None, torch.randn(1, 3, 8, 8))
+    assert asked == [(False, False)]
+
+
 def test_generator_without_decoder_lr_mul_or_sr_fp16_takes_eg3ds_defaults():
     """EG3D's TriPlaneGenerator: decoder_lr_mul = rendering_kwargs.get('decoder_lr_mul', 1) (decoder FC gains
     1 / sqrt(fan_in)) and sr_num_fp16_res = 0 (both super-resolution blocks in float32, no conv clamp).
