@@ -526,6 +526,9 @@ def test_rendering_presets_match_the_original_table_and_the_built_in_datasets():
         assert (rk["disparity_space_sampling"], rk["clamp_mode"], rk["sr_antialias"]) == (False, "softplus", True), cfg
     heads, bodies = RENDERING_PRESETS["synthetic"], RENDERING_PRESETS["body"]
     assert heads["avg_camera_radius"] == synthetic.RADIUS and tuple(heads["avg_camera_pivot"]) == synthetic.LOOKAT
+    # the heads' sampling as docs/training.md states it
+    assert (heads["depth_resolution"], heads["depth_resolution_importance"], heads["ray_start"], heads["ray_end"],
+            heads["box_warp"], heads["white_back"]) == (24, 24, 2.25, 3.3, 1, True)
     assert bodies["avg_camera_radius"] == synthetic_body.BODY_CAMERA_RADIUS
     assert bodies["avg_camera_focal"] == synthetic_body.BODY_FOCAL
 
