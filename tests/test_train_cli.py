@@ -259,22 +259,27 @@ def test_the_python_apis_training_defaults_are_eg3ds():
                                                 (["--conditional"], "op3d.data.synthetic_body", "make_body_dataset")])
 def test_the_built_in_dataset_is_made_with_the_runs_seed(tmp_path, capsys, monkeypatch, extra, module, maker):
     """Without --data the built-in dataset (named ...-seed<N>.zip) is rendered with --seed N, --synthetic-count
-    images at 64 px, before the loop starts on it."""
+    images at 64 px, before the loop starts on it, showing its progress."""
     import importlib
 
     import op3d.training.loop as loop
 
     from pathlib import Path
 
+    import inspect
+
     made, trained = [], []
-    monkeypatch.setattr(importlib.import_module(module), maker, lambda path, count, resolution, seed, **_:
-                        made.append((str(path), count, resolution, seed)) or Path(path).write_bytes(b"zip"))
+    shown = inspect.signature(getattr(importlib.import_module(module), maker)).parameters["progress"].default
+    monkeypatch.setattr(importlib.import_module(module), maker, lambda path, count, resolution, seed, **kw:
+                        made.append((str(path), count, resolution, seed, kw.get("progress", shown)))
+                        or Path(path).write_bytes(b"zip"))
     monkeypatch.setattr(loop, "training_loop", lambda cfg, info=None: trained.append(cfg.data) or {"run_dir": "x"})
     for _ in range(2):  # the second run finds the dataset made by the first and reuses it
         code, _, err = run_cli(["train", "--outdir", str(tmp_path), "--seed", "3", "--synthetic-count", "9", *extra],
                                capsys)
         assert code == 0, err
-    assert len(made) == 1 and made[0][1:] == (9, 64, 3) and made[0][0].endswith("-9-64-seed3.zip")
+    # (with a progress bar: rendering the built-in data takes a while on a CPU)
+    assert len(made) == 1 and made[0][1:] == (9, 64, 3, True) and made[0][0].endswith("-9-64-seed3.zip")
     assert trained == [made[0][0]] * 2
 
 
