@@ -53,7 +53,9 @@ def generator_kwargs(cfg: str = "ffhq", resolution: int = 512, size: str = "full
                      plane_number: int = 8, fourier_L: int = 10, neural_rendering_resolution: int = 64,
                      **rendering_overrides) -> dict:
     """Constructor kwargs for op3d.networks.Generator. Resolutions without an original SR module
-    (e.g. 64 for the synthetic data) use op3d's Superresolution2X from half the output resolution."""
+    (e.g. 64 for the synthetic data) use op3d's Superresolution2X from half the output resolution. The networks are
+    float32 throughout (num_fp16_res = sr_num_fp16_res = 0, no conv clamp); `op3d train` sets EG3D's fp16 options
+    (--g_num_fp16_res, --sr_num_fp16_res) itself."""
     if size not in SIZES:
         raise ValueError(f"unknown model size {size!r}; expected one of {sorted(SIZES)}")
     from op3d.networks.superresolution import GENERIC_2X, SR_FOR_RESOLUTION

@@ -667,6 +667,8 @@ def test_mapping_hidden_layers_take_layer_features_and_the_last_gives_w_dim():
     assert m(torch.randn(4, 8), None).shape == (4, 2, 6)
     kw = generator_kwargs()
     assert (kw["per_dir_plane_number"], kw["fourier_L"]) == (8, 10)
+    # float32 networks (the training CLI sets EG3D's fp16 options on its own)
+    assert (kw["num_fp16_res"], kw["sr_num_fp16_res"], kw["conv_clamp"]) == (0, 0, None)
 
 
 @pytest.mark.parametrize("name", ["plane_channels", "z_dim", "w_dim", "neural_rendering_resolution"])
