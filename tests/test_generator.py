@@ -739,3 +739,30 @@ def test_layer_options_reach_every_synthesis_convolution():
     assert {(m.use_noise, hasattr(m, "noise_const"), m.weight.shape[-1]) for m in layers()} == {(True, True, 3)}
     assert {(m.use_noise, hasattr(m, "noise_const"), m.weight.shape[-1])
             for m in layers(use_noise=False, kernel_size=1)} == {(False, False, 1)}
+
+
+def test_synthesis_options_reach_the_super_resolution_blocks(monkeypatch):
+    """EG3D's G.synthesis passes its synthesis options (all but noise_mode) on to the super-resolution blocks as
+    keywords, with the SR noise mode from rendering_kwargs (superresolution_noise_mode)."""
+    G = tiny_generator()
+    G.rendering_kwargs["superresolution_noise_mode"] = "const"
+    seen = []
+    block = G.superresolution.block0
+    forward = type(block).forward
+    monkeypatch.setattr(block, "forward", lambda *a, **k: seen.append(k) or forward(block, *a, **k))
+    c = lookat_labels([math.pi / 2])
+    G.synthesis(G.mapping(torch.randn(1, G.z_dim), c), c, noise_mode="random", fused_modconv=False, force_fp32=True)
+    assert seen == [{"noise_mode": "const", "fused_modconv": False, "force_fp32": True}]
+
+
+def test_mapping_refuses_labels_of_another_shape():
+    """A label of the wrong width or rank (a 16-value camera, a [B, 25, 1] tensor) is refused by name, not fed
+    to the embedding or broadcast."""
+    from op3d.networks.layers import MappingNetwork
+
+    m = MappingNetwork(z_dim=8, c_dim=3, w_dim=6, num_ws=2, num_layers=2)
+    z = torch.randn(4, 8)
+    assert m(z, torch.randn(4, 3)).shape == (4, 2, 6)
+    for c in (None, torch.randn(4, 2), torch.randn(4, 4), torch.randn(4, 3, 1)):
+        with pytest.raises(ValueError, match=r"c must be \[B, 3\]"):
+            m(z, c)
