@@ -187,9 +187,12 @@ def test_reprojection_metric_is_the_mean_over_latents_whatever_the_batch():
     assert by_two["reproj_visible"] == pytest.approx(by_one["reproj_visible"], rel=1e-5)
     yaw = np.radians(15)
     c_a, c_b = view_labels(G, [(-yaw, 0.0)]), view_labels(G, [(yaw, 0.0)])
-    errs = [generator_reprojection_error(G, G.mapping(seed_latent(i, G.z_dim), conditioning_label(G)), c_a, c_b)[0]
-            for i in range(3)]
+    direct = [generator_reprojection_error(G, G.mapping(seed_latent(i, G.z_dim), conditioning_label(G)), c_a, c_b)
+              for i in range(3)]
+    errs = [e for e, _ in direct]
     assert by_two["reproj_error"] == pytest.approx(np.mean(errs), rel=1e-5)
+    assert by_two["reproj_visible"] == pytest.approx(np.mean([v for _, v in direct]), rel=1e-5)
+    assert 0 < by_two["reproj_visible"] <= 1
     assert np.std(errs) > 1e-3 * np.mean(errs)  # distinct latents: a wrong weighting would show
 
 
