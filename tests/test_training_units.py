@@ -304,6 +304,16 @@ def test_snapshots_read_back_g_d_and_g_ema_in_their_places(tmp_path):
     assert state3["cur_nimg"] == 12 and all(torch.equal(G_ema3.state_dict()[k], v)
                                             for k, v in G_ema.state_dict().items())
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    # an old copy that cannot be deleted (e.g. NFS's busy .nfs files) leaves a hidden directory, not a failed run
+    # (the next write removes it as a stale temporary)
+    def busy(path, ignore_errors=False, **_):
+        if not ignore_errors:
+            raise OSError(16, "Device or resource busy", str(path))
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(snapshots.shutil, "rmtree", busy)
+        write_snapshot(tmp_path, "network-snapshot-000003", G, D, G_ema, dict(state, cur_nimg=13))
+    assert read_snapshot(tmp_path / "network-snapshot-000003")[3]["cur_nimg"] == 13
 
 
 def test_latest_snapshot_falls_back_to_the_most_trained_complete_one(tmp_path):
