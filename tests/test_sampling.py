@@ -308,6 +308,18 @@ def test_fov_deg_is_the_full_field_of_view():
     assert camera_focal(G, 90.0) == pytest.approx(1 / 1.414, rel=1e-9)
 
 
+def test_sampling_cameras_without_the_preset_camera_keys_are_eg3ds_ffhq_ones():
+    """A network whose rendering_kwargs lack avg_camera_radius / avg_camera_pivot / avg_camera_focal (older
+    checkpoints) orbits as EG3D's FFHQ sampling scripts do: radius 2.7 around the origin, 18.837 degrees."""
+    from op3d.sampling.views import DEFAULT_FOV, camera_focal, camera_setup
+
+    G = tiny_generator()
+    for key in ("avg_camera_radius", "avg_camera_pivot", "avg_camera_focal"):
+        G.rendering_kwargs.pop(key, None)
+    assert camera_setup(G) == (2.7, (0.0, 0.0, 0.0)) and DEFAULT_FOV == 18.837
+    assert camera_focal(G) == pytest.approx(4.2647, rel=1e-3)
+
+
 class _RecordingWriter:
     """Stands in for imageio's ffmpeg writer: keeps the frames and the fps it was opened with."""
 
