@@ -108,27 +108,35 @@ def config_flags(args: argparse.Namespace) -> list[str]:
             *(flag for paths in args.op3d_paths for flag in ("--op3d-paths", paths))]
 
 
-def variants(args: argparse.Namespace) -> dict[str, dict[str, str]]:
-    """{side: op paths} for op3d's sides: "op3d" with the defaults, one "op3d:NAME" per --op3d-paths (the word
-    "compile" among a spec's items is not an op path: see `compiled_sides`)."""
-    from op3d.ops.dispatch import parse_op_paths
-    out = {"op3d": {}}
+def op3d_specs(args: argparse.Namespace) -> dict[str, tuple[str, bool]]:
+    """{side "op3d:NAME": (its op paths text, compiled)} from --op3d-paths NAME:ITEM,...; the item "compile" is
+    not an op path but runs that side's G.synthesis through torch.compile (default mode; the warm-up step
+    compiles, its time is reported as warmup_s)."""
+    out = {}
     for spec in args.op3d_paths:
         name, sep, paths = spec.partition(":")
         if not sep or not name:
             sys.exit(f"--op3d-paths: expected NAME:OP=PATH,..., got {spec!r}")
+        items = [p.strip() for p in paths.split(",")]
+        out[f"op3d:{name}"] = (",".join(p for p in items if p != "compile"), "compile" in items)
+    return out
+
+
+def variants(args: argparse.Namespace) -> dict[str, dict[str, str]]:
+    """{side: op paths} for op3d's sides: "op3d" with the defaults, one "op3d:NAME" per --op3d-paths."""
+    from op3d.ops.dispatch import parse_op_paths
+    out = {"op3d": {}}
+    for side, (paths, _) in op3d_specs(args).items():
         try:
-            out[f"op3d:{name}"] = parse_op_paths(",".join(p for p in paths.split(",") if p.strip() != "compile"))
+            out[side] = parse_op_paths(paths)
         except ValueError as err:
-            sys.exit(f"--op3d-paths {spec!r}: {err}")
+            sys.exit(f"--op3d-paths of side {side}: {err}")
     return out
 
 
 def compiled_sides(args: argparse.Namespace) -> set[str]:
-    """op3d sides whose --op3d-paths spec holds the word "compile": their G.synthesis runs through
-    torch.compile (default mode; the warm-up step compiles, its time is reported as compile_s)."""
-    return {f"op3d:{spec.partition(':')[0]}" for spec in args.op3d_paths
-            if "compile" in (p.strip() for p in spec.partition(":")[2].split(","))}
+    """op3d sides whose --op3d-paths spec holds the item "compile"."""
+    return {side for side, (_, compiled) in op3d_specs(args).items() if compiled}
 
 
 def sides(args: argparse.Namespace) -> list[str]:

@@ -58,15 +58,20 @@ def bias_act(
     if act in LEAKY_SLOPES and (act != "linear" or clamp is not None) and fast_path("bias_act", x.device):
         return _BiasActPiecewiseLinear.apply(x, b, dim % x.ndim, LEAKY_SLOPES[act], gain, clamp)
     if b is not None:
-        shape = [1] * x.ndim
-        shape[dim] = -1
-        x = x + b.reshape(shape)
+        x = x + _along(b, x.ndim, dim)
     x = spec.func(x)
     if gain != 1:
         x = x * gain
     if clamp is not None:
         x = x.clamp(-clamp, clamp)
     return x
+
+
+def _along(b: torch.Tensor, ndim: int, dim: int) -> torch.Tensor:
+    """A bias [C] viewed to broadcast along `dim` of an ndim-dimensional tensor."""
+    shape = [1] * ndim
+    shape[dim] = -1
+    return b.reshape(shape)
 
 
 # Activations max(x, slope * x) (slope 1: linear) that the fast path computes.
@@ -82,12 +87,7 @@ class _BiasActPiecewiseLinear(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, b, dim, slope, gain, clamp):
-        if b is None:
-            y = x.clone()
-        else:
-            shape = [1] * x.ndim
-            shape[dim] = -1
-            y = torch.add(x, b.reshape(shape))
+        y = x.clone() if b is None else torch.add(x, _along(b, x.ndim, dim))
         if slope == 0:
             y.relu_()
         elif slope != 1:
