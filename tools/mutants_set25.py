@@ -154,9 +154,10 @@ MUTANTS = [
     ("planes/sampling.py", "None, 1 / 3,", "None, 1 / 2,", NET + SHAPES + SAMP,
      "tri-plane features on density-grid lattices are averaged with weight 1/2 instead of 1/3, so tri-plane "
      ".mrc volumes and meshes disagree with the rendered density"),
-    ("ops/bias_act.py", "x = x + b.reshape(shape)", "x = x - b.reshape(shape)", NET,
-     "every layer with a bias and an activation subtracts its bias, so loaded generators and discriminators "
-     "produce wrong images and scores"),
+    ("ops/bias_act.py", "x = x + _along(b, x.ndim, dim)", "x = x - _along(b, x.ndim, dim)", NET,
+     "bias_act's reference path (every layer under reference_ops, and the smooth activations always) subtracts "
+     "its bias, so generators and discriminators produce wrong images and scores (the fragment moved when the "
+     "bias broadcast became a helper shared with the fast path)"),
     ("conditioning/body_model.py", "weights /= weights.sum(1, keepdims=True)",
      "weights /= weights.sum(0, keepdims=True)", COND,
      "the procedural body's skinning weights are normalized over vertices instead of joints, so posed bodies "
