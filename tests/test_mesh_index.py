@@ -57,10 +57,12 @@ def test_warp_equals_the_reference_near_far_and_on_the_surface(mesh, device):
     else:
         v, f = lumpy_sphere(int(mesh[-1]))
     far = probe_points(v, 200, 3) * 20  # metres away
-    p = torch.cat([probe_points(v, 1500, 1), far, surface_points(v, f)[::12]])
+    on = surface_points(v, f)
+    on = on[::max(12, len(on) // 1000)]  # about 1,000 points on the surface (the dense reference costs P x F)
+    p = torch.cat([probe_points(v, 1000, 1), far, on])
     fast, ref = assert_equal_to_reference(p, v, f, device)
     assert (ref < 0).float().mean() > 0.05 and (ref > 0).float().mean() > 0.3
-    assert fast[-len(surface_points(v, f)[::12]):].abs().max() < WARP_TOL
+    assert fast[-len(on):].abs().max() < WARP_TOL
 
 
 @needs_warp

@@ -22,7 +22,18 @@ TESTS = Path(__file__).parent
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
-    return make_synthetic_dataset(tmp_path_factory.mktemp("data") / "syn.zip", 16, 32, seed=0, progress=False)
+    return make_synthetic_dataset(tmp_path_factory.mktemp("data") / "syn.zip", 8, 32, seed=0, progress=False)
+
+
+def assert_reals_grid(path, data, n):
+    """reals.png shows the first n dataset images as they are, 8 per row."""
+    from op3d.data.dataset import ImageDataset
+
+    reals, dataset = np.asarray(Image.open(path)), ImageDataset(data)
+    assert reals.shape == ((n + 7) // 8 * 32, min(n, 8) * 32, 3)
+    for i in (0, n - 1):
+        tile = reals[32 * (i // 8):32 * (i // 8 + 1), 32 * (i % 8):32 * (i % 8 + 1)]
+        assert np.array_equal(tile, dataset.load_image(i)), i
 
 
 def read_stats(run_dir):
@@ -70,14 +81,7 @@ def test_steps_run_and_write_outputs(data, tmp_path, monkeypatch):
     assert [a[1:] for _, _, a in evaluated] == [(2, 5, torch.device("cpu"), None, tmp_path / "metric-cache", None)] * 2
     # the pointer a resume follows names the last snapshot
     assert (run / "latest-snapshot.txt").read_text().strip() == "network-snapshot-000000012img"
-    # reals.png shows the first dataset images as they are, 8 per row
-    from op3d.data.dataset import ImageDataset
-
-    reals, dataset = np.asarray(Image.open(run / "reals.png")), ImageDataset(data)
-    assert reals.shape == (2 * 32, 8 * 32, 3)
-    for i in (0, 9):
-        tile = reals[32 * (i // 8):32 * (i // 8 + 1), 32 * (i % 8):32 * (i % 8 + 1)]
-        assert np.array_equal(tile, dataset.load_image(i)), i
+    assert_reals_grid(run / "reals.png", data, 8)
     records = [json.loads(line) for line in (run / "metric-reproj.jsonl").read_text().splitlines()]
     assert [(r["snapshot"], r["kimg"], r["results"]["value"]) for r in records] == [
         ("network-snapshot-000000008img", 0.008, 1.0), ("network-snapshot-000000012img", 0.012, 2.0)]
@@ -385,4 +389,4 @@ def test_the_image_grids_show_sixteen_images_of_a_larger_dataset(tmp_path, monke
     monkeypatch.setattr(loop, "save_fakes", lambda G, grid_z, grid_c, *a, **k: grids.append(len(grid_z)))
     result = training_loop(tiny_train_config(data, tmp_path / "runs", snap=100), max_steps=1)
     assert grids and set(grids) == {16}
-    assert np.asarray(Image.open(Path(result["run_dir"]) / "reals.png")).shape == (2 * 32, 8 * 32, 3)
+    assert_reals_grid(Path(result["run_dir"]) / "reals.png", data, 16)
