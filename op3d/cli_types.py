@@ -19,6 +19,10 @@ class Finite(click.FloatRange):
             self.fail(f"{value!r} is not a finite number", param, ctx)
         return super().convert(number, param, ctx)
 
+    def _describe_range(self) -> str:
+        """The range shown in --help; none without bounds (click would show 'x<=None')."""
+        return super()._describe_range() if self.min is not None or self.max is not None else ""
+
 
 class FiniteOrNone(Finite):
     """A Finite option that also takes 'none' (-> None)."""

@@ -37,6 +37,25 @@ def test_usage_errors_are_one_line(capsys):
     assert "--help" in err
 
 
+def test_help_shows_only_real_ranges(capsys):
+    """Every command's --help: options with a range show it ('x>=0'), unbounded finite floats show none (click
+    would print 'x<=None' for a range without bounds)."""
+    import click
+
+    from op3d.cli import cli
+
+    def commands(group, path):
+        ctx = click.Context(group)
+        for name in group.list_commands(ctx) if isinstance(group, click.Group) else ():
+            yield path + [name]
+            yield from commands(group.get_command(ctx, name), path + [name])
+
+    helps = {" ".join(c): run_cli(c + ["--help"], capsys)[1] for c in commands(cli, [])}
+    assert len(helps) > 8 and "x>=0" in helps["sample"]
+    for name, text in helps.items():
+        assert "None]" not in text and "=None" not in text, name
+
+
 def test_documents_named_in_messages_exist():
     for path in ROOT.joinpath("op3d").rglob("*.py"):
         for ref in set(part.split("#")[0].rstrip(").,;'\"") for part in path.read_text().split()
