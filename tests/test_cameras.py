@@ -83,6 +83,20 @@ def test_camera_problems_name_each_kind_in_each_entry(change, problem):
     assert [i for i, _ in found] == [2] and problem in found[0][1], found
 
 
+def test_rotation_tolerance_passes_rounded_labels_and_refuses_scaled_axes():
+    """Orthonormal to 1e-3 (the largest entry of R^T R - I): labels written with 4 decimals pass, a camera whose
+    first axis is scaled by 1.0004 (R^T R off by 8e-4) passes and by 1.0008 (1.6e-3) does not."""
+    from op3d.data.cameras import camera_problems
+
+    c = sample_cameras(64, torch.Generator().manual_seed(2))
+    assert camera_problems(torch.round(c * 1e4) / 1e4) == []
+    for scale, refused in ((1.0004, False), (1.0008, True)):
+        scaled = c.clone()
+        scaled[5, [0, 4, 8]] *= scale
+        found = [i for i, what in camera_problems(scaled) if "not orthonormal" in what]
+        assert found == ([5] if refused else []), scale
+
+
 def test_ray_range_problem_when_any_camera_is_outside_the_range():
     """A fixed ray range must contain every camera's distance to the box centre (one camera nearer than
     ray_start or farther than ray_end is enough to warn); 'auto' ranges never warn."""

@@ -148,6 +148,9 @@ def test_resume_continues_as_if_never_stopped(data, tmp_path):
     # a snapshot directory itself resumes as its run directory does
     snap = training_loop(config("d", resume=str(half["run_dir"] / "network-snapshot-000000008img")), max_steps=1)
     assert snap["cur_nimg"] == 12
+    # the resumed run's directory gets the fakes of its snapshots, not reals.png or a fakes_init.png of the
+    # resumed networks (those are in the run it continues)
+    assert sorted(p.name for p in rest["run_dir"].glob("*.png")) == ["fakes000000016img.png"]
     a, c = read_stats(full["run_dir"]), read_stats(rest["run_dir"])
     assert [s["Progress/kimg"] for s in a] == [0.008, 0.016] and [s["Progress/kimg"] for s in c] == [0.016]
     for key in ("Loss/G/loss", "Loss/D/loss_real", "Loss/D/loss_fake", "Loss/r1_penalty"):
