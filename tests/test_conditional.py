@@ -86,10 +86,12 @@ def test_deformation_condition_is_betas_joint_angles_and_the_last_w(num_betas):
     torch.testing.assert_close(cond[:, num_betas + 69:], ws[:, -1])
 
 
-@pytest.mark.parametrize("max_offset", [0.05, 0.3])
+@pytest.mark.parametrize("max_offset", [0.05, None])
 def test_deformation_offsets_are_bounded_by_deform_max_offset(max_offset):
-    """OP3D's bound: offset = max_offset * sin(MLP output); an output of pi / 2 on every axis reaches it exactly."""
-    G = tiny_conditional(deform_max_offset=max_offset)
+    """OP3D's bound: offset = max_offset * sin(MLP output); an output of pi / 2 on every axis reaches it exactly.
+    Without deform_max_offset the bound is OP3D's 0.3 (its renderer's deformation decoder)."""
+    G = tiny_conditional(**({} if max_offset is None else {"deform_max_offset": max_offset}))
+    max_offset = 0.3 if max_offset is None else max_offset
     last = G.deformation.decoder[-1]
     with torch.no_grad():
         last.weight.zero_()
