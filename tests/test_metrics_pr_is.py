@@ -354,3 +354,23 @@ def test_fakes_draw_the_cameras_of_every_dataset_image(data, monkeypatch):
     used = torch.cat(seen)
     hits = [(used == label).all(1).sum().item() for label in labels]
     assert len(used) == 240 and min(hits) > 0 and sum(hits) >= 240
+
+
+def test_pr50k3_full_takes_each_reals_third_neighbour(data, monkeypatch, tmp_path):
+    """pr50k3_full (StyleGAN's precision/recall, k = 3): fakes that are dataset images blended with more and more
+    noise lie partly inside the reals' manifold, where the neighbourhood size changes the answer (checked: k = 2
+    and k = 4 give other values); the pipeline's result is the k = 3 one of the same features."""
+    imgs = torch.stack([torch.as_tensor(data[i][0]) for i in range(len(data))]).float()
+    a = torch.linspace(0, 0.5, len(imgs)).view(-1, 1, 1, 1)
+    noise = torch.rand(imgs.shape, generator=torch.Generator().manual_seed(0)) * 255
+    fakes = (imgs.roll(1, 0) * (1 - a) + noise * a).round().to(torch.uint8)
+    monkeypatch.setattr(metric_run, "fake_batches", lambda G, ds, num, *a, **k: iter(fakes[:num].split(5)))
+    det = Detector()
+    real = metric_run.real_features(data, det, "x", "cpu", None)
+    with torch.no_grad():
+        fake = det(fakes).double().numpy()
+    want = {k: precision_recall(real, fake, k=k) for k in (2, 3, 4)}
+    assert len(set(want.values())) == 3
+    pr = metric_run.compute_metric("pr50k3_full", tiny_generator(), data, num=len(fakes), vgg=det, cache_dir=tmp_path)
+    got = (pr["results"]["pr50k3_full_precision"], pr["results"]["pr50k3_full_recall"])
+    assert got == pytest.approx(want[3], abs=1e-12)

@@ -725,18 +725,20 @@ def test_each_phase_steps_only_the_parameters_it_gave_gradients(tmp_path, monkey
     """EG3D's loop: gradients are set to None before each phase and Adam steps only the parameters that got one.
     The density regularizer (Greg) reaches the planes and the decoder, never the super-resolution: after Gmain
     has given the super-resolution Adam moments, Greg must leave it where it is (zeroed gradients instead of None
-    would let Adam's momentum move it). Every phase moves a subset of the parameters it gave gradients."""
+    would let Adam's momentum move it). Every phase moves a subset of the parameters it gave gradients, and
+    switches its network's requires_grad off before the step."""
     from train_config import tiny_train_config
 
     import op3d.training.loop as loop
     from op3d.data.synthetic import make_synthetic_dataset
     from op3d.training.loop import training_loop
 
-    records, step = [], loop._step_phase
+    records, trainable, step = [], [], loop._step_phase
 
     def spy(module, opt, world_size):
         before = {n: p.detach().clone() for n, p in module.named_parameters()}
         with_grad = {n for n, p in module.named_parameters() if p.grad is not None}
+        trainable.append(any(p.requires_grad for p in module.parameters()))
         step(module, opt, world_size)
         records.append((with_grad, {n for n, p in module.named_parameters() if not torch.equal(p, before[n])}))
 
@@ -747,6 +749,8 @@ def test_each_phase_steps_only_the_parameters_it_gave_gradients(tmp_path, monkey
     training_loop(tiny_train_config(data, tmp_path / "runs", G_reg_interval=4, D_reg_interval=16, batch=2,
                                     mbstd_group=2, loss=loss), max_steps=1, log=False)
     assert len(records) == 4  # Gmain, Greg, Dmain, Dreg
+    assert trainable == [False] * 4  # each phase switches its network's gradients off again (the next one's
+    # forward passes through it would otherwise build graphs and gradients for it)
     (gmain_grad, gmain_moved), (greg_grad, greg_moved) = records[:2]
     sr = lambda names: {n for n in names if n.startswith("superresolution.")}
     assert sr(gmain_moved) and not sr(greg_grad) and not sr(greg_moved)
