@@ -421,10 +421,12 @@ def test_two_conditional_training_steps_then_sampling_writes_images_and_mrc(tmp_
     (args, _), = calls["vertex_colors"]
     assert args[4] is not None and args[4].vertices.shape[0] == 1  # the posed body of --pose-id 3
     assert (tmp_path / "c" / "seed0000.ply").is_file()
-    for pose_id, code_want in (("3", 0), ("4", 2)):  # the dataset's last image, then one past it
+    # the dataset's first and last image, then one past either end
+    for pose_id, code_want, message in (("0", 0, ""), ("3", 0, ""), ("4", 2, "4 >= 4 images"),
+                                        ("-1", 2, "-1 is not in the range x>=0")):
         code, _, err = run_cli(["sample", "--network", str(snap), "--seeds", "0", "--outdir", str(out), "--views",
                                 "0", "--pose-id", pose_id, "--data", str(data)], capsys)
-        assert code == code_want and (code == 0 or "4 >= 4 images" in err and err.count("\n") <= 2), err
+        assert code == code_want and (code == 0 or message in err and err.count("\n") <= 2), err
     # orbit videos render the given pose: frame 0 matches a direct render of that pose (up to H.264 loss), and
     # another pose gives other frames
     imageio = pytest.importorskip("imageio.v2")

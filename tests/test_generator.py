@@ -531,6 +531,11 @@ def test_rendering_presets_match_the_original_table_and_the_built_in_datasets():
             heads["box_warp"], heads["white_back"]) == (24, 24, 2.25, 3.3, 1, True)
     assert bodies["avg_camera_radius"] == synthetic_body.BODY_CAMERA_RADIUS
     assert bodies["avg_camera_focal"] == synthetic_body.BODY_FOCAL
+    # the bodies' sampling as docs/conditional.md states it (32 + 32 samples in the 2.4 m box, rays inside each
+    # body's box grown by 0.1 m, white background)
+    assert (bodies["depth_resolution"], bodies["depth_resolution_importance"], bodies["ray_start"],
+            bodies["ray_end"], bodies["box_warp"], bodies["body_box_margin"], bodies["white_back"]) == \
+        (32, 32, "auto", "auto", 2.4, 0.1, True)
 
 
 def test_loaded_checkpoints_are_frozen_for_inference(tmp_path):

@@ -305,3 +305,24 @@ def test_metrics_none_as_the_original_scripts_spell_it(tmp_path, capsys, value):
     code, out, err = run_cli(["train", "--outdir", str(tmp_path), "--dry-run", "--metrics", value], capsys)
     assert code == 0, err
     assert json.loads(out)["metrics"] == []
+
+
+@pytest.mark.parametrize("rank", [0, 1])
+def test_only_rank_zero_makes_the_built_in_dataset_and_every_rank_waits_for_it(tmp_path, capsys, monkeypatch, rank):
+    """torchrun with 2 processes and no --data: rank 0 renders the built-in dataset, and both ranks meet at a
+    barrier before training, so rank 1 never opens a half-written zip."""
+    import torch
+
+    import op3d.data.synthetic as synthetic
+    import op3d.training.loop as loop
+    from op3d.training import distributed
+
+    events = []
+    monkeypatch.setattr(distributed, "init_distributed", lambda _: distributed.DistInfo(rank=rank, world_size=2))
+    monkeypatch.setattr(torch.distributed, "barrier", lambda *a, **k: events.append("barrier"))
+    monkeypatch.setattr(synthetic, "make_synthetic_dataset", lambda path, *a, **k: events.append("made"))
+    monkeypatch.setattr(loop, "training_loop", lambda cfg, info=None: events.append(("train", info.rank)) or
+                        {"run_dir": "x"})
+    code, _, err = run_cli(["train", "--outdir", str(tmp_path), "--gpus", "2", "--batch", "4"], capsys)
+    assert code == 0, err
+    assert events == (["made"] if rank == 0 else []) + ["barrier", ("train", rank)]
