@@ -46,8 +46,11 @@ def test_steps_run_and_write_outputs(data, tmp_path, monkeypatch):
     evaluated = []  # (metric, network, arguments) per snapshot: G_ema's metrics (a stand-in metric, for time)
     monkeypatch.setattr(loop, "compute_metric", lambda metric, G, *a, **k: evaluated.append((metric, G, a)) or
                         {"metric": metric, "results": {"value": float(len(evaluated))}})
-    drawn, save_fakes = [], loop.save_fakes  # the networks the fakes grids show
-    monkeypatch.setattr(loop, "save_fakes", lambda G, *a, **k: drawn.append(G) or save_fakes(G, *a, **k))
+    drawn, save_fakes = [], loop.save_fakes  # the networks the fakes grids show, and whether any weight of them
+    # required gradients then (G_ema is only ever evaluated and moved by the EMA: it never builds graphs)
+    monkeypatch.setattr(loop, "save_fakes", lambda G, *a, **k: drawn.append(G) or
+                        trainable.append(any(p.requires_grad for p in G.parameters())) or save_fakes(G, *a, **k))
+    trainable = []
     # --kimg 0.012 is exactly 3 batches of 4: training stops there, not a batch later
     result = training_loop(tiny_train_config(data, tmp_path, snap=2, kimg=0.012, metrics=["reproj"], metrics_num=2,
                                              desc="mine"), log=False)
@@ -55,6 +58,7 @@ def test_steps_run_and_write_outputs(data, tmp_path, monkeypatch):
     assert run.name == "00000-mine"
     # G_ema is its own network, moved by the EMA: not G itself
     assert result["G_ema"] is not result["G"] and len(drawn) == 3 and all(G is result["G_ema"] for G in drawn)
+    assert trainable == [False] * 3
     assert not torch.equal(result["G_ema"].state_dict()["decoder.net.0.weight"],
                            result["G"].state_dict()["decoder.net.0.weight"])
     # the optimizers run at --glr / --dlr, each rescaled by its lazy-regularization interval (G none, D 2: 2/3)
