@@ -511,3 +511,22 @@ def test_resume_restores_the_cuda_generator_only_on_cuda(monkeypatch, device):
     loop._set_rng_state(state, torch.device(device))
     assert torch.equal(torch.rand(3), want)
     assert [(s.tolist(), str(d)) for s, d in calls] == ([] if device == "cpu" else [(list(range(16)), "cuda")])
+
+
+@pytest.mark.parametrize("tty,enabled,shown", [(True, True, True), (False, True, False), (True, False, False)])
+def test_training_progress_bar_only_on_a_terminal(monkeypatch, tty, enabled, shown):
+    """The training loop's tqdm bar (images of --kimg, from where a resumed run stands) appears only when asked for
+    and stderr is a terminal: logs redirected to a file get the status lines, not bar redraws."""
+    import io
+    import sys
+
+    from op3d.training.loop import _progress_bar
+
+    stream = io.StringIO()
+    stream.isatty = lambda: tty
+    monkeypatch.setattr(sys, "stderr", stream)
+    bar = _progress_bar(TrainConfig(outdir="x", data="y", kimg=0.5), 120, enabled)
+    assert (bar is not None) == shown
+    if bar is not None:
+        assert (bar.total, bar.n) == (500, 120)
+        bar.close()
