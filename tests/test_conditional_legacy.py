@@ -278,3 +278,14 @@ def test_the_released_renderer_without_importance_samples_evaluates_the_coarse_s
     want = (seen[0]["residual"] + seen[0]["mesh_sdf"]).reshape(got["sdf"].shape)
     assert float(seen[0]["mesh_sdf"].abs().max()) > 0.1
     torch.testing.assert_close(got["sdf"], want, rtol=0, atol=0)
+
+
+def test_omitted_image_channels_default_to_rgb(fixture):
+    """Without img_channels the released generator makes RGB images: the fixture's weights (img_channels 3) load
+    into it and its images have 3 channels."""
+    config, state, _ = fixture
+    kwargs = {k: v for k, v in original_kwargs(config).items() if k != "img_channels"}
+    G = LegacyConditionalGenerator(**kwargs, body_model="procedural",
+                                   neural_rendering_resolution=config["neural_rendering_resolution"])
+    G.load_state_dict(state)
+    assert G.img_channels == 3
