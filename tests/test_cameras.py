@@ -141,3 +141,15 @@ def test_an_off_centre_principal_point_is_the_pixel_on_the_optical_axis():
     _, dirs = rays_from_cameras(make_label(pose, K), 10)
     along = dirs[0] @ pose[0, :3, 2]
     assert int(along.argmax()) == 6 * 10 + 2 and float(along.max()) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_wide_angle_focals_below_one_are_cameras_and_zero_is_not():
+    """A normalized focal of 0.8 (a 64 degree field of view) is a valid camera; a focal of 0 is refused."""
+    from op3d.data.cameras import camera_problems
+
+    wide = sample_cameras(3, torch.Generator().manual_seed(4), focal=0.8)
+    assert camera_problems(wide) == []
+    for entry in (16, 20):  # fx, fy
+        flat = wide.clone()
+        flat[1, entry] = 0.0
+        assert [(i, what) for i, what in camera_problems(flat)] == [(1, "focal lengths must be positive")]
