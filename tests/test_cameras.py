@@ -152,4 +152,4 @@ def test_wide_angle_focals_below_one_are_cameras_and_zero_is_not():
     for entry in (16, 20):  # fx, fy
         flat = wide.clone()
         flat[1, entry] = 0.0
-        assert [(i, what) for i, what in camera_problems(flat)] == [(1, "focal lengths must be positive")]
+        assert camera_problems(flat) == [(1, "focal lengths must be positive")]

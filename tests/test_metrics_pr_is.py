@@ -364,7 +364,7 @@ def test_pr50k3_full_takes_each_reals_third_neighbour(data, monkeypatch, tmp_pat
     a = torch.linspace(0, 0.5, len(imgs)).view(-1, 1, 1, 1)
     noise = torch.rand(imgs.shape, generator=torch.Generator().manual_seed(0)) * 255
     fakes = (imgs.roll(1, 0) * (1 - a) + noise * a).round().to(torch.uint8)
-    monkeypatch.setattr(metric_run, "fake_batches", lambda G, ds, num, *a, **k: iter(fakes[:num].split(5)))
+    monkeypatch.setattr(metric_run, "fake_batches", lambda G, ds, num, *_, **__: iter(fakes[:num].split(5)))
     det = Detector()
     real = metric_run.real_features(data, det, "x", "cpu", None)
     with torch.no_grad():

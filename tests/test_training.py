@@ -46,11 +46,11 @@ def test_steps_run_and_write_outputs(data, tmp_path, monkeypatch):
     evaluated = []  # (metric, network, arguments) per snapshot: G_ema's metrics (a stand-in metric, for time)
     monkeypatch.setattr(loop, "compute_metric", lambda metric, G, *a, **k: evaluated.append((metric, G, a)) or
                         {"metric": metric, "results": {"value": float(len(evaluated))}})
-    drawn, save_fakes = [], loop.save_fakes  # the networks the fakes grids show, and whether any weight of them
-    # required gradients then (G_ema is only ever evaluated and moved by the EMA: it never builds graphs)
+    # the networks the fakes grids show, and whether any weight of them required gradients then (G_ema is only
+    # ever evaluated and moved by the EMA: it never builds graphs)
+    drawn, trainable, save_fakes = [], [], loop.save_fakes
     monkeypatch.setattr(loop, "save_fakes", lambda G, *a, **k: drawn.append(G) or
                         trainable.append(any(p.requires_grad for p in G.parameters())) or save_fakes(G, *a, **k))
-    trainable = []
     # --kimg 0.012 is exactly 3 batches of 4: training stops there, not a batch later
     result = training_loop(tiny_train_config(data, tmp_path, snap=2, kimg=0.012, metrics=["reproj"], metrics_num=2,
                                              desc="mine"), log=False)
