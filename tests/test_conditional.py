@@ -185,21 +185,25 @@ def test_field_sdf_is_the_mesh_sdf_plus_the_scaled_residual():
     torch.testing.assert_close(out["sdf"][..., 0], ref + 0.05 * out["residual"][..., 0], rtol=0, atol=1e-5)
 
 
-def ray_cast_depth(origins, dirs, verts, faces):
-    """Nearest ray-triangle hit (Moller-Trumbore) per ray, float64: origins/dirs [R, 3] -> t [R] (inf if none)."""
+def ray_cast_depth(origins, dirs, verts, faces, chunk=16):
+    """Nearest ray-triangle hit (Moller-Trumbore) per ray, float64: origins/dirs [R, 3] -> t [R] (inf if none);
+    `chunk` rays at a time against every face."""
     tri = verts[faces].double()
     a, b, c = tri[:, 0], tri[:, 1], tri[:, 2]
     e1, e2 = b - a, c - a
-    o, d = origins.double()[:, None], dirs.double()[:, None]
-    h = torch.linalg.cross(d.expand(-1, len(a), -1), e2[None].expand(len(o), -1, -1), dim=-1)
-    det = (e1[None] * h).sum(-1)
-    s = o - a[None]
-    u = (s * h).sum(-1) / det
-    q = torch.linalg.cross(s, e1[None].expand_as(s), dim=-1)
-    v = (d * q).sum(-1) / det
-    t = (e2[None] * q).sum(-1) / det
-    hit = (det.abs() > 1e-12) & (u >= 0) & (v >= 0) & (u + v <= 1) & (t > 0)
-    return torch.where(hit, t, torch.full_like(t, math.inf)).min(dim=1).values
+
+    def nearest_hit(o, d):
+        h = torch.linalg.cross(d.expand(-1, len(a), -1), e2[None].expand(len(o), -1, -1), dim=-1)
+        det = (e1[None] * h).sum(-1)
+        s = o - a[None]
+        u = (s * h).sum(-1) / det
+        q = torch.linalg.cross(s, e1[None].expand_as(s), dim=-1)
+        v = (d * q).sum(-1) / det
+        t = (e2[None] * q).sum(-1) / det
+        hit = (det.abs() > 1e-12) & (u >= 0) & (v >= 0) & (u + v <= 1) & (t > 0)
+        return torch.where(hit, t, torch.full_like(t, math.inf)).min(dim=1).values
+    return torch.cat([nearest_hit(o[:, None], d[:, None])
+                      for o, d in zip(origins.double().split(chunk), dirs.double().split(chunk))])
 
 
 @pytest.mark.parametrize("device", DEVICES)

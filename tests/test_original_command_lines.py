@@ -1,6 +1,7 @@
 """The command lines of OP3D's and EG3D's READMEs, run through the scripts with the original names (#16). Only
 sizes are made tiny (seeds, frames, shape resolution, batch, kimg, a tiny network); flags, spellings and value
 syntax are the READMEs'. Flags for features op3d lacks are refused in one line saying why."""
+import json
 import runpy
 import sys
 from pathlib import Path
@@ -111,10 +112,13 @@ def test_train_readme_lines(tmp_path, capsys):
     code, _, err = run_script("train_scripts/train_unconditional.py", args + ["--aug=ada", "--gpc_reg_prob=0.8"],
                               capsys)
     assert code == 2 and "--aug=ada: op3d has no adaptive" in err and err.count("\n") == 1
-    code, _, err = run_script("train_scripts/train_unconditional.py", args + ["--cbase=512", "--cmax=16",
-                                                                             "--decoder_lr_mul=1",
-                                                                             "--sr_noise_mode=none"], capsys)
+    # EG3D's capacity and noise flags map to op3d's options (test_train_cli checks that they reach the networks)
+    code, out, err = run_script("train_scripts/train_unconditional.py", args + [
+        "--cbase=512", "--cmax=16", "--decoder_lr_mul=2", "--sr_noise_mode=random", "--dry-run"], capsys)
     assert code == 0, err
+    resolved = json.loads(out)
+    assert (resolved["cbase"], resolved["cmax"], resolved["decoder_lr_mul"], resolved["sr_noise_mode"]) == (
+        512, 16, 2.0, "random")
 
 
 def test_export_scripts_say_what_to_run(tmp_path, capsys):

@@ -210,12 +210,15 @@ def test_interrupted_snapshot_leaves_previous_loadable(data, tmp_path, monkeypat
 
 @pytest.mark.skipif(not torch.distributed.is_available(), reason="torch.distributed unavailable")
 def test_two_gloo_processes_match_one(data, tmp_path):
+    one_tick = {"tick": 1.0}  # one snapshot, at the end
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]),
                OMP_NUM_THREADS="1")
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29517",
-           str(TESTS / "train_worker.py"), str(data), str(tmp_path / "multi"), "2"]
-    subprocess.run(cmd, check=True, env=env, timeout=600, capture_output=True)
-    single = training_loop(tiny_train_config(data, tmp_path / "single"), max_steps=2)
+           str(TESTS / "train_worker.py"), str(data), str(tmp_path / "multi"), "2", json.dumps(one_tick)]
+    multi = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    single = training_loop(tiny_train_config(data, tmp_path / "single", **one_tick), max_steps=2)  # meanwhile
+    log = multi.communicate(timeout=600)[0].decode(errors="replace")
+    assert multi.returncode == 0, log[-2000:]
     r0 = torch.load(tmp_path / "multi" / "G_rank0.pt")
     r1 = torch.load(tmp_path / "multi" / "G_rank1.pt")
     for k in r0:

@@ -188,8 +188,13 @@ def triangle_distance(tri: torch.Tensor) -> ElementDistance:
     return d2
 
 
+# Dense scans take chunk * 256 / F points at a time: 1024 (about 50 points of a 5,500-face body, 6 MB per float64
+# [p, F, 3] temporary) took 0.75x the time of 4096 on a 2-core CPU (temporaries closer to the caches).
+DENSE_CHUNK = 1024
+
+
 def nearest_face(points: torch.Tensor, tri: torch.Tensor, clusters: Clusters | None = None,
-                 chunk: int = 4096) -> torch.Tensor:
+                 chunk: int = DENSE_CHUNK) -> torch.Tensor:
     """Index [P] of the face of tri [F, 3, 3] nearest to each of points [P, 3] (exact; detached): the cluster
     search when clusters are given, else a dense scan over all faces, chunked (the reference)."""
     points, tri = points.detach(), tri.detach()
@@ -201,7 +206,7 @@ def nearest_face(points: torch.Tensor, tri: torch.Tensor, clusters: Clusters | N
 
 
 def inside_by_winding(points: torch.Tensor, tri: torch.Tensor, clusters: Clusters | None = None,
-                      chunk: int = 4096) -> torch.Tensor:
+                      chunk: int = DENSE_CHUNK) -> torch.Tensor:
     """points [P, 3] inside the closed mesh tri [F, 3, 3] (generalized winding number > 1/2) -> [P] bool.
     With clusters: the two-level fast winding number, and points outside the mesh's box are outside without it
     (exact for a closed mesh); without: the exact winding number, chunked (the reference)."""
