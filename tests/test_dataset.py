@@ -285,6 +285,26 @@ def test_transparency_is_composited_on_white_and_exif_orientation_applied(tmp_pa
     assert packed[:, 0, -1].sum() > 3 * 200 and packed[:, 0, 0].sum() < 3 * 50  # the marker is top-right now
 
 
+def test_pack_scales_sixteen_bit_grey_and_refuses_images_without_a_range(tmp_path):
+    """A 16-bit grey PNG is scaled to 8 bits (Pillow's RGB conversion clipped every level above 255 to white);
+    32-bit integer and float images have no range to scale from: refused, naming the file."""
+    from op3d.data.pack import write_dataset
+
+    levels = np.array([[0, 257, 32896, 65535]], np.uint16).repeat(4, 0)  # 0, 1, 128, 255 in 8 bits
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    Image.fromarray(levels).save(photos / "g16.png")
+    assert Image.open(photos / "g16.png").mode.startswith("I;16")
+    label = good_files(1)["dataset.json"]["labels"][0][1]
+    packed = ImageDataset(write_dataset(photos, ["g16.png"], {"g16.png": label}, tmp_path / "a.zip", 4,
+                                        crop="none"))[0][0]
+    assert packed[0, 0].tolist() == [0, 1, 128, 255] and (packed == packed[:1]).all()
+    for mode, pixels in (("I", levels.astype(np.int32)), ("F", levels.astype(np.float32))):
+        Image.fromarray(pixels, mode).save(photos / f"{mode}.tif")
+        with pytest.raises(DatasetError, match=rf"{mode}.tif: unreadable image \(.*pixels \(mode {mode}\) have no "):
+            write_dataset(photos, [f"{mode}.tif"], {f"{mode}.tif": label}, tmp_path / "b.zip", 4)
+
+
 def test_zip_and_json_edge_cases_are_refused_at_open(tmp_path):
     """Duplicate members or entries (the last one used to win silently), encrypted members, compressions Python
     cannot read, declared sizes no image has, JSON nested 100,000 deep."""

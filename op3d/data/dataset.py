@@ -33,8 +33,16 @@ class DatasetError(ValueError):
 
 def rgb_image(im: Image.Image, background=(255, 255, 255)) -> Image.Image:
     """The image as displayed, in RGB: its EXIF orientation applied (cameras see photos upright), transparency
-    composited onto `background` (white, the presets' background; a transparent pixel's colour is meaningless)."""
+    composited onto `background` (white, the presets' background; a transparent pixel's colour is meaningless),
+    16-bit grey levels scaled to 8 bits (v * 255 / 65535, rounded; Pillow's own conversion clips them at 255).
+    Raises ValueError for 32-bit integer or float pixels (modes I, F: no fixed range to scale from)."""
     im = ImageOps.exif_transpose(im)
+    if im.mode.startswith("I;16"):
+        grey = np.asarray(im).astype(np.uint32)
+        return Image.fromarray(((grey * 255 + 32767) // 65535).astype(np.uint8), "L").convert("RGB")
+    if im.mode in ("I", "F"):
+        raise ValueError(f"{'32-bit integer' if im.mode == 'I' else 'floating-point'} pixels (mode {im.mode}) have "
+                         "no fixed range; save the image with 8 or 16 bits per channel")
     if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
         rgba = im.convert("RGBA")
         return Image.alpha_composite(Image.new("RGBA", rgba.size, (*background, 255)), rgba).convert("RGB")
