@@ -346,6 +346,11 @@ def test_a_run_directory_loads_as_its_latest_snapshot(data, tmp_path):
     (tmp_path / "fresh" / "training_options.json").write_text("{}")
     with pytest.raises(ValueError, match="a training run without a complete snapshot yet"):
         op3d.load(tmp_path / "fresh")
+    # a file of a snapshot (as a user may pick it) names the directory to pass instead of failing to unpickle it
+    for part in ("config.json", "model.safetensors", "training-state.pt", "G/config.json"):
+        with pytest.raises(ValueError, match=rf"{latest / part}: a file of the checkpoint directory "
+                                             rf"{(latest / part).parent}; pass the directory"):
+            op3d.load(latest / part)
 
 
 def test_a_bad_image_stops_training_without_leaving_worker_processes(tmp_path):

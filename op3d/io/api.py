@@ -6,16 +6,19 @@ from pathlib import Path
 
 import torch
 
-from op3d.io.checkpoint import CONFIG_NAME, CheckpointError, load_pretrained
+from op3d.io.checkpoint import CONFIG_NAME, WEIGHTS_NAME, CheckpointError, load_pretrained
 
 WHICH = ("G_ema", "G", "D")
 
 
 def resolve_checkpoint(path: str | os.PathLike) -> Path:
-    """A training run directory -> its latest snapshot directory; anything else unchanged."""
-    from op3d.training.snapshots import latest_snapshot
+    """A training run directory -> its latest snapshot directory; anything else unchanged. Raises
+    CheckpointError for a file of a checkpoint directory (its config.json, weights or training state)."""
+    from op3d.training.snapshots import STATE_NAME, latest_snapshot
 
     p = Path(path)
+    if p.is_file() and p.name in (CONFIG_NAME, WEIGHTS_NAME, STATE_NAME) and (p.parent / CONFIG_NAME).is_file():
+        raise CheckpointError(f"{p}: a file of the checkpoint directory {p.parent}; pass the directory")
     if p.is_dir() and not (p / CONFIG_NAME).is_file():
         latest = latest_snapshot(p)
         if latest is not None:
