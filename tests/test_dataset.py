@@ -285,6 +285,16 @@ def test_transparency_is_composited_on_white_and_exif_orientation_applied(tmp_pa
     assert packed[:, 0, -1].sum() > 3 * 200 and packed[:, 0, 0].sum() < 3 * 50  # the marker is top-right now
 
 
+def test_a_zip_of_the_dataset_folder_says_where_dataset_json_is(tmp_path):
+    """Zipping the folder instead of its contents puts dataset.json one level down: the error says so."""
+    files = good_files(2)
+    nested = write_zip(tmp_path / "nested.zip", {f"mydata/{k}": v for k, v in files.items()})
+    with pytest.raises(DatasetError, match="nested.zip: dataset.json must be at the top level, found "
+                                           "mydata/dataset.json: zip the contents of mydata"):
+        ImageDataset(nested)
+    assert len(ImageDataset(write_zip(tmp_path / "flat.zip", files))) == 2
+
+
 def test_pack_scales_sixteen_bit_grey_and_refuses_images_without_a_range(tmp_path):
     """A 16-bit grey PNG is scaled to 8 bits (Pillow's RGB conversion clipped every level above 255 to white);
     32-bit integer and float images have no range to scale from: refused, naming the file."""

@@ -160,6 +160,11 @@ class ImageDataset(torch.utils.data.Dataset):
     # ---------------------------------------------------------------------------------------------
     def _read_meta(self) -> dict:
         if "dataset.json" not in self.source.names:
+            nested = sorted(n for n in self.source.names if n.endswith("/dataset.json"))
+            if nested:  # e.g. a zip of the folder rather than of its contents
+                folder = nested[0][:-len("/dataset.json")]
+                raise DatasetError(f"{self.path}: dataset.json must be at the top level, found {nested[0]}: zip the "
+                                   f"contents of {folder} (not the folder itself) or use that folder")
             raise DatasetError(f"{self.path}: missing dataset.json with camera labels")
         try:
             meta = json.loads(self.source.read("dataset.json"))
