@@ -295,6 +295,17 @@ def test_a_zip_of_the_dataset_folder_says_where_dataset_json_is(tmp_path):
     assert len(ImageDataset(write_zip(tmp_path / "flat.zip", files))) == 2
 
 
+def test_null_labels_say_the_dataset_was_packed_without_cameras(tmp_path):
+    """StyleGAN's / EG3D's dataset_tool writes "labels": null when it had none to write."""
+    files = good_files(2)
+    files["dataset.json"] = {"labels": None}
+    with pytest.raises(DatasetError, match=r"expected .* \(labels is null: the dataset was packed without them\)$"):
+        ImageDataset(write_zip(tmp_path / "null.zip", files))
+    files["dataset.json"] = {"labels": {}}
+    with pytest.raises(DatasetError, match=r"\.\.\.\]\}$"):  # not null: the layout alone
+        ImageDataset(write_zip(tmp_path / "dict.zip", files))
+
+
 def test_pack_scales_sixteen_bit_grey_and_refuses_images_without_a_range(tmp_path):
     """A 16-bit grey PNG is scaled to 8 bits (Pillow's RGB conversion clipped every level above 255 to white);
     32-bit integer and float images have no range to scale from: refused, naming the file."""

@@ -180,7 +180,9 @@ class ImageDataset(torch.utils.data.Dataset):
         """meta[key] = [[image name, [dim floats]], ...], one per image -> float32 [N, dim] in image order."""
         entries = meta.get(key)
         if not isinstance(entries, list):
-            raise DatasetError(f"{self.path}/dataset.json: expected {{\"{key}\": [[name, [{dim} floats]], ...]}}")
+            empty = f" ({key} is null: the dataset was packed without them)" if key in meta and entries is None else ""
+            raise DatasetError(f"{self.path}/dataset.json: expected {{\"{key}\": [[name, [{dim} floats]], ...]}}"
+                               f"{empty}")
         table: dict[str, object] = {}
         for entry in entries:
             if not (isinstance(entry, (list, tuple)) and len(entry) == 2 and isinstance(entry[0], str)):
