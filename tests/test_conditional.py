@@ -185,6 +185,23 @@ def test_field_sdf_is_the_mesh_sdf_plus_the_scaled_residual():
     torch.testing.assert_close(out["sdf"][..., 0], ref + 0.05 * out["residual"][..., 0], rtol=0, atol=1e-5)
 
 
+def test_field_samples_planes_with_the_asked_sampler(monkeypatch):
+    """impl="auto": renders take grid_sample, points that need second derivatives (eikonal) the gather sampler;
+    an explicit impl is used as given in both cases."""
+    G = tiny_conditional()
+    body = pose_bodies(procedural_body(num_betas=10), params_for(1, seed=4))
+    ws = G.mapping(torch.randn(1, G.z_dim), torch.zeros(1, 25))
+    planes = G.planes(ws).detach()
+    used = []
+    sample = G.sample_features
+    monkeypatch.setattr(G, "sample_features", lambda *a, **k: used.append(a[2]) or sample(*a, **k))
+    for impl in ("auto", "grid_sample", "gather"):
+        with torch.no_grad():
+            G.field(planes, impl, ws=ws, body=body)(torch.rand(1, 20, 3) - 0.5, None)
+        G.field(planes, impl, ws=ws, body=body)((torch.rand(1, 20, 3) - 0.5).requires_grad_(True), None)
+    assert used == ["grid_sample", "gather", "grid_sample", "grid_sample", "gather", "gather"]
+
+
 def ray_cast_depth(origins, dirs, verts, faces, chunk=16):
     """Nearest ray-triangle hit (Moller-Trumbore) per ray, float64: origins/dirs [R, 3] -> t [R] (inf if none);
     `chunk` rays at a time against every face."""

@@ -166,9 +166,16 @@ def test_resume_continues_as_if_never_stopped(data, tmp_path):
             torch.testing.assert_close(rest[name].state_dict()[k], v, rtol=1e-5, atol=1e-6, msg=f"{name}.{k}")
 
 
-def test_resume_records_the_snapshots_architecture_not_conflicting_options(data, tmp_path, capsys):
+def test_resume_records_the_snapshots_architecture_not_conflicting_options(data, tmp_path, capsys, monkeypatch):
     """Resuming trains the snapshot's networks: options asking for another representation / plane number / L are
-    named in a note, and training_options.json and the run name record what is really trained."""
+    named in a note, and training_options.json and the run name record what is really trained. (log=False: no
+    progress bar is even asked for.)"""
+    from op3d.training import loop
+
+    asked = []
+    bar = loop._progress_bar
+    monkeypatch.setattr(loop, "_progress_bar", lambda cfg, nimg, enabled: asked.append(enabled) or bar(cfg, nimg,
+                                                                                                       enabled))
     first = training_loop(tiny_train_config(data, tmp_path / "a"), max_steps=1, log=False)
     capsys.readouterr()
     rest = training_loop(tiny_train_config(data, tmp_path / "b", resume=str(first["run_dir"]),
@@ -180,6 +187,7 @@ def test_resume_records_the_snapshots_architecture_not_conflicting_options(data,
     options = json.loads((rest["run_dir"] / "training_options.json").read_text())
     assert (options["representation"], options["plane_number"], options["fourier_L"]) == ("orthoplanes", 3, 2)
     assert "orthoplanes" in rest["run_dir"].name and rest["G"].init_kwargs["representation"] == "orthoplanes"
+    assert asked == [False, False]
     # a target the snapshot has already reached or passed: nothing to train, no new run directory
     for kimg in (0.004, 0.008):
         with pytest.raises(ValueError, match=rf"the snapshot is at kimg 0.008, so --kimg {kimg} is already reached"):

@@ -530,3 +530,20 @@ def test_training_progress_bar_only_on_a_terminal(monkeypatch, tty, enabled, sho
     if bar is not None:
         assert (bar.total, bar.n) == (500, 120)
         bar.close()
+
+
+def test_resume_note_names_only_the_options_that_differ(capsys):
+    """A resumed run's note lists the options its snapshot overrides, and nothing when none differ."""
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from op3d.training.loop import _architecture_of
+
+    G = SimpleNamespace(init_kwargs={"representation": "orthoplanes", "per_dir_plane_number": 3, "fourier_L": 2})
+    cfg = TrainConfig(outdir="x", data="y", representation="orthoplanes", plane_number=3, fourier_L=2)
+    assert _architecture_of(cfg, G, Path("run"), note=True) == cfg
+    assert capsys.readouterr().err == ""
+    assert _architecture_of(replace(cfg, fourier_L=6), G, Path("run"), note=True) == cfg
+    assert capsys.readouterr().err == "note: resuming run: its networks' fourier_L 2 (not 6) apply\n"
+    assert _architecture_of(replace(cfg, fourier_L=6), G, Path("run"), note=False) == cfg  # other ranks
+    assert capsys.readouterr().err == ""
